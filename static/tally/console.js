@@ -1,0 +1,143 @@
+// Chair console: actions through the JSON API (session cookie + CSRF header), live state over Socket.IO.
+(function () {
+  "use strict";
+  const csrf = document.querySelector('meta[name="csrf"]').content;
+  const T = JSON.parse(document.getElementById("i18n").textContent);
+  const t = (k) => T[k] || k;
+
+  async function call(path, body) {
+    const resp = await fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify(body || {}),
+    });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      alert((data.error && data.error.message) || resp.statusText);
+      return null;
+    }
+    return data;
+  }
+
+  function askPassphrase() {
+    const dlg = document.getElementById("passphrase-dialog");
+    const input = document.getElementById("passphrase");
+    input.value = "";
+    return new Promise((resolve) => {
+      dlg.onclose = () => resolve(dlg.returnValue === "ok" ? input.value : null);
+      dlg.showModal();
+    });
+  }
+
+  document.querySelectorAll("#rounds button[data-act]").forEach((btn) => {
+    btn.addEventListener("click", async () => {
+      const id = btn.closest("tr").dataset.round;
+      const act = btn.dataset.act;
+      let body = {};
+      if (act === "close" && !confirm(t("confirm_close"))) return;
+      if (act === "count") {
+        const status = btn.closest("tr").querySelector(".status").dataset.status;
+        if (status === "closed") {
+          const p = await askPassphrase();
+          if (!p) return;
+          body = {passphrase: p};
+        }
+      }
+      const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${act}`, body);
+      if (out && out.result) showResult(out);
+    });
+  });
+
+  function showResult(r) {
+    const box = document.getElementById("result-preview");
+    box.textContent = "";
+    const pre = document.createElement("pre");
+    pre.className = "result-json";
+    pre.textContent = JSON.stringify(r.result, null, 1);
+    const h = document.createElement("h3");
+    h.textContent = r.title;
+    box.append(h, pre);
+  }
+
+  function renderKiosks(kiosks) {
+    const tbody = document.querySelector("#kiosks tbody");
+    tbody.textContent = "";
+    for (const k of kiosks) {
+      const tr = document.createElement("tr");
+      tr.dataset.kiosk = k.id;
+      const cells = [k.name, k.fingerprint, t(k.status), String(k.outbox)];
+      cells.forEach((c, i) => {
+        const td = document.createElement("td");
+        if (i === 1) { const code = document.createElement("code"); code.textContent = c; td.append(code); }
+        else td.textContent = c;
+        if (i === 2) td.className = "status";
+        tr.append(td);
+      });
+      const td = document.createElement("td");
+      const acts = [];
+      if (k.status === "pending") acts.push(["confirm", T.confirm_label || "✔"]);
+      if (k.status !== "revoked") acts.push(["revoke", "✖"]);
+      for (const [act, label] of acts) {
+        const b = document.createElement("button");
+        b.dataset.kact = act;
+        b.textContent = document.querySelector(`[data-kact="${act}"]`)?.textContent || label;
+        if (act === "revoke") b.className = "danger";
+        td.append(b);
+      }
+      tr.append(td);
+      tbody.append(tr);
+    }
+  }
+
+  document.getElementById("kiosks").addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-kact]");
+    if (!b) return;
+    if (b.dataset.kact === "revoke" && !confirm(t("confirm_revoke"))) return;
+    await call(`/api/v1/admin/kiosks/${b.closest("tr").dataset.kiosk}/${b.dataset.kact}`);
+  });
+
+  document.getElementById("new-offer").addEventListener("click", async () => {
+    const out = await call("/api/v1/admin/offers", {count: 1});
+    if (!out) return;
+    const box = document.getElementById("offer");
+    box.innerHTML = out.qr_svg[0];
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = t("scan_to_pair") + " " + out.offers[0];
+    box.append(p);
+  });
+
+  document.getElementById("roster-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(ev.target);
+    const resp = await fetch("/api/v1/admin/roster", {method: "POST", body: fd, headers: {"X-CSRF-Token": csrf}});
+    const data = await resp.json().catch(() => ({}));
+    alert(resp.ok ? `${t("imported")}: ${data.imported}` : (data.error && data.error.message));
+  });
+
+  function apply(state) {
+    document.querySelector('[data-k="expected"]').textContent = state.attendance.expected;
+    document.querySelector('[data-k="present"]').textContent = state.attendance.present;
+    for (const k of ["printed", "issued", "void"]) document.querySelector(`[data-k="${k}"]`).textContent = state.cards[k];
+    for (const r of state.rounds) {
+      const tr = document.querySelector(`tr[data-round="${CSS.escape(r.id)}"]`);
+      if (!tr) continue;
+      const st = tr.querySelector(".status");
+      st.dataset.status = r.status;
+      st.textContent = t(r.status) + (r.revealed ? " · " + t("shown") : "");
+      tr.querySelector(".turnout").textContent = `${r.cast} / ${r.present == null ? "—" : r.present}`;
+      for (const b of tr.querySelectorAll("button[data-act]")) {
+        const a = b.dataset.act;
+        b.disabled = !((a === "open" && r.status === "draft") || (a === "close" && r.status === "open") ||
+          (a === "count" && (r.status === "closed" || (r.kind === "composite" && r.status === "draft"))) ||
+          (a === "reveal" && r.status === "counted" && !r.revealed));
+      }
+      tr.querySelector("a.sheet").hidden = r.status !== "counted";
+    }
+    renderKiosks(state.kiosks);
+  }
+
+  apply(JSON.parse(document.getElementById("state").textContent));
+  const socket = io("/live", {transports: ["websocket"]});
+  socket.on("state", apply);
+})();

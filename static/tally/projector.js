@@ -1,0 +1,110 @@
+// Projector: big, legible from the back of the hall. Turnout while a round is open; results once shown.
+(function () {
+  "use strict";
+  const T = JSON.parse(document.getElementById("i18n").textContent);
+  const stage = document.getElementById("stage");
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function table(headers, rows) {
+    const tb = el("table", "result");
+    const tr = el("tr");
+    headers.forEach((h) => tr.append(el("th", null, h)));
+    const thead = el("thead"); thead.append(tr); tb.append(thead);
+    const body = el("tbody");
+    rows.forEach((r) => {
+      const row = el("tr", r.cls || "");
+      r.cells.forEach((c) => row.append(el("td", null, c)));
+      body.append(row);
+    });
+    tb.append(body);
+    return tb;
+  }
+
+  function recommend(res) {
+    const box = el("div");
+    for (const p of res.posts) {
+      box.append(el("p", "facts", `${T.valid} ${p.valid} · ${T.invalid} ${p.invalid} · ${T.blank} ${p.blank} · ${T.seats} ${p.seats} · ${T.threshold} ${p.threshold}`));
+      box.append(table([T.name, T.votes, T.rate, T.result], p.candidates.map((c) => ({
+        cls: c.passes ? "pass" : "",
+        cells: [c.name + (c.write_in ? ` (${T.write_in})` : ""), c.votes, c.rate + "%", c.passes ? "✔ " + T.passes : T.fails],
+      }))));
+    }
+    return box;
+  }
+
+  function evaluate(res) {
+    const grades = res.subjects.length ? Object.keys(res.subjects[0].counts) : [];
+    return table([T.subject, ...grades, T.competent_or_above, T.score, T.result], res.subjects.map((s) => ({
+      cls: s.passes ? "pass" : "",
+      cells: [s.name, ...grades.map((g) => `${s.counts[g]} (${s.rates[g]}%)`), s.rates.competent_or_above + "%",
+        s.score || "—", s.passes === true ? "✔" : (s.passes === false ? "✖" : "—")],
+    })));
+  }
+
+  function decide(res) {
+    return table([T.name, T.agree, T.disagree, T.abstain, T.not_voted, T.result], res.nominees.map((n) => ({
+      cls: n.outcome === "passed" ? "pass" : "",
+      cells: [n.name, n.agree, n.disagree, n.abstain, n.not_voted, (T[n.outcome] || n.outcome) + (n.elected ? " · " + T.elected : "")],
+    })));
+  }
+
+  function score(res) {
+    return table([T.rank, T.name, T.mean], res.contestants.map((c) => ({
+      cells: [c.rank || "—", c.name, c.mean || T.incomplete],
+    })));
+  }
+
+  const RENDER = {recommend, evaluate, decide, score};
+
+  function roundBlock(r) {
+    const sec = el("section", "round " + r.status);
+    sec.append(el("h2", null, r.title));
+    if (r.status === "open") {
+      sec.append(el("p", "phase", T.voting_open));
+      if (r.present) {
+        const big = el("div", "turnout");
+        big.append(el("span", "cast", r.cast), el("span", "sep", "/"), el("span", "of", r.present));
+        const lbl = el("div", "turnout-label", `${T.cast} / ${T.present}`);
+        const bar = el("div", "bar"); const fill = el("div", "fill");
+        fill.style.width = Math.min(100, Math.round((100 * r.cast) / r.present)) + "%";
+        bar.append(fill);
+        sec.append(big, lbl, bar);
+      }
+    } else if (r.revealed && r.result) {
+      const res = r.result;
+      if (res.status && res.status !== "counted") sec.append(el("p", "alert", T[res.status] || res.status));
+      if (res.expected !== undefined) {
+        sec.append(el("p", "facts", `${T.expected} ${res.expected} · ${T.present} ${res.present} · ` +
+          (res.issued !== undefined ? `${T.issued} ${res.issued} · ${T.returned} ${res.returned}` : "")));
+      }
+      if (RENDER[r.kind] && (!res.status || res.status === "counted" || r.kind === "decide")) sec.append(RENDER[r.kind](res));
+    } else if (r.status === "closed" || r.status === "counted") {
+      sec.append(el("p", "phase", r.status === "closed" ? T.closed : T.counted));
+    }
+    if (r.chain_head && r.status !== "open") sec.append(el("p", "chain", `${T.chain}: ${r.chain_head.slice(0, 16)}…`));
+    return sec;
+  }
+
+  function apply(state) {
+    document.getElementById("att-expected").textContent = state.attendance.expected;
+    document.getElementById("att-present").textContent = state.attendance.present;
+    stage.textContent = "";
+    const visible = state.rounds.filter((r) => r.status === "open" || r.revealed);
+    const shown = visible.length ? visible : state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
+    if (!shown.length) stage.append(el("p", "waiting", T.waiting));
+    shown.forEach((r) => stage.append(roundBlock(r)));
+  }
+
+  apply(JSON.parse(document.getElementById("state").textContent));
+  const socket = io("/live", {transports: ["websocket"], auth: {t: window.PROJECTOR_TOKEN}});
+  const conn = document.getElementById("conn");
+  socket.on("connect", () => conn.classList.add("up"));
+  socket.on("disconnect", () => conn.classList.remove("up"));
+  socket.on("state", apply);
+})();

@@ -1,0 +1,49 @@
+"""Scrutineer tally server: the app factory wires config, database, translation, live feed and views.
+
+`create_app(test_config)` does no migration, prompt or network I/O beyond reading the data
+directory's secrets and the tally's signing key. `tally init` makes a data directory; `tally
+serve` runs this app under gunicorn with one gevent worker.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    from tally import admin, api, db, errors, i18n, live, pages
+    from tally.assets import static_dir, templates_dir
+    from tally.config import load_config
+    from tally.meeting import key_passphrase, load_identity, meeting_info
+
+    app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
+                static_url_path="/static")
+    test_config = dict(test_config or {})
+    data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("TALLY_DATA") or "")
+    if not str(data_dir) or str(data_dir) == ".":
+        from tally.config import ConfigError
+
+        raise ConfigError("say where the meeting's data directory is: TALLY_DATA or --data")
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in test_config.get("ENV", {}).items()})
+    app.config.update(load_config(data_dir, env))
+    app.config.update({k: v for k, v in test_config.items() if k != "ENV"})
+
+    db.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    live.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(pages.bp)
+
+    app.extensions["tally.identity"] = load_identity(data_dir, key_passphrase(data_dir, env))
+    with app.app_context():
+        with app.extensions["tally.sessionmaker"]() as s:
+            info = meeting_info(s)
+    app.extensions["tally.meeting"] = info
+    app.extensions["tally.meeting_title"] = info.title
+    return app

@@ -1,0 +1,235 @@
+"""The chair's and the desk's JSON API (`/api/v1/admin/…`, `/api/v1/desk/…`).
+
+The console page and the `tally` command line drive the meeting through these same endpoints:
+the page with its session cookie and a CSRF header, the command line with the admin token as a
+Bearer token. Every action is one transaction, audited, and followed by a live push.
+"""
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import secrets
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, session
+from sqlalchemy import select
+
+from tally import checkin, credentials, live, pairing, rounds
+from tally.api import json_body, meeting
+from tally.auth import bearer, admin_token_ok, chair_required, desk_required
+from tally.db import session as db_session, transaction
+from tally.errors import ApiError
+from tally.export import export_round
+from tally.models import Kiosk
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1")
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@bp.before_request
+def _csrf() -> None:
+    """Cookie-authenticated writes must carry the page's CSRF token; Bearer calls need none."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or admin_token_ok(bearer()):
+        return
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
+
+
+def identity():  # type: ignore[no-untyped-def]
+    return current_app.extensions["tally.identity"]
+
+
+def base_url() -> str:
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+
+
+def _done(payload: Any, status: int = 200) -> Any:
+    live.touch()
+    return jsonify(payload), status
+
+
+@bp.get("/admin/state")
+@chair_required
+def state() -> Any:
+    return jsonify(live.console_state(db_session(), meeting().title))
+
+
+@bp.get("/admin/links")
+@chair_required
+def links() -> Any:
+    """The links the chair hands out: console, projector (display token), check-in desk."""
+    from flask import url_for
+
+    from tally.auth import role_token
+
+    return jsonify({"console": url_for("console.console", _external=True),
+                    "projector": url_for("console.projector", t=role_token("projector"), _external=True),
+                    "desk": url_for("console.desk", t=role_token("desk"), _external=True)})
+
+
+@bp.post("/admin/offers")
+@chair_required
+def offers() -> Any:
+    body = json_body()
+    count = body.get("count", 1)
+    if not isinstance(count, int) or not 1 <= count <= 500:
+        raise ApiError(400, "bad_count", "Make between 1 and 500 pairing offers at a time.")
+    preconfirm = body.get("preconfirm") is True
+    with transaction() as s:
+        made = [pairing.new_offer(s, base_url(), identity().public_bytes(), preconfirm=preconfirm) for _ in range(count)]
+    return _done({"offers": [o.to_url() for o in made], "qr_svg": [o.qr_svg() for o in made]}, 201)
+
+
+@bp.post("/admin/kiosks/<kiosk_id>/<action>")
+@chair_required
+def kiosk_action(kiosk_id: str, action: str) -> Any:
+    if action not in ("confirm", "revoke"):
+        raise ApiError(404, "not_found", "There is no such page or item.")
+    with transaction() as s:
+        k = pairing.set_status(s, kiosk_id, "active" if action == "confirm" else "revoked")
+        out = {"id": k.id, "status": k.status}
+    return _done(out)
+
+
+@bp.post("/admin/cards")
+@chair_required
+def cards() -> Any:
+    body = json_body()
+    count = body.get("count")
+    if not isinstance(count, int):
+        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
+    with transaction() as s:
+        made = credentials.print_cards(s, meeting().id, count, issued=body.get("issued") is True)
+        texts = [c.qr_text for c in made]
+    return _done({"cards": texts}, 201)
+
+
+@bp.post("/admin/rounds/<round_id>/<action>")
+@chair_required
+def round_action(round_id: str, action: str) -> Any:
+    info = meeting()
+    with transaction() as s:
+        if action == "open":
+            rnd = rounds.open_round(s, info, round_id)
+        elif action == "close":
+            rnd = rounds.close_round(s, round_id)
+        elif action == "count":
+            body = json_body()
+            secret = body.get("passphrase")
+            if not isinstance(secret, str) or not secret:
+                raise ApiError(400, "passphrase_required", "Enter the scrutineers' passphrase to open the ballot box.")
+            rnd = rounds.count_round(s, info, identity(), round_id, secret)
+        elif action == "reveal":
+            rnd = rounds.reveal(s, round_id)
+        else:
+            raise ApiError(404, "not_found", "There is no such page or item.")
+        out = live.round_public(rnd)
+        if rnd.result_json:
+            out["result"] = json.loads(rnd.result_json)
+    return _done(out)
+
+
+@bp.get("/admin/results")
+@chair_required
+def results() -> Any:
+    return jsonify(rounds.results_document(db_session(), meeting()))
+
+
+@bp.get("/admin/rounds/<round_id>/export")
+@chair_required
+def export(round_id: str) -> Any:
+    return jsonify(export_round(db_session(), meeting(), round_id))
+
+
+@bp.post("/admin/roster")
+@chair_required
+def roster() -> Any:
+    if "file" in request.files:
+        f = request.files["file"]
+        entries = checkin.read_roster_file(f.filename or "roster.csv", f.read())
+    else:
+        body = json_body()
+        rows = body.get("rows")
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
+        entries = checkin.parse_roster([[str(c) for c in r] for r in rows])
+    with transaction() as s:
+        n = checkin.import_roster(s, entries)
+    return _done({"imported": n})
+
+
+# --- the check-in desk ---------------------------------------------------------------------
+
+@bp.get("/desk/search")
+@desk_required
+def desk_search() -> Any:
+    found = checkin.find(db_session(), request.args.get("q", ""))
+    return jsonify({"attendees": [{"number": a.number, "name": a.name, "group": a.group,
+                                   "checked_in": a.checked_in} for a in found],
+                    "totals": checkin.totals(db_session())})
+
+
+@bp.post("/desk/signin")
+@desk_required
+def desk_signin() -> Any:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed", "Say whom to sign in (their roster number).")
+    if body.get("all") is True:
+        with transaction() as s:
+            checkin.sign_in_all(s)
+            totals = checkin.totals(s)
+        return _done({"totals": totals})
+    numbers = body.get("numbers") if "numbers" in body else [body.get("number")]
+    if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
+        raise ApiError(400, "malformed", "Say whom to sign in (their roster number).")
+    present = body.get("present", True) is not False
+    with transaction() as s:
+        for n in numbers:
+            checkin.sign_in(s, n, present)
+        totals = checkin.totals(s)
+    return _done({"totals": totals})
+
+
+@bp.post("/desk/cards/issue")
+@desk_required
+def desk_issue_card() -> Any:
+    body = json_body()
+    with transaction() as s:
+        if body.get("all_printed") is True:
+            n = credentials.issue_all_printed(s)
+        else:
+            text = body.get("card")
+            if not isinstance(text, str):
+                raise ApiError(400, "bad_card", "This is not a ballot card code.")
+            credentials.issue_card(s, text, meeting().id)
+            n = 1
+        c = credentials.counts(s)
+    return _done({"issued": n, "cards": c})
+
+
+@bp.post("/desk/unlock")
+@desk_required
+def desk_unlock() -> Any:
+    body = json_body()
+    kiosk_id = body.get("kiosk")
+    if not isinstance(kiosk_id, str):
+        raise ApiError(400, "malformed", "Say which kiosk to unlock.")
+    with transaction() as s:
+        credentials.grant_unlock(s, kiosk_id)
+    return _done({"unlocked": kiosk_id})
+
+
+@bp.get("/desk/kiosks")
+@desk_required
+def desk_kiosks() -> Any:
+    ks = db_session().scalars(select(Kiosk).where(Kiosk.status == "active").order_by(Kiosk.name))
+    return jsonify({"kiosks": [{"id": k.id, "name": k.name} for k in ks]})
+

@@ -1,0 +1,125 @@
+"""The kiosk API (`/api/v1/…`): pairing, the ballot forms, heartbeats, card checks, intake.
+
+Views are thin: parse, call a service, answer. Every refusal is a JSON error with a 4xx status
+and leaves the database as it was.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+
+from keys.canonical import b64d, b64e
+from keys.request import verify_request
+from keys.errors import BadSignature, Malformed
+from tally import credentials, intake, live, pairing
+from tally.db import session, transaction
+from tally.errors import ApiError
+from tally.forms import ballot_forms
+from tally.meeting import MeetingInfo
+from tally.models import Kiosk, Round
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> Any:
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json).")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "malformed", "The request body is not valid JSON.")
+    return body
+
+
+def meeting() -> MeetingInfo:
+    return current_app.extensions["tally.meeting"]
+
+
+def signed_kiosk_request(s: Any) -> tuple[Kiosk, Any]:
+    body = json_body()
+
+    def lookup(kiosk_id: str) -> bytes:
+        k = s.get(Kiosk, kiosk_id)
+        if k is None:
+            raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
+        return k.public_key
+
+    try:
+        kiosk_id, payload = verify_request(body, lookup, now=int(time.time()))
+    except Malformed as exc:
+        raise ApiError(400, "malformed", "The request could not be read.") from exc
+    except BadSignature as exc:
+        raise ApiError(403, "bad_signature", "The request's signature does not verify (check the kiosk's clock).") from exc
+    kiosk = s.get(Kiosk, kiosk_id)
+    if kiosk.status == "revoked":
+        raise ApiError(403, "kiosk_revoked", "This kiosk has been revoked by the chair.")
+    return kiosk, payload
+
+
+@bp.post("/kiosks/pair")
+def pair() -> Any:
+    body = json_body()
+    with transaction() as s:
+        kiosk = pairing.pair(s, body)
+        answer = {"kiosk_id": kiosk.id, "tally_public_key": b64e(current_app.extensions["tally.identity"].public_bytes()),
+                  "meeting": meeting().id, "status": kiosk.status}
+    live.touch()
+    return jsonify(answer), 201
+
+
+@bp.get("/ballot")
+def ballot() -> Any:
+    info = meeting()
+    rounds = list(session().scalars(select(Round).where(Round.status == "open").order_by(Round.position)))
+    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": ballot_forms(info, rounds)})
+
+
+@bp.post("/kiosks/heartbeat")
+def heartbeat() -> Any:
+    with transaction() as s:
+        kiosk, payload = signed_kiosk_request(s)
+        outbox = payload.get("outbox") if isinstance(payload, dict) else None
+        if isinstance(outbox, int) and 0 <= outbox < 10**9:
+            kiosk.outbox = outbox
+        kiosk.last_seen = datetime.now(timezone.utc).replace(tzinfo=None)
+        grant = credentials.pending_grant(s, kiosk.id) if kiosk.status == "active" else None
+        answer = {"status": kiosk.status, "unlock": {"grant": grant} if grant else None}
+    live.touch()
+    return jsonify(answer)
+
+
+@bp.post("/kiosks/unlock")
+def claim_unlock() -> Any:
+    with transaction() as s:
+        kiosk, payload = signed_kiosk_request(s)
+        intake.check_kiosk(kiosk)
+        credentials.claim_unlock(s, kiosk.id, payload)
+    live.touch()
+    return jsonify({"ok": True})
+
+
+@bp.post("/cards/check")
+def check_card() -> Any:
+    s = session()
+    kiosk, payload = signed_kiosk_request(s)
+    intake.check_kiosk(kiosk)
+    try:
+        card = b64d(payload["card"]) if isinstance(payload, dict) else b""
+    except (Malformed, KeyError, TypeError) as exc:
+        raise ApiError(400, "malformed", "The card's public key could not be read.") from exc
+    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open")))
+    return jsonify(credentials.check(s, card, open_rounds))
+
+
+@bp.post("/envelopes")
+def envelopes() -> Any:
+    body = json_body()
+    info = meeting()
+    accepted = intake.accept(current_app.extensions["tally.sessionmaker"], body, info.id,
+                             current_app.extensions["tally.identity"])
+    if accepted.new:
+        live.touch()
+    return jsonify(accepted.receipt), 201 if accepted.new else 200

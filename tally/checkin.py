@@ -1,0 +1,118 @@
+"""Check-in (签到): the roster, signing people in, and 实到.
+
+The roster comes from CSV or Excel (columns: number, name, optional group). Signing in sets a
+flag and nothing else: no time is stored, so check-in order cannot be matched with ballots.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tally import audit
+from tally.errors import ApiError
+from tally.models import Attendee
+
+HEADERS = {"number": ("number", "编号", "序号", "no"), "name": ("name", "姓名"), "group": ("group", "类别", "分组")}
+
+
+def _column(headers: list[str], key: str) -> int | None:
+    for i, h in enumerate(headers):
+        if h.strip().lower() in HEADERS[key]:
+            return i
+    return None
+
+
+def parse_roster(rows: Iterable[list[str]]) -> list[tuple[str, str, str]]:
+    it = iter(rows)
+    try:
+        headers = [str(h or "") for h in next(it)]
+    except StopIteration:
+        raise ApiError(400, "bad_roster", "The roster file is empty.") from None
+    number_col, name_col, group_col = (_column(headers, k) for k in ("number", "name", "group"))
+    if number_col is None or name_col is None:
+        raise ApiError(400, "bad_roster", "The roster needs a number column and a name column (编号, 姓名).")
+    out: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for line, row in enumerate(it, start=2):
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if not any(cells):
+            continue
+        number = cells[number_col] if number_col < len(cells) else ""
+        name = cells[name_col] if name_col < len(cells) else ""
+        group = cells[group_col] if group_col is not None and group_col < len(cells) else ""
+        if not number or not name:
+            raise ApiError(400, "bad_roster", f"Roster line {line}: number and name are both needed.")
+        if number in seen:
+            raise ApiError(400, "bad_roster", f"Roster line {line}: number {number} appears twice.")
+        seen.add(number)
+        out.append((number, name, group))
+    return out
+
+
+def read_roster_file(filename: str, data: bytes) -> list[tuple[str, str, str]]:
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        from openpyxl import load_workbook
+
+        try:
+            ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+        except Exception as exc:  # openpyxl raises many kinds for a bad file
+            raise ApiError(400, "bad_roster", "The Excel file could not be read.") from exc
+        return parse_roster([list(r) for r in ws.iter_rows(values_only=True)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise ApiError(400, "bad_roster", "The CSV file is neither UTF-8 nor GB18030 text.") from exc
+    return parse_roster(list(csv.reader(io.StringIO(text))))
+
+
+def import_roster(s: Session, entries: list[tuple[str, str, str]]) -> int:
+    if s.scalar(select(func.count()).select_from(Attendee).where(Attendee.checked_in)):
+        raise ApiError(409, "checkin_started", "Check-in has started; the roster can no longer be replaced.")
+    s.query(Attendee).delete()
+    for number, name, group in entries:
+        s.add(Attendee(number=number, name=name, group=group, checked_in=False))
+    audit.record(s, "desk", "roster_imported", count=len(entries))
+    return len(entries)
+
+
+def find(s: Session, query: str) -> list[Attendee]:
+    q = query.strip()
+    if not q:
+        return []
+    exact = s.get(Attendee, q)
+    if exact is not None:
+        return [exact]
+    return list(s.scalars(select(Attendee).where(Attendee.name.contains(q)).order_by(Attendee.number).limit(20)))
+
+
+def sign_in(s: Session, number: str, present: bool = True) -> Attendee:
+    a = s.get(Attendee, number)
+    if a is None:
+        raise ApiError(404, "unknown_attendee", "There is no one with this number on the roster.")
+    if a.checked_in == present:
+        raise ApiError(409, "already_signed_in" if present else "not_signed_in",
+                       "Already signed in." if present else "Not signed in.")
+    a.checked_in = present
+    return a
+
+
+def sign_in_all(s: Session) -> int:
+    """Sign in everyone on the roster (a scripted meeting, or a desk that checked a paper list)."""
+    from sqlalchemy import update
+
+    n = s.execute(update(Attendee).where(Attendee.checked_in.is_(False)).values(checked_in=True)).rowcount
+    audit.record(s, "desk", "signed_in_all", count=n)
+    return n
+
+
+def totals(s: Session) -> dict[str, int]:
+    expected = s.scalar(select(func.count()).select_from(Attendee)) or 0
+    present = s.scalar(select(func.count()).select_from(Attendee).where(Attendee.checked_in)) or 0
+    return {"expected": expected, "present": present}

@@ -1,0 +1,90 @@
+"""The database: one engine per app, sessions per request, migrations with Alembic.
+
+SQLite (the embedded default, one file per meeting directory) runs in WAL mode with
+synchronous=FULL, so a committed ballot survives a power cut; PostgreSQL comes in by URL.
+This module owns the engine's lifetime and the `tally db upgrade` step; nothing here runs at import.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=8)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # Our own BEGIN (see below) so that a write transaction takes the lock at its start.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def upgrade(url: str) -> None:
+    """Bring the schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["tally.engine"] = engine
+    app.extensions["tally.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["tally.engine"]
+
+
+def session() -> Session:
+    """The request's session (one per app context)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["tally.sessionmaker"]()
+    return g.db_session
+
+
+def close_session(exc: BaseException | None = None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        if exc is not None:
+            s.rollback()
+        s.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """A fresh session in one transaction: commit on success, roll back on any error."""
+    s: Session = current_app.extensions["tally.sessionmaker"]()
+    try:
+        with s.begin():
+            yield s
+    finally:
+        s.close()

@@ -1,0 +1,131 @@
+"""`tally demo` (what `make run` starts): a demo meeting, a tally and one local kiosk, on this machine.
+
+It makes the data directory on first use (random passphrases; the key passphrase is kept in
+the directory because this is a demo), imports a 30-person roster and signs everyone in, pairs
+one kiosk agent, prints a few ballot cards to a text file and the addresses to open. Ctrl-C
+stops everything; running it again resumes the same meeting.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import requests
+
+from tally.remote import Remote, remote
+
+HERE = Path(__file__).resolve().parent / "demo"
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], what: str, path: str) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise click.ClickException(f"the {what} stopped while starting (exit {proc.returncode})")
+        try:
+            if requests.get(url + path, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise click.ClickException(f"the {what} did not start at {url}")
+
+
+def _bin(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else (shutil.which(name) or name)
+
+
+@click.command()
+@click.option("--data", "data_dir", default="var/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--kiosk-port", default=8100, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
+    """Run a demo meeting: tally + one local kiosk; prints where to look."""
+    d = Path(data_dir)
+    env = dict(os.environ)
+    scrutineer_file = d / "DEMO-scrutineer-passphrase.txt"
+    if not (d / "meeting.json").exists():
+        from tally.meeting import init_meeting
+
+        scrutineer = secrets.token_urlsafe(9)
+        init_meeting(d, HERE / "meeting.yaml", key_passphrase=secrets.token_urlsafe(24),
+                     scrutineer_passphrase=scrutineer, store_key_passphrase=True)
+        scrutineer_file.write_text(scrutineer)
+        os.chmod(scrutineer_file, 0o600)
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def stop(*_: object) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    try:
+        tally = subprocess.Popen([_bin("tally"), "serve", "--data", str(d), "--host", host, "--port", str(port)], env=env)
+        procs.append(tally)
+        base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+        _wait_up(base, tally, "tally", "/api/v1/ballot")
+        r: Remote = remote(str(d), base)
+        state = r.call("GET", "/api/v1/admin/state")
+        if state["attendance"]["expected"] == 0:
+            with open(HERE / "roster.csv", "rb") as f:
+                r.call("POST", "/api/v1/admin/roster", files={"file": ("roster.csv", f)})
+            r.call("POST", "/api/v1/desk/signin", {"all": True})
+        cards_file = d / "demo-cards.txt"
+        if not cards_file.exists():
+            made = r.call("POST", "/api/v1/admin/cards", {"count": 30, "issued": True})["cards"]
+            cards_file.write_text("\n".join(made) + "\n")
+        kdir = d / "kiosk1"
+        kenv = dict(env, KIOSK_PASSPHRASE=_kiosk_passphrase(kdir))
+        if not (kdir / "kiosk.json").exists():
+            offer = r.call("POST", "/api/v1/admin/offers", {"count": 1, "preconfirm": True})["offers"][0]
+            subprocess.run([_bin("kiosk"), "pair", offer, "--data", str(kdir), "--name", "演示平板 Demo tablet"],
+                           env=kenv, check=True)
+        kiosk = subprocess.Popen([_bin("kiosk"), "serve", "--data", str(kdir), "--host", "127.0.0.1",
+                                  "--port", str(kiosk_port)], env=kenv)
+        procs.append(kiosk)
+        _wait_up(f"http://127.0.0.1:{kiosk_port}", kiosk, "kiosk", "/")
+        links = r.call("GET", "/api/v1/admin/links")
+        token = (d / "secrets" / "admin-token").read_text().strip()
+        click.echo("\n".join([
+            "",
+            "Scrutineer demo is running. 演示会议已启动。",
+            f"  Chair console 主持人控制台: {links['console']}",
+            f"      chair token 登录口令:   {token}",
+            f"  Projector 投影:             {links['projector']}",
+            f"  Check-in desk 签到台:       {links['desk']}",
+            f"  Kiosk 投票平板:             http://127.0.0.1:{kiosk_port}/",
+            f"  Ballot cards 选票卡 (type one on the kiosk): {cards_file}",
+            f"  Scrutineers' passphrase 监票人口令 (to count): {scrutineer_file.read_text().strip()}",
+            "Open a round on the console, vote on the kiosk, close and count. Ctrl-C stops. 按 Ctrl-C 退出。",
+            "",
+        ]))
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        raise click.ClickException("a demo process stopped; see the messages above")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def _kiosk_passphrase(kdir: Path) -> str:
+    kdir.mkdir(parents=True, exist_ok=True)
+    f = kdir / "DEMO-kiosk-passphrase"
+    if not f.exists():
+        f.write_text(secrets.token_urlsafe(18))
+        os.chmod(f, 0o600)
+    return f.read_text().strip()

@@ -1,0 +1,83 @@
+"""Exports of a closed round for the auditor (审计): plaintext ballots, the meeting file, the box.
+
+- `meeting.yaml`: the plan with this round's live 应到/实到/发出 written in, so that
+  `tally count meeting.yaml ballots.jsonl` reproduces the published result.
+- `ballots.jsonl`: the opened ballots in CONTRACT.md's format, in random-id order.
+- `envelopes.jsonl` and `public.json`: the sealed ballot box in chain order and the public keys,
+  for `keys verify-box` (signatures and chain, with nothing but public keys).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.canonical import b64e
+from tally.errors import ApiError
+from tally.meeting import BALLOT_KINDS, MeetingInfo
+from tally.models import Ballot, Envelope, Kiosk, Meeting, Round
+
+
+def chain_order(envelopes: list[Envelope], genesis: str) -> list[Envelope]:
+    by_prev = {e.prev_hash: e for e in envelopes}
+    out, head = [], genesis
+    while head in by_prev:
+        e = by_prev.pop(head)
+        out.append(e)
+        head = e.entry_hash
+    return out
+
+
+def meeting_with_attendance(info: MeetingInfo, rounds: dict[str, Round]) -> dict[str, Any]:
+    raw = json.loads(json.dumps(info.raw))
+    for r in raw["rounds"]:
+        rnd = rounds.get(r["id"])
+        if rnd is not None and rnd.kind in BALLOT_KINDS and rnd.kind != "score" and rnd.present is not None:
+            r["present"] = rnd.present
+            r["issued"] = rnd.issued
+            if rnd.expected is not None:
+                r["expected"] = rnd.expected
+    return raw
+
+
+def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
+    rnd = s.get(Round, round_id)
+    if rnd is None:
+        raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
+    if rnd.status != "counted" or rnd.kind not in BALLOT_KINDS:
+        raise ApiError(409, "round_not_counted", "Only a counted ballot round can be exported.")
+    from keys.chain import genesis
+
+    rounds = {r.id: r for r in s.scalars(select(Round))}
+    raw = meeting_with_attendance(info, rounds)
+    ballots = [b.content for b in s.scalars(select(Ballot).where(Ballot.round_id == round_id).order_by(Ballot.id))]
+    envs = chain_order(list(s.scalars(select(Envelope).where(Envelope.round_id == round_id))), genesis(info.id, round_id))
+    kiosks = {k.id: b64e(k.public_key) for k in s.scalars(select(Kiosk))}
+    m = s.scalars(select(Meeting)).one()
+    public = {"meeting": info.id, "tally_public_key": b64e(m.tally_public_key), "kiosks": kiosks,
+              "rounds": {round_id: {"head": rnd.chain_head, "count": len(envs)}}}
+    return {
+        "meeting_yaml": yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
+        "ballots_jsonl": "".join(b + "\n" for b in ballots),
+        "envelopes_jsonl": "".join(json.dumps({"round": round_id, "body": json.loads(e.body), "entry": e.entry_hash},
+                                              sort_keys=True, ensure_ascii=False) + "\n" for e in envs),
+        "public_json": json.dumps(public, indent=2, sort_keys=True),
+        "result_signed": json.loads(rnd.result_sig) if rnd.result_sig else None,
+    }
+
+
+def write_export(doc: dict[str, Any], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"meeting.yaml": doc["meeting_yaml"], "ballots.jsonl": doc["ballots_jsonl"],
+             "envelopes.jsonl": doc["envelopes_jsonl"], "public.json": doc["public_json"],
+             "result.signed.json": json.dumps(doc["result_signed"], ensure_ascii=False, indent=2, sort_keys=True)}
+    written = []
+    for name, text in files.items():
+        p = out / name
+        p.write_text(text, encoding="utf-8")
+        written.append(p)
+    return written

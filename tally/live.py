@@ -1,0 +1,130 @@
+"""Live screens over Socket.IO: the only module that emits.
+
+Views call `touch()` after their commit. A background task wakes a few times a second and, if
+anything was touched, reads the aggregate state from the database and pushes it: one message
+per audience per tick, never one per ballot (each delivery costs server CPU per client). With
+several workers, Redis carries the messages (`TALLY_MESSAGE_QUEUE`), and every worker's ticker
+reads the same database, so a projector on one worker sees ballots taken by another.
+
+What each audience may see (DESIGN.md, anonymity): while a secret round is open, the projector
+gets turnout only (cast / present), never partial counts; results only after the chair reveals.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from flask import Flask, request, session
+from flask_socketio import SocketIO, join_room
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keys.fingerprint import fingerprint
+from tally import checkin, credentials
+from tally.models import Kiosk, Round
+
+socketio = SocketIO()
+TICK_SECONDS = 0.2
+
+
+class _Dirty:
+    """A version counter bumped by `touch()`; the ticker compares it with what it last sent."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self.lock:
+            self.version += 1
+
+
+_dirty = _Dirty()
+
+
+def touch() -> None:
+    _dirty.bump()
+
+
+def round_public(rnd: Round) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind, "title": rnd.title, "status": rnd.status,
+                           "cast": rnd.accepted, "present": rnd.present, "expected": rnd.expected,
+                           "revealed": rnd.revealed}
+    if rnd.revealed and rnd.result_json:
+        out["result"] = json.loads(rnd.result_json)
+        out["chain_head"] = rnd.chain_head
+    if rnd.status in ("closed", "counted"):
+        out["chain_head"] = rnd.chain_head
+    return out
+
+
+def projector_state(s: Session, title: str) -> dict[str, Any]:
+    rounds = list(s.scalars(select(Round).order_by(Round.position)))
+    return {"meeting": title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds]}
+
+
+def console_state(s: Session, title: str) -> dict[str, Any]:
+    state = projector_state(s, title)
+    rounds = {r.id: r for r in s.scalars(select(Round))}
+    for r in state["rounds"]:
+        rnd = rounds[r["id"]]
+        if rnd.result_json:
+            r["result"] = json.loads(rnd.result_json)
+    state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
+                        "fingerprint": fingerprint(k.public_key),
+                        "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
+                       for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
+    state["cards"] = credentials.counts(s)
+    return state
+
+
+def _ticker(app: Flask) -> None:
+    sent = -1
+    while True:
+        socketio.sleep(TICK_SECONDS)
+        version = _dirty.version
+        if version == sent:
+            continue
+        sent = version
+        try:
+            with app.app_context():
+                maker = app.extensions["tally.sessionmaker"]
+                title = app.extensions["tally.meeting_title"]
+                with maker() as s:
+                    proj = projector_state(s, title)
+                    cons = console_state(s, title)
+            socketio.emit("state", proj, to="projector", namespace="/live")
+            socketio.emit("state", cons, to="console", namespace="/live")
+        except Exception:  # keep the screens alive through a passing database error
+            app.logger.exception("live update failed")
+            sent = -1
+
+
+def init_app(app: Flask) -> None:
+    socketio.init_app(app, async_mode=app.config.get("ASYNC_MODE", "threading"),
+                      message_queue=app.config.get("MESSAGE_QUEUE"),
+                      logger=False, engineio_logger=False)
+    started = {"done": False}
+    lock = threading.Lock()
+
+    def start_ticker() -> None:
+        with lock:
+            if not started["done"]:
+                started["done"] = True
+                socketio.start_background_task(_ticker, app)
+
+    app.extensions["tally.start_ticker"] = start_ticker
+
+    @socketio.on("connect", namespace="/live")
+    def _connect(auth: Any = None) -> bool:
+        from tally.auth import is_chair, token_role
+
+        start_ticker()
+        token = (auth or {}).get("t") if isinstance(auth, dict) else None
+        role = "console" if is_chair() else token_role(token or request.args.get("t"))
+        if role not in ("console", "projector"):
+            return False
+        join_room(role)
+        touch()
+        return True

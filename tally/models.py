@@ -1,0 +1,161 @@
+"""The tally's tables: SQLAlchemy 2 typed models. Integrity lives in constraints, not in locks.
+
+Anonymity (DESIGN.md): no table stores an arrival time, sequence number or auto-increment order
+next to a secret ballot. Envelope and ballot ids are random; opened ballots keep no link to the
+envelope they came from; check-in keeps a flag, not a time; cards are stored as public keys only.
+The audit log records the chair's actions with times, never ballots.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    plan_json: Mapped[str] = mapped_column(Text)
+    tally_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (
+        CheckConstraint("status in ('draft','open','closed','counted')", name="round_status"),
+        CheckConstraint("accepted >= 0", name="round_accepted_nonneg"),
+        CheckConstraint("present is null or accepted <= present", name="round_not_over_present"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    secret: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_private: Mapped[bytes] = mapped_column(LargeBinary)
+    expected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    present: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    chain_head: Mapped[str] = mapped_column(String(64))
+    result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_sig: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    __table_args__ = (CheckConstraint("status in ('pending','active','revoked')", name="kiosk_status"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    outbox: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class PairingOffer(Base):
+    __tablename__ = "pairing_offers"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    preconfirm: Mapped[bool] = mapped_column(Boolean, default=False)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# SQLite keeps a hidden rowid in insertion order unless told not to; the tables below must not
+# remember the order in which rows came.
+UNORDERED = {"sqlite_with_rowid": False}
+
+
+class Card(Base):
+    """A ballot credential: the public key derived from a card's secret. No time, no holder."""
+
+    __tablename__ = "cards"
+    __table_args__ = (CheckConstraint("status in ('printed','issued','void')", name="card_status"), UNORDERED)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="printed")
+
+
+class CardUse(Base):
+    """One row per card per round: the primary key is what makes a card count once."""
+
+    __tablename__ = "card_uses"
+    __table_args__ = (UNORDERED,)
+    card: Mapped[bytes] = mapped_column(ForeignKey("cards.public_key"), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+
+
+class UnlockGrant(Base):
+    """A desk unlock of one kiosk for one voter, waiting for the kiosk to claim it."""
+
+    __tablename__ = "unlock_grants"
+    __table_args__ = (UNORDERED,)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"), unique=True)
+
+
+class Envelope(Base):
+    """An accepted envelope, as it travelled, with the tally's receipt. Append-only."""
+
+    __tablename__ = "envelopes"
+    __table_args__ = (
+        UniqueConstraint("round_id", "kiosk_id", "nonce", name="envelope_nonce_once"),
+        UniqueConstraint("round_id", "prev_hash", name="chain_no_fork"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.id"))
+    nonce: Mapped[str] = mapped_column(String(32))
+    envelope_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    receipt: Mapped[str] = mapped_column(Text)
+
+
+class Ballot(Base):
+    """An opened ballot (plaintext, CONTRACT.md ballot line). Random id, no link to its envelope."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UNORDERED,)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Attendee(Base):
+    """A roster entry. `checked_in` is a flag, never a time (签到 must not date a ballot)."""
+
+    __tablename__ = "attendees"
+    __table_args__ = (UNORDERED,)
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    group: Mapped[str] = mapped_column(String(80), default="")
+    checked_in: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    """What the chair and staff did, when: open, close, count, reveal, pair, revoke. Never ballots."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="{}")

@@ -1,0 +1,111 @@
+"""The HTML pages: chair console, projector, check-in desk, printable ballot cards and result sheets.
+
+Pages render the first state server-side and then follow the live Socket.IO feed; every action
+on them goes through the JSON API in `tally.admin`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from keys.fingerprint import fingerprint
+from keys.pairing import qr_svg
+from tally import checkin, credentials, live
+from tally.admin import csrf_token
+from tally.api import meeting
+from tally.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
+from tally.db import session as db_session, transaction
+from tally.errors import ApiError
+from tally.models import Kiosk, Round
+
+bp = Blueprint("console", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    return redirect(url_for("console.console"))
+
+
+@bp.route("/console/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        if admin_token_ok(request.form.get("token", "").strip()):
+            session.clear()
+            session["role"] = "chair"
+            nxt = request.args.get("next") or ""
+            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("console.console"))
+        error = "This token is not the chair's token."
+    return render_template("console/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/console/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/console")
+@chair_required
+def console() -> Any:
+    s = db_session()
+    info = meeting()
+    state = live.console_state(s, info.title)
+    fps = {k.id: fingerprint(k.public_key) for k in s.scalars(select(Kiosk))}
+    return render_template("console/console.html", state=state, state_json=json.dumps(state, ensure_ascii=False),
+                           csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
+                           projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
+                           desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
+                           tally_fp=fingerprint(current_app.extensions["tally.identity"].public_bytes()))
+
+
+@bp.get("/projector")
+def projector() -> Any:
+    token = request.args.get("t", "")
+    if token_role(token) != "projector" and not session.get("role") == "chair":
+        raise ApiError(401, "unauthorized", "Open the projector link given by the chair.")
+    s = db_session()
+    state = live.projector_state(s, meeting().title)
+    return render_template("projector/projector.html", state_json=json.dumps(state, ensure_ascii=False),
+                           token=token if token_role(token) == "projector" else "", title=meeting().title)
+
+
+@bp.get("/desk")
+@desk_required
+def desk() -> Any:
+    return render_template("checkin/desk.html", csrf=csrf_token(), totals=checkin.totals(db_session()),
+                           title=meeting().title)
+
+
+@bp.post("/console/cards/print")
+@chair_required
+def print_cards() -> Any:
+    """Make a sheet of new ballot cards; the secrets exist only in this response."""
+    if request.form.get("csrf") != session.get("csrf"):
+        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
+    try:
+        count = int(request.form.get("count", "0"))
+    except ValueError:
+        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.") from None
+    info = meeting()
+    with transaction() as s:
+        cards = credentials.print_cards(s, info.id, count)
+        sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code} for c in cards]
+    live.touch()
+    resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/console/rounds/<round_id>/sheet")
+@chair_required
+def result_sheet(round_id: str) -> Any:
+    rnd = db_session().get(Round, round_id)
+    if rnd is None or not rnd.result_json:
+        abort(404)
+    result = json.loads(rnd.result_json)
+    return render_template("console/sheet.html", rnd=rnd, result=result, title=meeting().title,
+                           chain_qr=qr_svg(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"))

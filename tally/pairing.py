@@ -1,0 +1,71 @@
+"""Pairing kiosks: one-time offers (QR), the kiosk's key, the chair's confirmation, revocation.
+
+An offer carries the tally's address, a one-time code and the tally's key fingerprint; the tally
+stores only the code's hash. The kiosk sends its public key with the code; the console shows the
+kiosk's fingerprint and the chair confirms it, so a stranger who photographed a QR code still
+cannot vote. A revoked kiosk is refused at intake.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.canonical import b64d
+from keys.errors import Malformed
+from keys.fingerprint import fingerprint
+from keys.pairing import PairingOffer
+from tally import audit
+from tally.errors import ApiError
+from tally.models import Kiosk, PairingOffer as OfferRow
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(b"scrutineer/pairing-code/v1\0" + code.encode()).hexdigest()
+
+
+def new_offer(s: Session, base_url: str, tally_public: bytes, *, preconfirm: bool = False) -> PairingOffer:
+    code = secrets.token_urlsafe(12)
+    s.add(OfferRow(code_hash=_code_hash(code), preconfirm=preconfirm, used=False))
+    audit.record(s, "chair", "pairing_offer", preconfirm=preconfirm)
+    return PairingOffer(url=base_url, code=code, fingerprint=fingerprint(tally_public).replace(" ", ""))
+
+
+def pair(s: Session, body: Any) -> Kiosk:
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str) or not isinstance(body.get("public_key"), str):
+        raise ApiError(400, "malformed", "Send the pairing code and the kiosk's public key.")
+    name = body.get("name") or "kiosk"
+    if not isinstance(name, str) or len(name) > 80:
+        raise ApiError(400, "malformed", "The kiosk name must be text of at most 80 characters.")
+    try:
+        public = b64d(body["public_key"])
+    except Malformed as exc:
+        raise ApiError(400, "malformed", "The kiosk's public key could not be read.") from exc
+    if len(public) != 32:
+        raise ApiError(400, "malformed", "The kiosk's public key could not be read.")
+    offer = s.get(OfferRow, _code_hash(body["code"]), with_for_update=True)
+    if offer is None or offer.used:
+        raise ApiError(403, "bad_pairing_code", "This pairing code is unknown or was already used.")
+    if s.scalars(select(Kiosk.id).where(Kiosk.public_key == public)).first():
+        raise ApiError(409, "already_paired", "This kiosk key is already paired.")
+    offer.used = True
+    kiosk = Kiosk(id=secrets.token_hex(8), name=name, public_key=public,
+                  status="active" if offer.preconfirm else "pending", outbox=0)
+    s.add(kiosk)
+    audit.record(s, "kiosk", "paired", kiosk=kiosk.id, name=name, fingerprint=fingerprint(public),
+                 confirmed=offer.preconfirm)
+    return kiosk
+
+
+def set_status(s: Session, kiosk_id: str, status: str, actor: str = "chair") -> Kiosk:
+    kiosk = s.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise ApiError(404, "unknown_kiosk", "There is no such kiosk.")
+    if kiosk.status == "revoked":
+        raise ApiError(409, "kiosk_revoked", "A revoked kiosk stays revoked; pair it again with a new key.")
+    kiosk.status = status
+    audit.record(s, actor, "kiosk_" + ("confirmed" if status == "active" else status), kiosk=kiosk_id)
+    return kiosk

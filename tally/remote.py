@@ -1,0 +1,54 @@
+"""The command line's way to a running tally: its admin JSON API with the chair's token.
+
+`--data DIR` finds both the address (`server.json`, written by `tally serve`) and the admin
+token (`secrets/admin-token`); `--url` and `TALLY_ADMIN_TOKEN` say them outright.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+
+class Remote:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url.rstrip("/")
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        try:
+            resp = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
+        try:
+            data = resp.json()
+        except ValueError:
+            raise click.ClickException(f"the tally answered HTTP {resp.status_code} without JSON") from None
+        if resp.status_code >= 400:
+            err = data.get("error", {}) if isinstance(data, dict) else {}
+            raise click.ClickException(f"{err.get('message', 'refused')} [{err.get('code', resp.status_code)}]")
+        return data
+
+
+def remote(data_dir: str | None, url: str | None) -> Remote:
+    token = os.environ.get("TALLY_ADMIN_TOKEN")
+    if data_dir:
+        d = Path(data_dir)
+        if not token:
+            try:
+                token = (d / "secrets" / "admin-token").read_text().strip()
+            except FileNotFoundError:
+                raise click.ClickException(f"{d} has no admin token: is it a tally data directory?") from None
+        if not url:
+            try:
+                url = json.loads((d / "server.json").read_text())["url"]
+            except (FileNotFoundError, KeyError, ValueError):
+                raise click.ClickException(f"{d} has no server.json: start `tally serve --data {d}` or pass --url") from None
+    if not url or not token:
+        raise click.ClickException("say which tally: --data DIR, or --url URL with TALLY_ADMIN_TOKEN set")
+    return Remote(url, token)
