@@ -45,9 +45,10 @@ def parse_roster(rows: Iterable[list[str]]) -> list[tuple[str, str, str]]:
         name = cells[name_col] if name_col < len(cells) else ""
         group = cells[group_col] if group_col is not None and group_col < len(cells) else ""
         if not number or not name:
-            raise ApiError(400, "bad_roster", f"Roster line {line}: number and name are both needed.")
+            raise ApiError(400, "bad_roster", "Roster line %(line)s: number and name are both needed.", line=line)
         if number in seen:
-            raise ApiError(400, "bad_roster", f"Roster line {line}: number {number} appears twice.")
+            raise ApiError(400, "bad_roster", "Roster line %(line)s: number %(number)s appears twice.",
+                           line=line, number=number)
         seen.add(number)
         out.append((number, name, group))
     return out
@@ -96,9 +97,10 @@ def sign_in(s: Session, number: str, present: bool = True) -> Attendee:
     a = s.get(Attendee, number)
     if a is None:
         raise ApiError(404, "unknown_attendee", "There is no one with this number on the roster.")
-    if a.checked_in == present:
-        raise ApiError(409, "already_signed_in" if present else "not_signed_in",
-                       "Already signed in." if present else "Not signed in.")
+    if a.checked_in and present:
+        raise ApiError(409, "already_signed_in", "Already signed in.")
+    if not a.checked_in and not present:
+        raise ApiError(409, "not_signed_in", "Not signed in.")
     a.checked_in = present
     return a
 

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import click
-import requests
 
 from tally.remote import Remote, remote
 
@@ -25,6 +24,8 @@ HERE = Path(__file__).resolve().parent / "demo"
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], what: str, path: str) -> None:
+    import requests
+
     for _ in range(300):
         if proc.poll() is not None:
             raise click.ClickException(f"the {what} stopped while starting (exit {proc.returncode})")

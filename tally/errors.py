@@ -13,11 +13,12 @@ from werkzeug.exceptions import HTTPException
 class ApiError(Exception):
     """A refusal with a stable machine code and a message a chair understands."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, **params: object) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.params = params
 
 
 def _wants_json() -> bool:
@@ -27,8 +28,8 @@ def _wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
-    text = gettext(message)
+def error_response(status: int, code: str, message: str, **params: object) -> tuple[Response | str, int]:
+    text = gettext(message, **params) if params else gettext(message)
     if _wants_json():
         return jsonify({"error": {"code": code, "message": text}}), status
     return render_template("console/error.html", status=status, code=code, message=text), status
@@ -48,7 +49,7 @@ _HTTP_CODES = {
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):  # type: ignore[no-untyped-def]
-        return error_response(err.status, err.code, err.message)
+        return error_response(err.status, err.code, err.message, **err.params)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]

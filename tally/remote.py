@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 
 
 class Remote:
     def __init__(self, url: str, token: str) -> None:
+        import requests  # imported late: `tally serve` must let gevent patch ssl first
+
         self.url = url.rstrip("/")
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        import requests
+
         try:
             resp = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
         except requests.RequestException as exc:

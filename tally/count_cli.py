@@ -1,0 +1,353 @@
+"""`tally count MEETING BALLOTS`: the rules engine behind a command line (CONTRACT.md).
+
+Streams the ballot file line by line (constant memory; a progress bar on a terminal), counts
+with `tally.rules.count_meeting`, and prints either the contract's JSON document (`--json`) or
+a result sheet for people: Chinese headings by default, columns aligned for double-width
+characters. A bad file exits 1 with one line on stderr (`ballots.jsonl:17: problem`) and
+nothing on stdout. Counts nothing itself.
+"""
+from __future__ import annotations
+
+import io
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from gettext import NullTranslations
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from tally.plan import Plan, PlanError, load_plan
+from tally.rules import BallotInputError, RulesError, count_meeting
+
+CATALOG_DIR = Path(__file__).parent / "translations"
+DOMAIN = "count"
+MAX_LINE = 1 << 20  # a ballot line is a few hundred bytes; a megabyte is a broken file
+PROGRESS_EVERY = 1 << 14
+
+
+class FileProblem(click.ClickException):
+    """One line on stderr naming the file (and line), nothing else; exit status 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.message, err=True)
+
+
+@lru_cache(maxsize=4)
+def translations(lang: str) -> NullTranslations:
+    """The sheet's catalog: msgids are English, so `en` needs none; .po compiled in memory."""
+    if lang == "en":
+        return NullTranslations()
+    po = CATALOG_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+# --- reading the ballot file ---------------------------------------------------------------
+
+class _BadLine(Exception):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line, self.problem = line, problem
+
+
+def _ballot_lines(stream: IO[str], progress: Callable[[], None] | None) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line; _BadLine for a line that is not JSON."""
+    loads = json.loads
+    number = 0
+    lines = iter(stream)
+    while True:
+        try:
+            raw = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise _BadLine(number + 1, "is not UTF-8 text") from None
+        number += 1
+        if progress is not None and not number % PROGRESS_EVERY:
+            progress()
+        try:
+            yield number, loads(raw)
+        except ValueError as exc:
+            if raw.strip() == "":
+                continue
+            if len(raw) > MAX_LINE:
+                raise _BadLine(number, f"is longer than {MAX_LINE} characters") from None
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise _BadLine(number, f"not valid JSON: {msg}") from None
+
+
+def _count(plan: Plan, meeting: str, ballots: str) -> dict[str, Any]:
+    path = Path(ballots)
+    try:
+        stream = path.open("r", encoding="utf-8-sig", newline="\n")
+    except OSError as exc:
+        raise FileProblem(f"{ballots}: cannot be read: {exc.strerror or exc}") from None
+    with stream:
+        bar = None
+        progress = None
+        if sys.stderr.isatty():
+            size = max(path.stat().st_size, 1)
+            bar = click.progressbar(length=size, file=sys.stderr, label=ballots, show_eta=True)
+            done = [0]
+
+            def progress() -> None:
+                position = stream.buffer.tell()
+                bar.update(position - done[0])
+                done[0] = position
+        try:
+            return count_meeting(plan, _ballot_lines(stream, progress))
+        except _BadLine as exc:
+            raise FileProblem(f"{ballots}:{exc.line}: {exc.problem}") from None
+        except BallotInputError as exc:
+            raise FileProblem(f"{ballots}:{exc.line}: {exc.message}") from None
+        except RulesError as exc:
+            raise FileProblem(f"{meeting}: {exc}") from None
+        finally:
+            if bar is not None:
+                bar.render_finish()
+
+
+# --- the sheet -------------------------------------------------------------------------------
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters take two, combining marks none."""
+    total = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return total
+
+
+def _pad(text: str, columns: int, right: bool) -> str:
+    gap = " " * max(0, columns - width(text))
+    return gap + text if right else text + gap
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool],
+          strike: Sequence[bool] = ()) -> list[str]:
+    """Aligned columns; `strike` columns are struck through (ANSI) when styling is on."""
+    widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    out = ["  " + "  ".join(_pad(h, w, r) for h, w, r in zip(headers, widths, right)).rstrip()]
+    for row in rows:
+        cells = []
+        for i, (cell, w, r) in enumerate(zip(row, widths, right)):
+            padded = _pad(cell, w, r)
+            if i < len(strike) and strike[i] and cell:
+                padded = padded.replace(cell, click.style(cell, strikethrough=True), 1)
+            cells.append(padded)
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+class Sheet:
+    """The result sheet of a counted meeting, in one language."""
+
+    def __init__(self, plan: Plan, lang: str) -> None:
+        self._plan = plan
+        self._ = translations(lang).gettext
+
+    def render(self, doc: dict[str, Any]) -> str:
+        _ = self._
+        title = f"{doc['meeting']['title']}  {_('Results of the count')}"
+        lines = [title, "=" * width(title)]
+        for rnd in doc["rounds"]:
+            lines.append("")
+            lines.extend(getattr(self, f"_{rnd['kind']}")(rnd))
+        return "\n".join(lines) + "\n"
+
+    def _heading(self, rnd: dict[str, Any]) -> str:
+        _ = self._
+        kinds = {"recommend": _("Recommendation"), "evaluate": _("Evaluation"), "decide": _("Decision vote"),
+                 "score": _("Judges' scores"), "composite": _("Composite score")}
+        statuses = {"counted": _("counted"), "no_quorum": _("no quorum"), "void": _("void: more ballots returned than issued, repeat the round")}
+        name = f"{rnd['title']}  " if rnd.get("title") else ""
+        return f"[{rnd['id']}] {name}{kinds[rnd['kind']]}  ({statuses[rnd['status']]})"
+
+    def _attendance(self, rnd: dict[str, Any], valid: int | None = None, invalid: int | None = None) -> str:
+        _ = self._
+        parts = [(_("Expected"), rnd.get("expected")), (_("Present"), rnd.get("present")),
+                 (_("Issued"), rnd.get("issued")), (_("Returned"), rnd.get("returned")),
+                 (_("Valid"), valid), (_("Invalid"), invalid)]
+        return "  ".join(f"{label} {value}" for label, value in parts if value is not None)
+
+    def _mark(self, value: bool | None) -> str:
+        return {True: self._("yes"), False: self._("no"), None: "-"}[value]
+
+    @staticmethod
+    def _pct(rate: str | None) -> str:
+        return "-" if rate is None else f"{rate}%"
+
+    def _recommend(self, rnd: dict[str, Any]) -> list[str]:
+        _ = self._
+        lines = [self._heading(rnd)]
+        posts = rnd.get("posts", [])
+        single = len(posts) == 1
+        if single:
+            lines.append(self._attendance(rnd, posts[0]["valid"], posts[0]["invalid"]))
+        else:
+            lines.append(self._attendance(rnd))
+        if rnd["status"] == "no_quorum":
+            lines.append(_("Present is below two thirds of expected: no quorum, nobody passes."))
+        plan = self._plan.round(rnd["id"])
+        basis = {"present": _("present"), "valid": _("valid"), "expected": _("expected")}[
+            getattr(plan, "denominator", "present")]
+        for post in posts:
+            lines.append("")
+            name = post.get("title") or post["id"]
+            head = (f"{_('Post')}: {name}  {_('Seats')} {post['seats']}  {_('Blank')} {post['blank']}  "
+                    f"{_('Rate over')} {basis} {post['denominator']}  {_('Pass mark')} {post['threshold']}")
+            if not single:
+                head += f"  {_('Valid')} {post['valid']}  {_('Invalid')} {post['invalid']}"
+            lines.append(head)
+            rows = []
+            for c in post["candidates"]:
+                shown = f"{c['name']} ({_('write-in')})" if c["write_in"] else c["name"]
+                rows.append([shown, str(c["votes"]), self._pct(c["rate"]), self._mark(c["passes"])])
+            lines += table([_("Candidate"), _("Votes"), _("Rate"), _("Passes")], rows, [False, True, True, False])
+        return lines
+
+    def _evaluate(self, rnd: dict[str, Any]) -> list[str]:
+        _ = self._
+        lines = [self._heading(rnd),
+                 self._attendance(rnd, rnd["returned"] - rnd["invalid"], rnd["invalid"])]
+        subjects = rnd.get("subjects", [])
+        if not subjects:
+            return lines
+        grades = list(subjects[0]["counts"])
+        headers = [_("Person evaluated"), _("Valid"), _("Abstain"), _("Invalid")] + grades
+        headers.append(_("Competent or above"))
+        has_score = "score" in subjects[0]
+        has_pass = "passes" in subjects[0]
+        if has_score:
+            headers.append(_("Score"))
+        if has_pass:
+            headers.append(f"{_('Passes')} {rnd['threshold']}")
+        rows = []
+        for s in subjects:
+            row = [s["name"], str(s["valid"]), str(s["abstain"]), str(s["invalid"])]
+            row += [f"{s['counts'][g]} ({self._pct(s['rates'][g])})" for g in grades]
+            row.append(self._pct(s["rates"]["competent_or_above"]))
+            if has_score:
+                row.append(s["score"] or "-")
+            if has_pass:
+                row.append(self._mark(s["passes"]))
+            rows.append(row)
+        lines += table(headers, rows, [False] + [True] * (len(headers) - 1))
+        if "directions" in subjects[0]:
+            lines.append("")
+            lines.append(_("Directions"))
+            directions = list(subjects[0]["directions"])
+            lines += table([_("Person evaluated")] + directions,
+                           [[s["name"]] + [str(s["directions"][d]) for d in directions] for s in subjects],
+                           [False] + [True] * len(directions))
+        return lines
+
+    def _decide(self, rnd: dict[str, Any]) -> list[str]:
+        _ = self._
+        lines = [self._heading(rnd),
+                 self._attendance(rnd, rnd["returned"] - rnd["invalid"], rnd["invalid"])]
+        rule = f"{_('Agree needed, over all members')} {rnd['threshold']}"
+        if "defer_rule" in rnd:
+            rule += f"  {_('Deferred when disagree + abstain + not voted, over all members, is')} {rnd['defer_rule']}"
+        if "seats" in rnd:
+            rule += f"  {_('Seats')} {rnd['seats']}"
+        lines.append(rule)
+        outcomes = {"passed": _("passed"), "not_passed": _("not passed"), "deferred": _("deferred"),
+                    "no_quorum": _("no quorum"), "tie": _("tie at the last seat: vote again")}
+        headers = [_("Nominee"), _("Agree"), _("Disagree"), _("Abstain"), _("Not voted"), _("Outcome")]
+        seats = "seats" in rnd
+        if seats:
+            headers.append(_("Elected"))
+        rows = []
+        for n in rnd.get("nominees", []):
+            row = [n["name"], str(n["agree"]), str(n["disagree"]), str(n["abstain"]), str(n["not_voted"]),
+                   outcomes[n["outcome"]]]
+            if seats:
+                row.append(self._mark(n["elected"]))
+            rows.append(row)
+        if rows:
+            lines += table(headers, rows, [False, True, True, True, True, False, False])
+        return lines
+
+    def _score(self, rnd: dict[str, Any]) -> list[str]:
+        _ = self._
+        lines = [self._heading(rnd),
+                 f"{_('Judges')} {rnd['judges']}  {_('Dropped at each end')} {rnd['trim']}"]
+        ordered = sorted(rnd["contestants"], key=lambda c: c.get("rank", 1 << 30))
+        has_short = any("shortlisted" in c for c in ordered)
+        headers = [_("Rank"), _("Contestant"), _("Scores"), _("Mean"), _("Dropped high"), _("Dropped low")]
+        if has_short:
+            headers.append(_("Shortlisted"))
+        rows = []
+        for c in ordered:
+            if c["status"] == "complete":
+                row = [str(c["rank"]), c["name"], str(c["count"]), c["mean"],
+                       " ".join(c["dropped_high"]), " ".join(c["dropped_low"])]
+            else:
+                row = ["-", c["name"], str(c["count"]), _("incomplete"), "", ""]
+            if has_short:
+                row.append(self._mark(c.get("shortlisted")))
+            rows.append(row)
+        styled = sys.stdout.isatty()
+        lines += table(headers, rows, [True, False, True, True, False, False, False],
+                       strike=[False, False, False, False, styled, styled])
+        return lines
+
+    def _composite(self, rnd: dict[str, Any]) -> list[str]:
+        _ = self._
+        lines = [self._heading(rnd)]
+        ordered = sorted(rnd["candidates"], key=lambda c: c.get("rank", 1 << 30))
+        names: list[str] = []
+        for c in rnd["candidates"]:
+            names += [k for k in c["components"] if k not in names]
+        has_short = any("shortlisted" in c for c in ordered)
+        headers = [_("Rank"), _("Name")] + names + [_("Composite")]
+        if has_short:
+            headers.append(_("Shortlisted"))
+        rows = []
+        for c in ordered:
+            row = [str(c.get("rank", "-")), c["name"]] + [c["components"].get(k, "-") for k in names]
+            row.append(c.get("composite") or _("incomplete"))
+            if has_short:
+                row.append(self._mark(c.get("shortlisted")))
+            rows.append(row)
+        lines += table(headers, rows, [True, False] + [True] * (len(names) + 1) + [False])
+        return lines
+
+
+def _write(text: str) -> None:
+    # Bytes, so that the output is UTF-8 whatever the locale says.
+    out = click.get_binary_stream("stdout")
+    out.write(text.encode("utf-8"))
+    out.flush()
+
+
+@click.command("count")
+@click.argument("meeting")
+@click.argument("ballots")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the result sheet.")
+def count(meeting: str, ballots: str, as_json: bool, lang: str) -> None:
+    """Count the plaintext BALLOTS (JSON Lines) of the MEETING file and print the results."""
+    try:
+        plan = load_plan(meeting)
+    except PlanError as exc:
+        raise FileProblem(str(exc)) from None
+    doc = _count(plan, meeting, ballots)
+    if as_json:
+        _write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _write(Sheet(plan, lang).render(doc))

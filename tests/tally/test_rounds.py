@@ -1,0 +1,112 @@
+"""A round's life over the real app: open, vote, close, count with the scrutineers' passphrase,
+reveal; the live result equals `tally count` over the round's export."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from tally.cli import main as tally_cli
+from tally.export import write_export
+from tally.models import Ballot, Card, Round
+
+from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+
+R1 = [{"round": "r1", "sections": {"mayor": n}} for n in (["张三"], ["张三"], ["李四"], ["钱七"], [], ["张三", "李四"])]
+E1 = [{"round": "e1", "grades": {"张三": "优秀", "李四": "称职"}},
+      {"round": "e1", "grades": {"张三": "称职", "李四": ["称职", "优秀"]}},
+      {"round": "e1", "grades": {"张三": "不称职"}, "directions": {}}]
+D1 = [{"round": "d1", "votes": {"王五": v}} for v in ("agree", "agree", "agree", "agree", "disagree")]
+
+
+def cast_all(client, kiosk, cards, ballots):  # type: ignore[no-untyped-def]
+    for card, b in zip(cards, ballots):
+        r = client.post("/api/v1/envelopes", json=kiosk.envelope(card, b))
+        assert r.status_code == 201, r.get_json()
+
+
+def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: Path):
+    setup_meeting(client, admin_headers, open_rounds=("r1", "e1", "d1"))
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    assert set(kiosk.forms) == {"r1", "e1", "d1"}
+    cards = issue_cards(client, admin_headers, kiosk.meeting, 6)
+    cast_all(client, kiosk, cards, R1)
+    cast_all(client, kiosk, cards, E1)
+    cast_all(client, kiosk, cards, D1)
+
+    # Not closed yet: counting is refused.
+    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "round_not_closed"
+    for rid in ("r1", "e1", "d1"):
+        assert client.post(f"/api/v1/admin/rounds/{rid}/close", json={}, headers=admin_headers).status_code == 200
+
+    # Wrong passphrase: refused, nothing opened.
+    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": "wrong"}, headers=admin_headers)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "wrong_passphrase"
+    with app.extensions["tally.sessionmaker"]() as s:
+        assert s.scalars(select(Ballot)).first() is None
+        assert s.get(Round, "r1").status == "closed"
+
+    for rid in ("r1", "e1", "d1"):
+        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+        assert r.status_code == 200, r.get_json()
+    again = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    assert again.status_code == 409
+
+    live = client.get("/api/v1/admin/results", headers=admin_headers).get_json()
+    by_id = {r["id"]: r for r in live["rounds"]}
+    r1 = by_id["r1"]
+    assert r1["status"] == "counted" and r1["present"] == 6 and r1["returned"] == 6
+    post = r1["posts"][0]
+    assert (post["valid"], post["invalid"], post["blank"]) == (5, 1, 1)
+    votes = {c["name"]: c["votes"] for c in post["candidates"]}
+    assert votes == {"张三": 2, "李四": 1, "王五": 0, "钱七": 1}
+    assert by_id["d1"]["nominees"][0]["agree"] == 4 and by_id["d1"]["nominees"][0]["not_voted"] == 1
+
+    # The projector sees nothing until the chair reveals.
+    proj = client.get("/projector?t=" + client.get("/api/v1/admin/links", headers=admin_headers).get_json()["projector"].split("t=")[1])
+    assert "钱七" not in proj.get_data(as_text=True)
+    assert client.post("/api/v1/admin/rounds/r1/reveal", json={}, headers=admin_headers).status_code == 200
+
+    # Export and recount offline: identical documents.
+    for rid in ("r1", "e1", "d1"):
+        doc = client.get(f"/api/v1/admin/rounds/{rid}/export", headers=admin_headers).get_json()
+        out = tmp_path / rid
+        write_export(doc, out)
+        res = CliRunner().invoke(tally_cli, ["count", str(out / "meeting.yaml"), str(out / "ballots.jsonl"), "--json"])
+        assert res.exit_code == 0, res.output
+        offline = {r["id"]: r for r in json.loads(res.output)["rounds"]}
+        assert offline[rid] == by_id[rid]
+        lines = (out / "ballots.jsonl").read_text().splitlines()
+        assert len(lines) == by_id[rid]["returned"]
+
+
+def test_close_voids_cards_not_handed_out(client, app, admin_headers):
+    setup_meeting(client, admin_headers)
+    printed = client.post("/api/v1/admin/cards", json={"count": 3}, headers=admin_headers)
+    assert printed.status_code == 201
+    assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers).status_code == 200
+    with app.extensions["tally.sessionmaker"]() as s:
+        assert sorted(c.status for c in s.scalars(select(Card))) == ["void"] * 3
+
+
+def test_open_needs_people_signed_in_and_only_once(client, admin_headers):
+    r = client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "nobody_present"
+    setup_meeting(client, admin_headers)
+    r = client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "round_not_draft"
+    r = client.post("/api/v1/admin/rounds/nope/open", json={}, headers=admin_headers)
+    assert r.status_code == 404
+
+
+def test_admin_api_needs_the_chair(client, admin_headers):
+    r = client.post("/api/v1/admin/rounds/r1/open", json={})
+    assert r.status_code in (401, 403)
+    r = client.post("/api/v1/admin/rounds/r1/open", json={}, headers={"Authorization": "Bearer nope"})
+    assert r.status_code in (401, 403)
+    r = client.get("/api/v1/admin/results")
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
