@@ -41,6 +41,8 @@ class _Dirty:
 
 
 _dirty = _Dirty()
+# Bumped by each init_app: a ticker from an earlier app (tests make many) stops by itself.
+_generation = {"n": 0}
 
 
 def touch() -> None:
@@ -79,10 +81,12 @@ def console_state(s: Session, title: str) -> dict[str, Any]:
     return state
 
 
-def _ticker(app: Flask) -> None:
+def _ticker(app: Flask, generation: int) -> None:
     sent = -1
     while True:
         socketio.sleep(TICK_SECONDS)
+        if _generation["n"] != generation:
+            return
         version = _dirty.version
         if version == sent:
             continue
@@ -105,6 +109,8 @@ def init_app(app: Flask) -> None:
     socketio.init_app(app, async_mode=app.config.get("ASYNC_MODE", "threading"),
                       message_queue=app.config.get("MESSAGE_QUEUE"),
                       logger=False, engineio_logger=False)
+    _generation["n"] += 1
+    generation = _generation["n"]
     started = {"done": False}
     lock = threading.Lock()
 
@@ -112,19 +118,22 @@ def init_app(app: Flask) -> None:
         with lock:
             if not started["done"]:
                 started["done"] = True
-                socketio.start_background_task(_ticker, app)
+                socketio.start_background_task(_ticker, app, generation)
 
     app.extensions["tally.start_ticker"] = start_ticker
 
-    @socketio.on("connect", namespace="/live")
-    def _connect(auth: Any = None) -> bool:
-        from tally.auth import is_chair, token_role
 
-        start_ticker()
-        token = (auth or {}).get("t") if isinstance(auth, dict) else None
-        role = "console" if is_chair() else token_role(token or request.args.get("t"))
-        if role not in ("console", "projector"):
-            return False
-        join_room(role)
-        touch()
-        return True
+@socketio.on("connect", namespace="/live")
+def _connect(auth: Any = None) -> bool:
+    from flask import current_app
+
+    from tally.auth import is_chair, token_role
+
+    current_app.extensions["tally.start_ticker"]()
+    token = auth.get("t") if isinstance(auth, dict) else None
+    role = "console" if is_chair() else token_role(token or request.args.get("t"))
+    if role not in ("console", "projector"):
+        return False
+    join_room(role)
+    touch()
+    return True
