@@ -14,7 +14,7 @@ from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    from tally import admin, api, db, errors, i18n, live, pages
+    from tally import admin, api, db, errors, i18n, judging_api, live, pages
     from tally.assets import static_dir, templates_dir
     from tally.config import load_config
     from tally.meeting import key_passphrase, load_identity, meeting_info
@@ -39,11 +39,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     live.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(judging_api.bp)
     app.register_blueprint(pages.bp)
 
-    app.extensions["tally.identity"] = load_identity(data_dir, key_passphrase(data_dir, env))
+    passphrase = key_passphrase(data_dir, env)
+    app.extensions["tally.identity"] = load_identity(data_dir, passphrase)
+    app.extensions["tally.key_passphrase"] = passphrase
     with app.app_context():
-        with app.extensions["tally.sessionmaker"]() as s:
+        with app.extensions["tally.read_sessionmaker"]() as s:
             info = meeting_info(s)
     app.extensions["tally.meeting"] = info
     app.extensions["tally.meeting_title"] = info.title

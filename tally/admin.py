@@ -58,7 +58,7 @@ def _done(payload: Any, status: int = 200) -> Any:
 @bp.get("/admin/state")
 @chair_required
 def state() -> Any:
-    return jsonify(live.console_state(db_session(), meeting().title))
+    return jsonify(live.console_state(db_session(), meeting()))
 
 
 @bp.get("/admin/links")
@@ -123,9 +123,10 @@ def round_action(round_id: str, action: str) -> Any:
         elif action == "count":
             body = json_body()
             secret = body.get("passphrase")
-            if not isinstance(secret, str) or not secret:
+            needs = rounds.get_round(s, round_id).secret
+            if needs and (not isinstance(secret, str) or not secret):
                 raise ApiError(400, "passphrase_required", "Enter the scrutineers' passphrase to open the ballot box.")
-            rnd = rounds.count_round(s, info, identity(), round_id, secret)
+            rnd = rounds.count_round(s, info, identity(), round_id, secret if needs else None)
         elif action == "reveal":
             rnd = rounds.reveal(s, round_id)
         else:

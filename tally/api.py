@@ -110,16 +110,33 @@ def check_card() -> Any:
         card = b64d(payload["card"]) if isinstance(payload, dict) else b""
     except (Malformed, KeyError, TypeError) as exc:
         raise ApiError(400, "malformed", "The card's public key could not be read.") from exc
-    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open")))
+    from tally.judging import seat_label, seat_of_card
+
+    seat = seat_of_card(s, None, card)
+    if seat is not None:
+        return jsonify({"card": "judge", "round": seat.round_id, "seat": seat.seat, "label": seat_label(seat.seat)})
+    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind != "score")))
     return jsonify(credentials.check(s, card, open_rounds))
+
+
+def score_key(round_id: str):  # type: ignore[no-untyped-def]
+    """A score round's key, unwrapped with the tally's key passphrase on first use, kept in memory."""
+    from tally.custody import unwrap_round_key
+
+    cache = current_app.extensions.setdefault("tally.score_keys", {})
+    if round_id not in cache:
+        rnd = session().get(Round, round_id)
+        cache[round_id] = unwrap_round_key(rnd.wrapped_private, current_app.extensions["tally.key_passphrase"])
+    return cache[round_id]
 
 
 @bp.post("/envelopes")
 def envelopes() -> Any:
     body = json_body()
     info = meeting()
-    accepted = intake.accept(current_app.extensions["tally.sessionmaker"], body, info.id,
-                             current_app.extensions["tally.identity"])
+    accepted = intake.accept(current_app.extensions["tally.sessionmaker"], body, info,
+                             current_app.extensions["tally.identity"], score_key,
+                             current_app.extensions["tally.read_sessionmaker"])
     if accepted.new:
         live.touch()
     return jsonify(accepted.receipt), 201 if accepted.new else 200

@@ -9,10 +9,11 @@ nothing on stdout. Counts nothing itself.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
@@ -24,11 +25,10 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from tally.plan import Plan, PlanError, load_plan
-from tally.rules import BallotInputError, RulesError, count_meeting
+from tally.rules import BallotInputError, MeetingCount, RulesError
 
 CATALOG_DIR = Path(__file__).parent / "translations"
 DOMAIN = "count"
-MAX_LINE = 1 << 20  # a ballot line is a few hundred bytes; a megabyte is a broken file
 PROGRESS_EVERY = 1 << 14
 
 
@@ -55,36 +55,48 @@ def translations(lang: str) -> NullTranslations:
 
 # --- reading the ballot file ---------------------------------------------------------------
 
-class _BadLine(Exception):
-    def __init__(self, line: int, problem: str) -> None:
-        super().__init__(problem)
-        self.line, self.problem = line, problem
+def _first_undecodable_line(path: Path) -> int:
+    """The line holding the first byte that is not UTF-8 (the text reader decodes ahead)."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
-def _ballot_lines(stream: IO[str], progress: Callable[[], None] | None) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON) for each non-blank line; _BadLine for a line that is not JSON."""
+def _with_progress(stream: IO[str], bar: Any) -> Iterator[str]:
+    done = 0
+    for number, raw in enumerate(stream, start=1):
+        if not number % PROGRESS_EVERY:
+            position = stream.buffer.tell()  # type: ignore[attr-defined]
+            bar.update(position - done)
+            done = position
+        yield raw
+
+
+def _feed(counting: MeetingCount, lines: Iterator[str], name: str, path: Path) -> None:
+    """Parse and count every line at C speed (zip/map); blank lines are skipped, bad ones named."""
+    numbers = itertools.count(1)
     loads = json.loads
-    number = 0
-    lines = iter(stream)
     while True:
         try:
-            raw = next(lines)
-        except StopIteration:
+            counting.feed(zip(numbers, map(loads, lines)))
             return
-        except UnicodeDecodeError:
-            raise _BadLine(number + 1, "is not UTF-8 text") from None
-        number += 1
-        if progress is not None and not number % PROGRESS_EVERY:
-            progress()
-        try:
-            yield number, loads(raw)
         except ValueError as exc:
-            if raw.strip() == "":
-                continue
-            if len(raw) > MAX_LINE:
-                raise _BadLine(number, f"is longer than {MAX_LINE} characters") from None
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise _BadLine(number, f"not valid JSON: {msg}") from None
+            # zip took the line's number before the line failed: the next number is one past it.
+            line = next(numbers) - 1
+            numbers = itertools.count(line + 1)
+            if isinstance(exc, UnicodeDecodeError):
+                raise FileProblem(f"{name}:{_first_undecodable_line(path)}: is not UTF-8 text") from None
+            if isinstance(exc, json.JSONDecodeError):
+                if not exc.doc.strip():
+                    continue
+                raise FileProblem(f"{name}:{line}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+            raise FileProblem(f"{name}:{line}: not valid JSON: {exc}") from None
+        except BallotInputError as exc:
+            raise FileProblem(f"{name}:{exc.line}: {exc.message}") from None
 
 
 def _count(plan: Plan, meeting: str, ballots: str) -> dict[str, Any]:
@@ -93,29 +105,23 @@ def _count(plan: Plan, meeting: str, ballots: str) -> dict[str, Any]:
         stream = path.open("r", encoding="utf-8-sig", newline="\n")
     except OSError as exc:
         raise FileProblem(f"{ballots}: cannot be read: {exc.strerror or exc}") from None
+    counting = MeetingCount(plan)
+    try:
+        counting.check()
+    except RulesError as exc:
+        stream.close()
+        raise FileProblem(f"{meeting}: {exc}") from None
     with stream:
-        bar = None
-        progress = None
         if sys.stderr.isatty():
-            size = max(path.stat().st_size, 1)
-            bar = click.progressbar(length=size, file=sys.stderr, label=ballots, show_eta=True)
-            done = [0]
-
-            def progress() -> None:
-                position = stream.buffer.tell()
-                bar.update(position - done[0])
-                done[0] = position
-        try:
-            return count_meeting(plan, _ballot_lines(stream, progress))
-        except _BadLine as exc:
-            raise FileProblem(f"{ballots}:{exc.line}: {exc.problem}") from None
-        except BallotInputError as exc:
-            raise FileProblem(f"{ballots}:{exc.line}: {exc.message}") from None
-        except RulesError as exc:
-            raise FileProblem(f"{meeting}: {exc}") from None
-        finally:
-            if bar is not None:
-                bar.render_finish()
+            with click.progressbar(length=max(path.stat().st_size, 1), file=sys.stderr, label=ballots) as bar:
+                _feed(counting, _with_progress(stream, bar), ballots, path)
+                bar.update(bar.length)
+        else:
+            _feed(counting, iter(stream), ballots, path)
+    try:
+        return counting.document()
+    except RulesError as exc:
+        raise FileProblem(f"{meeting}: {exc}") from None
 
 
 # --- the sheet -------------------------------------------------------------------------------

@@ -34,7 +34,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock at BEGIN (no deadlock between two readers that both upgrade);
+            # readers begin deferred, so a page view never blocks intake.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -56,7 +58,9 @@ def upgrade(url: str) -> None:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["tally.engine"] = engine
-    app.extensions["tally.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # Two session factories over one pool: writers (BEGIN IMMEDIATE on SQLite) and readers.
+    app.extensions["tally.sessionmaker"] = sessionmaker(engine.execution_options(writer=True), expire_on_commit=False)
+    app.extensions["tally.read_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(close_session)
 
 
@@ -65,9 +69,9 @@ def engine() -> Engine:
 
 
 def session() -> Session:
-    """The request's session (one per app context)."""
+    """The request's read session (one per app context); writes go through `transaction()`."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["tally.sessionmaker"]()
+        g.db_session = current_app.extensions["tally.read_sessionmaker"]()
     return g.db_session
 
 

@@ -59,7 +59,7 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
     kiosks = {k.id: b64e(k.public_key) for k in s.scalars(select(Kiosk))}
     m = s.scalars(select(Meeting)).one()
     public = {"meeting": info.id, "tally_public_key": b64e(m.tally_public_key), "kiosks": kiosks,
-              "rounds": {round_id: {"head": rnd.chain_head, "count": len(envs)}}}
+              "rounds": {round_id: {"head": rnd.chain_head, "count": rnd.accepted}}}
     return {
         "meeting_yaml": yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
         "ballots_jsonl": "".join(b + "\n" for b in ballots),

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint
-from tally import checkin, credentials
+from tally import checkin, credentials, judging
+from tally.meeting import MeetingInfo
 from tally.models import Kiosk, Round
 
 socketio = SocketIO()
@@ -61,13 +62,17 @@ def round_public(rnd: Round) -> dict[str, Any]:
     return out
 
 
-def projector_state(s: Session, title: str) -> dict[str, Any]:
+def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
     rounds = list(s.scalars(select(Round).order_by(Round.position)))
-    return {"meeting": title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds]}
+    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds]}
+    for r, rnd in zip(out["rounds"], rounds):
+        if rnd.kind == "score" and rnd.status != "draft":
+            r["judging"] = judging.state(s, info, rnd.id, console=console)
+    return out
 
 
-def console_state(s: Session, title: str) -> dict[str, Any]:
-    state = projector_state(s, title)
+def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
+    state = projector_state(s, info, console=True)
     rounds = {r.id: r for r in s.scalars(select(Round))}
     for r in state["rounds"]:
         rnd = rounds[r["id"]]
@@ -93,11 +98,11 @@ def _ticker(app: Flask, generation: int) -> None:
         sent = version
         try:
             with app.app_context():
-                maker = app.extensions["tally.sessionmaker"]
-                title = app.extensions["tally.meeting_title"]
+                maker = app.extensions["tally.read_sessionmaker"]
+                info = app.extensions["tally.meeting"]
                 with maker() as s:
-                    proj = projector_state(s, title)
-                    cons = console_state(s, title)
+                    proj = projector_state(s, info)
+                    cons = console_state(s, info)
             socketio.emit("state", proj, to="projector", namespace="/live")
             socketio.emit("state", cons, to="console", namespace="/live")
         except Exception:  # keep the screens alive through a passing database error

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Index,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -159,3 +161,74 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# --- judge scoring (评分, 演讲答辩) ------------------------------------------------------------
+
+class JudgePoolMember(Base):
+    """Someone who may be drawn as a judge (两代表一委员, leaders). Named only in the draw record."""
+
+    __tablename__ = "judge_pool"
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    group: Mapped[str] = mapped_column(String(80), default="")
+
+
+class JudgeDraw(Base):
+    """The recorded random draw of a score round's panel: seed, pool size, seat → pool number."""
+
+    __tablename__ = "judge_draws"
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    record_json: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class JudgeSeat(Base):
+    """A seat on a panel and the public key of its judge card. Shown everywhere as its number."""
+
+    __tablename__ = "judge_seats"
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    seat: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_public: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True, nullable=True)
+
+
+class ScoringProgress(Base):
+    """Where a score round is: the speaking order and the contestant being scored."""
+
+    __tablename__ = "scoring_progress"
+    __table_args__ = (CheckConstraint("phase in ('idle','scoring','revealed')", name="scoring_phase"),)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    order_json: Mapped[str] = mapped_column(Text, default="[]")
+    current: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    phase: Mapped[str] = mapped_column(String(16), default="idle")
+
+
+class Score(Base):
+    """One judge's score for one contestant, as a version: a correction voids and re-enters, never edits."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        CheckConstraint("status in ('active','void')", name="score_status"),
+        UniqueConstraint("round_id", "contestant", "seat", "version", name="score_version_once"),
+        Index("score_one_active", "round_id", "contestant", "seat", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"))
+    contestant: Mapped[str] = mapped_column(String(80))
+    seat: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    void_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    envelope_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ContestantResult(Base):
+    """A contestant's revealed result (亮分): frozen once shown."""
+
+    __tablename__ = "contestant_results"
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    contestant: Mapped[str] = mapped_column(String(80), primary_key=True)
+    result_json: Mapped[str] = mapped_column(Text)

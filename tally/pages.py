@@ -53,7 +53,7 @@ def logout() -> Any:
 def console() -> Any:
     s = db_session()
     info = meeting()
-    state = live.console_state(s, info.title)
+    state = live.console_state(s, info)
     fps = {k.id: fingerprint(k.public_key) for k in s.scalars(select(Kiosk))}
     return render_template("console/console.html", state=state, state_json=json.dumps(state, ensure_ascii=False),
                            csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
@@ -68,7 +68,7 @@ def projector() -> Any:
     if token_role(token) != "projector" and not session.get("role") == "chair":
         raise ApiError(401, "unauthorized", "Open the projector link given by the chair.")
     s = db_session()
-    state = live.projector_state(s, meeting().title)
+    state = live.projector_state(s, meeting())
     return render_template("projector/projector.html", state_json=json.dumps(state, ensure_ascii=False),
                            token=token if token_role(token) == "projector" else "", title=meeting().title)
 

@@ -21,7 +21,7 @@ from keys.envelope import open_envelope, parse_envelope, verify_envelope
 from keys.errors import KeysError
 from keys.identity import Identity
 from keys.document import sign_document
-from tally import audit, credentials
+from tally import audit, credentials, judging
 from tally.custody import CustodyError, unwrap_round_key
 from tally.errors import ApiError
 from tally.meeting import BALLOT_KINDS, MeetingInfo
@@ -66,7 +66,7 @@ def close_round(s: Session, round_id: str) -> Round:
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open.")
     rnd.status = "closed"
-    voided = credentials.void_unissued(s)
+    voided = credentials.void_unissued(s) if rnd.kind != "score" else 0
     audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, cards_voided=voided,
                  chain_head=rnd.chain_head)
     return rnd
@@ -76,7 +76,7 @@ def attendance(rnd: Round) -> Attendance:
     return Attendance(expected=rnd.expected, present=rnd.present, issued=rnd.issued)
 
 
-def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str, custody_secret: str) -> Round:
+def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str, custody_secret: str | None) -> Round:
     """Open a closed ballot round's envelopes and count them; idempotent refusal once counted."""
     rnd = get_round(s, round_id, lock=True)
     if rnd.status == "counted":
@@ -84,9 +84,16 @@ def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str
     if rnd.kind in BALLOT_KINDS and rnd.status != "closed":
         raise ApiError(409, "round_not_closed", "Close the round before counting it.")
     plan = info.plan
-    if rnd.kind in BALLOT_KINDS:
+    if rnd.kind == "score":
+        # Judge scores were opened at intake; the active version of each seat's score counts.
+        counter = new_counter(plan.round(round_id))
+        for line in judging.score_lines(s, round_id):
+            counter.add(parse_ballot(plan, line))
+            s.add(Ballot(id=secrets.token_hex(16), round_id=round_id, content=json.dumps(line, ensure_ascii=False, sort_keys=True)))
+        result = counter.result(None, resolved=None)
+    elif rnd.kind in BALLOT_KINDS:
         try:
-            key = unwrap_round_key(rnd.wrapped_private, custody_secret)
+            key = unwrap_round_key(rnd.wrapped_private, custody_secret or "")
         except CustodyError as exc:
             raise ApiError(403, "wrong_passphrase", "The scrutineers' passphrase does not open this round.") from exc
         kiosks = {k.id: k.public_key for k in s.scalars(select(Kiosk))}

@@ -1,0 +1,290 @@
+"""The `keys` command line: what an auditor (审计人员) runs with nothing but public material.
+
+`keys fingerprint PEMFILE` shows a key's fingerprint; `keys verify-receipt` checks a tally
+receipt; `keys verify-box EXPORT_DIR` checks every signature of an exported ballot box and
+recomputes each round's chain head, and checks the tally's signed result sheet when the export
+carries one. Output goes through gettext (domain `keys`, catalogs in
+`keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG). Reads only the files it
+is given; never writes.
+"""
+from __future__ import annotations
+
+import gettext
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from keys.canonical import b64d
+from keys.chain import genesis, next_entry
+from keys.document import verify_document
+from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_receipt
+from keys.errors import BadEnvelope, BadReceipt, BadSignature, KeyStoreError, Malformed
+from keys.fingerprint import fingerprint
+from keys.ids import check_hash, check_meeting, check_name
+from keys.store import load_private, load_public_pem
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+
+def _(message: str) -> str:
+    """Translate now, with the language the environment asks for at this moment."""
+    return gettext.translation("keys", localedir=LOCALE_DIR, fallback=True).gettext(message)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Scrutineer keys: fingerprints and audit checks (指纹与审计校验)."""
+
+
+@main.command("fingerprint")
+@click.argument("pemfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the passphrase of an encrypted private key from this file.")
+def fingerprint_command(pemfile: Path, passphrase_file: Path | None) -> None:
+    """Print the fingerprint of a public key or of an encrypted private key file."""
+    data = pemfile.read_bytes()
+    try:
+        if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data:
+            if passphrase_file is not None:
+                passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+            else:
+                passphrase = click.prompt(_("Passphrase"), hide_input=True, err=True)
+            public = load_private(pemfile, passphrase).public_bytes()
+        elif b"-----BEGIN PUBLIC KEY-----" in data:
+            public = load_public_pem(data)
+        else:
+            message = _("{path} is neither a public key nor an encrypted private key")
+            raise click.ClickException(message.format(path=pemfile))
+    except KeyStoreError as exc:
+        raise click.ClickException(_("cannot read the key: wrong passphrase or damaged file")) from exc
+    click.echo(fingerprint(public))
+
+
+def _read_json(path: str) -> Any:
+    try:
+        text = click.open_file(path, "r", encoding="utf-8").read()
+        return json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(_("{path} is not a readable JSON file").format(path=path)) from exc
+
+
+def _key(value: object, what: str) -> bytes:
+    try:
+        data = b64d(value)  # type: ignore[arg-type]
+        if len(data) != 32:
+            raise Malformed("wrong size")
+    except Malformed as exc:
+        raise click.ClickException(_("{what} is not a base64url public key").format(what=what)) from exc
+    return data
+
+
+@main.command("verify-receipt")
+@click.argument("receipt", metavar="RECEIPT_JSON")
+@click.option("--tally-key", help="The tally's public key (base64url).")
+@click.option("--public", "public_json", type=click.Path(exists=True, dir_okay=False),
+              help="An export's public.json: take the tally key and meeting from it.")
+@click.option("--envelope", "envelope_json", type=click.Path(exists=True, dir_okay=False),
+              help="The envelope body (JSON) that the receipt should acknowledge.")
+@click.option("--envelope-hash", help="Or the envelope's hash (64 hex characters).")
+def verify_receipt_command(receipt: str, tally_key: str | None, public_json: str | None,
+                           envelope_json: str | None, envelope_hash: str | None) -> None:
+    """Check that RECEIPT_JSON ('-' for stdin) is the tally's signed receipt for an envelope."""
+    meeting = None
+    if (tally_key is None) == (public_json is None):
+        raise click.UsageError(_("give exactly one of --tally-key and --public"))
+    if (envelope_json is None) == (envelope_hash is None):
+        raise click.UsageError(_("give exactly one of --envelope and --envelope-hash"))
+    if public_json is not None:
+        public = _read_json(public_json)
+        if not isinstance(public, dict):
+            raise click.ClickException(_("{path} is not a ballot box export").format(path=public_json))
+        tally_key, meeting = public.get("tally_public_key"), public.get("meeting")
+    tally_public = _key(tally_key, _("the tally key"))
+    if envelope_json is not None:
+        try:
+            envelope_hash = parse_envelope(_read_json(envelope_json)).envelope_hash
+        except BadEnvelope as exc:
+            raise click.ClickException(_("{path} is not an envelope").format(path=envelope_json)) from exc
+    if envelope_hash is None:  # unreachable after the usage checks; keeps the type narrow
+        raise click.UsageError(_("give exactly one of --envelope and --envelope-hash"))
+    try:
+        check_hash(envelope_hash, "envelope hash")
+        fields = verify_receipt(_read_json(receipt), tally_public, envelope_hash, meeting=meeting)
+    except (Malformed, BadReceipt) as exc:
+        raise click.ClickException(_("the receipt does not verify")) from exc
+    click.echo(_("Receipt verified."))
+    click.echo(_("Tally key: {fp}").format(fp=fingerprint(tally_public)))
+    click.echo(_("Meeting: {meeting}  Round: {round}").format(meeting=fields["meeting"], round=fields["round"]))
+    click.echo(_("Envelope: {hash}  Receipt code: {code}").format(
+        hash=fields["envelope"], code=receipt_code(fields["envelope"])))
+    click.echo(_("Chain entry: {entry}").format(entry=fields["entry"]))
+
+
+@dataclass
+class _RoundState:
+    head: str
+    count: int
+    entry: str
+    seen: int = 0
+    cards: set[bytes] = field(default_factory=set)
+
+
+@dataclass
+class _Export:
+    meeting: str
+    tally_public: bytes
+    kiosks: dict[str, bytes]
+    rounds: dict[str, _RoundState]
+    cards: set[bytes] | None
+
+
+def _load_public(directory: Path) -> _Export:
+    path = directory / "public.json"
+    doc = _read_json(str(path))
+    bad = click.ClickException(_("{path} is not a ballot box export").format(path=path))
+    if not isinstance(doc, dict) or not {"meeting", "tally_public_key", "kiosks", "rounds"} <= set(doc):
+        raise bad
+    try:
+        meeting = check_meeting(doc["meeting"])
+        kiosks, rounds = doc["kiosks"], doc["rounds"]
+        if not isinstance(kiosks, dict) or not isinstance(rounds, dict):
+            raise Malformed("kiosks and rounds are objects")
+        kiosk_keys = {check_name(k, "kiosk"): _key(v, k) for k, v in kiosks.items()}
+        states = {}
+        for round_id, info in rounds.items():
+            check_name(round_id, "round")
+            if not isinstance(info, dict) or type(info.get("count")) is not int or info["count"] < 0:
+                raise Malformed("round entry")
+            states[round_id] = _RoundState(head=check_hash(info.get("head"), "head"), count=info["count"],
+                                           entry=genesis(meeting, round_id))
+        cards = None
+        if "cards" in doc:
+            if not isinstance(doc["cards"], list):
+                raise Malformed("cards")
+            cards = {_key(c, "card") for c in doc["cards"]}
+    except Malformed as exc:
+        raise bad from exc
+    return _Export(meeting, _key(doc["tally_public_key"], _("the tally key")), kiosk_keys, states, cards)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yield from enumerate(handle, start=1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(_("{path} cannot be read").format(path=path)) from exc
+
+
+def _resync(state: _RoundState, claimed: object, fallback: str | None) -> None:
+    try:
+        state.entry = check_hash(claimed, "entry")
+    except Malformed:
+        if fallback is not None:
+            state.entry = fallback
+
+
+def _check_line(export: _Export, text: str, seen_envelopes: set[str]) -> str | None:
+    """Check one line of envelopes.jsonl; return a problem, or None if it is sound."""
+    try:
+        line = json.loads(text)
+    except json.JSONDecodeError:
+        return _("not JSON")
+    if not isinstance(line, dict) or set(line) != {"round", "body", "entry"}:
+        return _("a line has exactly round, body and entry")
+    state = export.rounds.get(line["round"]) if isinstance(line["round"], str) else None
+    if state is None:
+        return _("round {round} is not in public.json").format(round=line["round"])
+    state.seen += 1
+    try:
+        header = parse_envelope(line["body"])
+    except BadEnvelope:
+        _resync(state, line["entry"], None)
+        return _("malformed envelope")
+    # Follow the file's chain after a mismatch, so one bad line is reported once rather than
+    # making every later entry fail; the head check at the end still catches a forged tail.
+    expected = next_entry(state.entry, header.envelope_hash)
+    if line["entry"] != expected:
+        _resync(state, line["entry"], expected)
+        return _("chain entry does not match")
+    state.entry = expected
+    if header.meeting != export.meeting:
+        return _("envelope is for another meeting")
+    if header.round_id != line["round"]:
+        return _("envelope is for round {round}, filed under {filed}").format(
+            round=header.round_id, filed=line["round"])
+    kiosk_public = export.kiosks.get(header.kiosk_id)
+    if kiosk_public is None:
+        return _("unknown kiosk {kiosk}").format(kiosk=header.kiosk_id)
+    try:
+        verify_envelope(header, kiosk_public)
+    except BadEnvelope:
+        return _("kiosk or card signature does not verify")
+    if header.envelope_hash in seen_envelopes:
+        return _("envelope appears twice")
+    seen_envelopes.add(header.envelope_hash)
+    if header.card_public in state.cards:
+        return _("card used twice in this round")
+    state.cards.add(header.card_public)
+    if export.cards is not None and header.card_public not in export.cards:
+        return _("card is not one of the meeting's cards")
+    return None
+
+
+def _check_result(directory: Path, export: _Export) -> tuple[str | None, str | None]:
+    """Check `result.signed.json` when the export has one: `(round checked, problem)`."""
+    path = directory / "result.signed.json"
+    if not path.exists():
+        return None, None
+    try:
+        doc = verify_document(_read_json(str(path)), export.tally_public)
+    except BadSignature:
+        return None, _("the tally's signature does not verify")
+    round_id = doc.get("round")
+    state = export.rounds.get(round_id) if isinstance(round_id, str) else None
+    if doc.get("meeting") != export.meeting or state is None:
+        return None, _("it is for another meeting or round")
+    if doc.get("chain_head") != state.head:
+        return round_id, _("it names another chain head than public.json")
+    return round_id, None
+
+
+@main.command("verify-box")
+@click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def verify_box_command(ctx: click.Context, export_dir: Path) -> None:
+    """Verify an exported ballot box: every signature, and each round's chain head."""
+    export = _load_public(export_dir)
+    problems = 0
+    seen: set[str] = set()
+    for number, text in _lines(export_dir / "envelopes.jsonl"):
+        problem = _check_line(export, text, seen)
+        if problem is not None:
+            problems += 1
+            click.echo(_("envelopes.jsonl line {line}: {problem}").format(line=number, problem=problem), err=True)
+    click.echo(_("Meeting: {meeting}").format(meeting=export.meeting))
+    click.echo(_("Tally key: {fp}").format(fp=fingerprint(export.tally_public)))
+    for round_id, state in export.rounds.items():
+        ok = state.seen == state.count and state.entry == state.head
+        if not ok:
+            problems += 1
+        status = _("OK") if ok else _("MISMATCH")
+        click.echo(_("Round {round}: {seen} envelopes (expected {count}), head {head}: {status}").format(
+            round=round_id, seen=state.seen, count=state.count, head=state.entry, status=status))
+    signed_round, problem = _check_result(export_dir, export)
+    if problem is not None:
+        problems += 1
+        click.echo(_("result.signed.json: {problem}").format(problem=problem), err=True)
+    elif signed_round is not None:
+        click.echo(_("Signed result of round {round}: tally signature and chain head OK").format(round=signed_round))
+    total = sum(state.seen for state in export.rounds.values())
+    if problems:
+        click.echo(_("FAILED: {n} problem(s) found.").format(n=problems), err=True)
+        ctx.exit(1)
+    click.echo(_("All {n} envelopes verified; every chain head matches.").format(n=total))
+
+if __name__ == "__main__":  # python -m keys.cli
+    main()

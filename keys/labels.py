@@ -1,0 +1,26 @@
+"""Domain labels: the fixed ASCII prefix (and NUL) that starts every signed or sealed message.
+
+A signature made for one purpose can never be replayed as another because each purpose signs
+`label + b"\\0" + message`, and the labels are distinct and contain no NUL. Touches nothing.
+"""
+from __future__ import annotations
+
+ENVELOPE = "scrutineer/envelope/v1"          # kiosk signs an envelope
+CARD = "scrutineer/card/v1"                  # card signs an envelope
+BALLOT = "scrutineer/ballot/v1"              # HPKE info of a ballot
+RECEIPT = "scrutineer/receipt/v1"            # tally signs a receipt
+KIOSK_REQUEST = "scrutineer/kiosk-request/v1"  # kiosk signs a heartbeat / request
+RESULT = "scrutineer/result/v1"              # tally signs a result sheet
+CHAIN = "scrutineer/chain/v1"                # ballot box chain entry hash
+FINGERPRINT = "scrutineer/fingerprint/v1"    # key fingerprint
+CARD_KEY = "scrutineer/card-key/v1"          # HKDF info: card secret -> card signing key
+CARD_CHECK = "scrutineer/card-check/v1"      # HKDF info: card secret -> check code on the card face
+
+ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_KEY, CARD_CHECK)
+
+
+def domain(label: str, message: bytes) -> bytes:
+    """`label` in ASCII, a NUL byte, then `message`: the bytes actually signed or bound."""
+    if label not in ALL:
+        raise ValueError(f"unknown domain label {label!r}")
+    return label.encode("ascii") + b"\0" + message

@@ -1,0 +1,334 @@
+"""Live judge scoring (评分 · 演讲答辩 · 面试): the panel, the speaking order, scores, corrections, 亮分.
+
+- The panel is drawn at random from the judge pool with a recorded seed; each seat gets a
+  judge card (a card whose public key is bound to the seat). Seats appear everywhere as numbers.
+- The chair opens one contestant at a time; judges' envelopes are opened as they arrive (judge
+  scores are open data) and stored as versions: a correction voids one seat's score, with a
+  reason, and the judge enters it again. Both versions stay.
+- When every seat has scored and no score is flagged, or when the chair reveals with at least
+  2k+1 scores, the rules engine (`tally.rules.trimmed_result`, the same as `tally count`)
+  computes the result; it is frozen and shown (亮分). A revealed score never changes.
+- Which seat's score is struck when equal values straddle the cut: among equal values, the
+  lowest-numbered seats are struck first, at both ends. The mean does not depend on it.
+"""
+from __future__ import annotations
+
+import json
+import random
+import secrets
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.cards import new_card
+from tally import audit
+from tally.errors import ApiError
+from tally.meeting import MeetingInfo
+from tally.models import ContestantResult, JudgeDraw, JudgePoolMember, JudgeSeat, Round, Score, ScoringProgress
+from tally.rules import ScoreRound, rank_contestants, trimmed_result
+
+
+def seat_label(seat: int) -> str:
+    return f"J{seat:02d}"
+
+
+def parse_seat_label(label: Any) -> int | None:
+    if isinstance(label, str) and len(label) >= 2 and label[0] == "J" and label[1:].isdigit():
+        return int(label[1:])
+    return None
+
+
+def score_plan(info: MeetingInfo, round_id: str) -> ScoreRound:
+    plan = info.plan.round(round_id)
+    if not isinstance(plan, ScoreRound):
+        raise ApiError(409, "not_a_score_round", "This round is not a judge-scoring round.")
+    return plan
+
+
+def flag_distance(info: MeetingInfo, round_id: str) -> Decimal:
+    """How far from the panel's median a score is flagged for the chair (default: a tenth of the range)."""
+    raw = info.round_raw(round_id).get("flag_distance")
+    plan = score_plan(info, round_id)
+    return Decimal(str(raw)) if raw is not None else (Decimal(plan.max) - Decimal(plan.min)) / 10
+
+
+def progress_row(s: Session, round_id: str, *, lock: bool = False) -> ScoringProgress:
+    row = s.get(ScoringProgress, round_id, with_for_update=lock)
+    if row is None:
+        row = ScoringProgress(round_id=round_id, order_json="[]", current=None, phase="idle")
+        s.add(row)
+        s.flush()
+    return row
+
+
+# --- the panel --------------------------------------------------------------------------------
+
+def import_pool(s: Session, entries: list[tuple[str, str, str]]) -> int:
+    if s.scalars(select(JudgeDraw.round_id)).first() is not None:
+        raise ApiError(409, "panel_drawn", "A panel has been drawn; the judge pool can no longer be replaced.")
+    s.query(JudgePoolMember).delete()
+    for number, name, group in entries:
+        s.add(JudgePoolMember(number=number, name=name, group=group))
+    audit.record(s, "chair", "judge_pool_imported", count=len(entries))
+    return len(entries)
+
+
+def draw_panel(s: Session, info: MeetingInfo, round_id: str, seed: str | None = None) -> dict[str, Any]:
+    """Draw `judges` seats from the pool; the seed and the algorithm are recorded so anyone can redo it."""
+    plan = score_plan(info, round_id)
+    if s.get(JudgeDraw, round_id) is not None:
+        raise ApiError(409, "panel_drawn", "This round's panel has already been drawn.")
+    pool = list(s.scalars(select(JudgePoolMember).order_by(JudgePoolMember.number)))
+    if len(pool) < plan.judges:
+        raise ApiError(409, "pool_too_small", "The judge pool has fewer people than the panel needs.")
+    seed = seed or secrets.token_hex(16)
+    chosen = random.Random(seed).sample(pool, plan.judges)
+    record = {"round": round_id, "seed": seed, "pool_size": len(pool), "judges": plan.judges,
+              "algorithm": "Python random.Random(seed).sample(pool sorted by number, judges); seat i = i-th drawn",
+              "seats": [{"seat": i + 1, "label": seat_label(i + 1), "number": m.number, "name": m.name, "group": m.group}
+                        for i, m in enumerate(chosen)]}
+    s.add(JudgeDraw(round_id=round_id, seed=seed, record_json=json.dumps(record, ensure_ascii=False),
+                    at=datetime.now(timezone.utc).replace(tzinfo=None)))
+    audit.record(s, "chair", "panel_drawn", round=round_id, seed=seed, pool_size=len(pool))
+    return record
+
+
+def draw_record(s: Session, round_id: str) -> dict[str, Any] | None:
+    d = s.get(JudgeDraw, round_id)
+    return json.loads(d.record_json) if d else None
+
+
+def issue_judge_cards(s: Session, info: MeetingInfo, round_id: str, seats: list[int] | None = None) -> list[dict[str, Any]]:
+    """New judge cards for all seats (or the given seats: a lost card is replaced, the old one stops working)."""
+    plan = score_plan(info, round_id)
+    wanted = seats or list(range(1, plan.judges + 1))
+    if any(not 1 <= n <= plan.judges for n in wanted):
+        raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
+    out = []
+    for n in wanted:
+        card = new_card(info.id)
+        row = s.get(JudgeSeat, (round_id, n))
+        if row is None:
+            s.add(JudgeSeat(round_id=round_id, seat=n, card_public=card.public_bytes))
+        else:
+            row.card_public = card.public_bytes
+        out.append({"seat": n, "label": seat_label(n), "qr_text": card.qr_text, "check": card.check_code})
+    audit.record(s, "chair", "judge_cards_issued", round=round_id, seats=wanted)
+    return out
+
+
+def seat_of_card(s: Session, round_id: str | None, card_public: bytes) -> JudgeSeat | None:
+    q = select(JudgeSeat).where(JudgeSeat.card_public == card_public)
+    if round_id is not None:
+        q = q.where(JudgeSeat.round_id == round_id)
+    return s.scalars(q).first()
+
+
+# --- the order and the current contestant -------------------------------------------------------
+
+def set_order(s: Session, info: MeetingInfo, round_id: str, order: list[str] | None, seed: str | None = None) -> list[str]:
+    plan = score_plan(info, round_id)
+    prog = progress_row(s, round_id, lock=True)
+    if prog.phase == "scoring" or s.scalars(select(ContestantResult).where(ContestantResult.round_id == round_id)).first():
+        raise ApiError(409, "scoring_started", "Scoring has started; the speaking order can no longer change.")
+    if order is None:
+        seed = seed or secrets.token_hex(8)
+        order = list(plan.contestants)
+        random.Random(seed).shuffle(order)
+    if sorted(order) != sorted(plan.contestants):
+        raise ApiError(400, "bad_order", "The speaking order must list every contestant exactly once.")
+    prog.order_json = json.dumps(order, ensure_ascii=False)
+    audit.record(s, "chair", "speaking_order", round=round_id, order=order, seed=seed)
+    return order
+
+
+def order_of(prog: ScoringProgress, plan: ScoreRound) -> list[str]:
+    return json.loads(prog.order_json) or list(plan.contestants)
+
+
+def open_contestant(s: Session, info: MeetingInfo, round_id: str, contestant: str | None = None) -> str:
+    plan = score_plan(info, round_id)
+    rnd = s.get(Round, round_id, with_for_update=True)
+    if rnd is None or rnd.status != "open":
+        raise ApiError(409, "round_not_open", "This round is not open.")
+    prog = progress_row(s, round_id, lock=True)
+    if prog.phase == "scoring":
+        raise ApiError(409, "scoring_in_progress", "Reveal the current contestant's result first.")
+    done = set(s.scalars(select(ContestantResult.contestant).where(ContestantResult.round_id == round_id)))
+    if contestant is None:
+        remaining = [c for c in order_of(prog, plan) if c not in done]
+        if not remaining:
+            raise ApiError(409, "all_scored", "Every contestant has been scored.")
+        contestant = remaining[0]
+    if contestant not in plan.contestants:
+        raise ApiError(404, "unknown_contestant", "There is no such contestant in this round.")
+    if contestant in done:
+        raise ApiError(409, "already_revealed", "This contestant's result has been shown; it never changes.")
+    prog.current, prog.phase = contestant, "scoring"
+    audit.record(s, "chair", "contestant_opened", round=round_id, contestant=contestant)
+    return contestant
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+def check_value(plan: ScoreRound, text: Any) -> Decimal:
+    try:
+        value = Decimal(text) if isinstance(text, str) else None
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite():
+        raise ApiError(400, "bad_score", "The score must be a number.")
+    if value < Decimal(plan.min) or value > Decimal(plan.max):
+        raise ApiError(400, "score_out_of_range", "The score must be between %(min)s and %(max)s.",
+                       min=str(plan.min), max=str(plan.max))
+    step = Decimal(plan.step)
+    if (value - Decimal(plan.min)) % step != 0:
+        raise ApiError(400, "score_off_step", "The score must be a multiple of %(step)s.", step=str(plan.step))
+    return value
+
+
+def take_score(s: Session, info: MeetingInfo, round_id: str, seat: JudgeSeat, ballot: dict[str, Any],
+               envelope_hash: str) -> Score:
+    """Record a judge's score inside the intake transaction (the caller moves the chain)."""
+    plan = score_plan(info, round_id)
+    if parse_seat_label(ballot.get("judge")) != seat.seat:
+        raise ApiError(403, "wrong_seat", "This judge card belongs to another seat.")
+    prog = progress_row(s, round_id)
+    if prog.phase != "scoring" or ballot.get("contestant") != prog.current:
+        raise ApiError(409, "contestant_not_open", "Scoring for this contestant is not open.")
+    value = check_value(plan, ballot.get("score"))
+    versions = list(s.scalars(select(Score).where(Score.round_id == round_id, Score.contestant == prog.current,
+                                                  Score.seat == seat.seat)))
+    if any(v.status == "active" for v in versions):
+        raise ApiError(409, "seat_already_scored", "This seat has already scored this contestant.")
+    row = Score(id=secrets.token_hex(16), round_id=round_id, contestant=prog.current, seat=seat.seat,
+                version=len(versions) + 1, value=str(value.quantize(Decimal(plan.step))), status="active",
+                envelope_hash=envelope_hash)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def active_scores(s: Session, round_id: str, contestant: str) -> dict[int, Decimal]:
+    return {r.seat: Decimal(r.value) for r in s.scalars(select(Score).where(
+        Score.round_id == round_id, Score.contestant == contestant, Score.status == "active"))}
+
+
+def flags(scores: dict[int, Decimal], distance: Decimal) -> list[int]:
+    """Seats whose score is further than `distance` from the panel's median (console only)."""
+    if len(scores) < 3:
+        return []
+    values = sorted(scores.values())
+    n = len(values)
+    median = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+    return sorted(seat for seat, v in scores.items() if abs(v - median) > distance)
+
+
+def void_score(s: Session, round_id: str, seat: int, reason: str) -> None:
+    if not reason or not reason.strip():
+        raise ApiError(400, "reason_required", "Give a reason for voiding a score.")
+    prog = progress_row(s, round_id, lock=True)
+    if prog.phase != "scoring" or prog.current is None:
+        raise ApiError(409, "contestant_not_open", "Scoring for this contestant is not open.")
+    row = s.scalars(select(Score).where(Score.round_id == round_id, Score.contestant == prog.current,
+                                        Score.seat == seat, Score.status == "active")).first()
+    if row is None:
+        raise ApiError(404, "no_score", "This seat has no score to void.")
+    row.status, row.void_reason = "void", reason.strip()
+    audit.record(s, "chair", "score_voided", round=round_id, contestant=prog.current, seat=seat,
+                 version=row.version, value=row.value, reason=reason.strip())
+
+
+def contestant_result(plan: ScoreRound, contestant: str, scores: dict[int, Decimal]) -> dict[str, Any]:
+    res = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
+    struck_low = _strike(scores, res.dropped_low, lowest=True)
+    struck_high = _strike(scores, res.dropped_high, lowest=False)
+    return {"contestant": contestant, "count": res.count, "complete": res.complete,
+            "mean": str(res.mean) if res.mean is not None else None,
+            "scores": [{"seat": seat, "label": seat_label(seat), "score": str(v),
+                        "struck": "high" if seat in struck_high else "low" if seat in struck_low else None}
+                       for seat, v in sorted(scores.items())],
+            "dropped_high": [str(v) for v in res.dropped_high], "dropped_low": [str(v) for v in res.dropped_low]}
+
+
+def _strike(scores: dict[int, Decimal], dropped: tuple[Decimal, ...], *, lowest: bool) -> set[int]:
+    remaining = list(dropped)
+    struck: set[int] = set()
+    for seat, v in sorted(scores.items(), key=lambda kv: kv[0]):
+        if v in remaining:
+            remaining.remove(v)
+            struck.add(seat)
+    return struck
+
+
+def reveal_current(s: Session, info: MeetingInfo, round_id: str, *, by_chair: bool) -> dict[str, Any]:
+    plan = score_plan(info, round_id)
+    prog = progress_row(s, round_id, lock=True)
+    if prog.phase != "scoring" or prog.current is None:
+        raise ApiError(409, "contestant_not_open", "Scoring for this contestant is not open.")
+    scores = active_scores(s, round_id, prog.current)
+    if len(scores) < 2 * plan.trim + 1:
+        raise ApiError(409, "too_few_scores", "At least %(n)s scores are needed before the result can be shown.",
+                       n=2 * plan.trim + 1)
+    result = contestant_result(plan, prog.current, scores)
+    s.add(ContestantResult(round_id=round_id, contestant=prog.current,
+                           result_json=json.dumps(result, ensure_ascii=False, sort_keys=True)))
+    audit.record(s, "chair" if by_chair else "tally", "contestant_revealed", round=round_id,
+                 contestant=prog.current, count=len(scores), mean=result["mean"])
+    prog.phase = "revealed"
+    return result
+
+
+def maybe_auto_reveal(s: Session, info: MeetingInfo, round_id: str) -> bool:
+    """After a score: a complete panel with nothing flagged is shown at once."""
+    plan = score_plan(info, round_id)
+    prog = progress_row(s, round_id)
+    if prog.phase != "scoring" or prog.current is None:
+        return False
+    scores = active_scores(s, round_id, prog.current)
+    if len(scores) < plan.judges or flags(scores, flag_distance(info, round_id)):
+        return False
+    reveal_current(s, info, round_id, by_chair=False)
+    return True
+
+
+def ranking(s: Session, info: MeetingInfo, round_id: str) -> list[dict[str, Any]]:
+    plan = score_plan(info, round_id)
+    revealed = {r.contestant: json.loads(r.result_json)
+                for r in s.scalars(select(ContestantResult).where(ContestantResult.round_id == round_id))}
+    results = {}
+    for name, r in revealed.items():
+        scores = {x["seat"]: Decimal(x["score"]) for x in r["scores"]}
+        results[name] = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
+    ranks = rank_contestants(results, plan.tie_break) if results else {}
+    rows = [{"name": n, "mean": revealed[n]["mean"], "rank": ranks.get(n)} for n in revealed]
+    return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, plan.contestants.index(r["name"])))
+
+
+def state(s: Session, info: MeetingInfo, round_id: str, *, console: bool) -> dict[str, Any]:
+    """What screens show of a score round. The projector never gets a value before reveal."""
+    plan = score_plan(info, round_id)
+    prog = progress_row(s, round_id)
+    out: dict[str, Any] = {"judges": plan.judges, "trim": plan.trim, "phase": prog.phase, "current": prog.current,
+                           "order": order_of(prog, plan), "ranking": ranking(s, info, round_id)}
+    if prog.current is not None:
+        scores = active_scores(s, round_id, prog.current)
+        out["scored"] = len(scores)
+        out["scored_seats"] = sorted(scores)
+        if prog.phase == "revealed":
+            r = s.get(ContestantResult, (round_id, prog.current))
+            out["result"] = json.loads(r.result_json) if r else None
+        elif console:
+            out["flags"] = flags(scores, flag_distance(info, round_id))
+            out["scores"] = {seat_label(k): str(v) for k, v in sorted(scores.items())}
+    return out
+
+
+def score_lines(s: Session, round_id: str) -> list[dict[str, Any]]:
+    """The round's active scores as CONTRACT.md score lines (the export that `tally count` recounts)."""
+    rows = s.scalars(select(Score).where(Score.round_id == round_id, Score.status == "active")
+                     .order_by(Score.contestant, Score.seat))
+    return [{"round": round_id, "judge": seat_label(r.seat), "contestant": r.contestant, "score": r.value} for r in rows]

@@ -1,0 +1,153 @@
+"""The judge-scoring endpoints: the chair's (`/api/v1/admin/rounds/<id>/…`) and the kiosks' (`/api/v1/judging`).
+
+Thin views over `tally.judging`; every action is one transaction followed by a live push.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+
+from keys.canonical import b64e
+from tally import checkin, judging, live
+from tally.api import json_body, meeting
+from tally.auth import chair_required
+from tally.db import session as db_session, transaction
+from tally.errors import ApiError
+from tally.models import Round
+
+bp = Blueprint("judging", __name__, url_prefix="/api/v1")
+
+
+def _done(payload: Any, status: int = 200) -> Any:
+    live.touch()
+    return jsonify(payload), status
+
+
+@bp.get("/judging")
+def judging_state() -> Any:
+    """For judge kiosks: open score rounds, their plan and who is being scored. Never a value."""
+    info = meeting()
+    s = db_session()
+    out = []
+    for rnd in s.scalars(select(Round).where(Round.kind == "score", Round.status == "open").order_by(Round.position)):
+        plan = judging.score_plan(info, rnd.id)
+        st = judging.state(s, info, rnd.id, console=False)
+        out.append({"id": rnd.id, "title": rnd.title, "public_key": b64e(rnd.public_key), "judges": plan.judges,
+                    "min": str(plan.min), "max": str(plan.max), "step": str(plan.step),
+                    "current": st["current"], "phase": st["phase"], "scored_seats": st.get("scored_seats", [])})
+    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": out})
+
+
+@bp.post("/admin/judges/pool")
+@chair_required
+def pool() -> Any:
+    if "file" in request.files:
+        f = request.files["file"]
+        entries = checkin.read_roster_file(f.filename or "pool.csv", f.read())
+    else:
+        rows = json_body().get("rows")
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
+        entries = checkin.parse_roster([[str(c) for c in r] for r in rows])
+    with transaction() as s:
+        n = judging.import_pool(s, entries)
+    return _done({"imported": n})
+
+
+@bp.post("/admin/rounds/<round_id>/draw")
+@chair_required
+def draw(round_id: str) -> Any:
+    body = json_body()
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, str) or not 1 <= len(seed) <= 64):
+        raise ApiError(400, "bad_seed", "The seed must be text of at most 64 characters.")
+    with transaction() as s:
+        record = judging.draw_panel(s, meeting(), round_id, seed)
+    return _done(record, 201)
+
+
+@bp.post("/admin/rounds/<round_id>/judge-cards")
+@chair_required
+def judge_cards(round_id: str) -> Any:
+    body = json_body()
+    seats = body.get("seats")
+    if seats is not None and (not isinstance(seats, list) or not all(isinstance(n, int) for n in seats)):
+        raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
+    with transaction() as s:
+        cards = judging.issue_judge_cards(s, meeting(), round_id, seats)
+    return _done({"cards": cards}, 201)
+
+
+@bp.post("/admin/rounds/<round_id>/order")
+@chair_required
+def order(round_id: str) -> Any:
+    body = json_body()
+    given = body.get("order")
+    if given is not None and (not isinstance(given, list) or not all(isinstance(n, str) for n in given)):
+        raise ApiError(400, "bad_order", "The speaking order must list every contestant exactly once.")
+    with transaction() as s:
+        result = judging.set_order(s, meeting(), round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
+    return _done({"order": result})
+
+
+@bp.post("/admin/rounds/<round_id>/next")
+@chair_required
+def next_contestant(round_id: str) -> Any:
+    body = json_body()
+    name = body.get("contestant")
+    if name is not None and not isinstance(name, str):
+        raise ApiError(404, "unknown_contestant", "There is no such contestant in this round.")
+    with transaction() as s:
+        current = judging.open_contestant(s, meeting(), round_id, name)
+    return _done({"current": current})
+
+
+@bp.post("/admin/rounds/<round_id>/void")
+@chair_required
+def void(round_id: str) -> Any:
+    body = json_body()
+    seat, reason = body.get("seat"), body.get("reason")
+    if not isinstance(seat, int) or not isinstance(reason, str):
+        raise ApiError(400, "reason_required", "Give a reason for voiding a score.")
+    with transaction() as s:
+        judging.void_score(s, round_id, seat, reason)
+    return _done({"voided": seat})
+
+
+@bp.post("/admin/rounds/<round_id>/show")
+@chair_required
+def show(round_id: str) -> Any:
+    """The chair shows the current contestant's result (a full panel with flags, or ≥ 2k+1 scores)."""
+    with transaction() as s:
+        result = judging.reveal_current(s, meeting(), round_id, by_chair=True)
+    return _done(result)
+
+
+@bp.get("/admin/rounds/<round_id>/judging")
+@chair_required
+def console_state(round_id: str) -> Any:
+    return jsonify(judging.state(db_session(), meeting(), round_id, console=True))
+
+
+@bp.get("/admin/rounds/<round_id>/draw")
+@chair_required
+def draw_record(round_id: str) -> Any:
+    record = judging.draw_record(db_session(), round_id)
+    if record is None:
+        raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
+    return jsonify(record)
+
+
+@bp.get("/admin/rounds/<round_id>/scoresheet.<fmt>")
+@chair_required
+def scoresheet(round_id: str, fmt: str) -> Any:
+    from tally.reports import scoresheet_pdf, scoresheet_xlsx
+
+    if fmt not in ("xlsx", "pdf"):
+        raise ApiError(404, "not_found", "There is no such page or item.")
+    s = db_session()
+    data = (scoresheet_xlsx if fmt == "xlsx" else scoresheet_pdf)(s, meeting(), round_id)
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
+    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-scores.{fmt}"'})

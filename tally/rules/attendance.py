@@ -1,0 +1,53 @@
+"""应到/实到/发出 of a round, settled from the plan and the caller, and the two gates on them.
+
+Quorum (RULES §1): 实到 ≥ 2/3 of 应到, as `3*present >= 2*expected`. A round whose ballots
+returned exceed those issued is void. Pure.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tally.rules.errors import MissingAttendance
+from tally.rules.model import Attendance
+
+
+class Settled(NamedTuple):
+    expected: int | None
+    present: int | None
+    issued: int | None
+
+
+def settle(round_id: str, expected: int | None, present: int | None, issued: int | None,
+           attendance: Attendance | None) -> Settled:
+    """The caller's numbers (live check-in) win over the plan's; 发出 defaults to 实到."""
+    given = attendance or Attendance()
+    if given.expected is not None:
+        expected = given.expected
+    if given.present is not None:
+        # A live 实到 makes the plan's 发出 stale: only the caller's own 发出 can replace it.
+        present, issued = given.present, given.issued
+    elif given.issued is not None:
+        issued = given.issued
+    if issued is None:
+        issued = present
+    for name, value in (("expected", expected), ("present", present), ("issued", issued)):
+        if value is not None and value < 0:
+            raise MissingAttendance(f'round "{round_id}": {name} cannot be negative')
+    return Settled(expected, present, issued)
+
+
+def require(round_id: str, settled: Settled) -> tuple[int, int, int]:
+    """Rounds with a quorum cannot be counted without 应到 and 实到."""
+    if settled.expected is None or settled.present is None or settled.issued is None:
+        raise MissingAttendance(
+            f'round "{round_id}" needs expected (应到) and present (实到) to be counted'
+        )
+    return settled.expected, settled.present, settled.issued
+
+
+def quorum_met(expected: int, present: int) -> bool:
+    return 3 * present >= 2 * expected
+
+
+def is_void(returned: int, issued: int | None) -> bool:
+    return issued is not None and returned > issued

@@ -1,0 +1,142 @@
+"""票决: reading a decision ballot and deciding each nominee (RULES §4).
+
+同意 must exceed half of all members (应到), not of those present. 未按 (a nominee left out, or
+a ballot not cast) is `not_voted` = present − agree − disagree − abstain: it is not 同意 for the
+majority and counts with 弃权 for the optional 30% rule, which defers (暂缓) even a nominee who
+has the majority. With `seats` (差额票决) a member agrees with at most `seats` nominees (more
+makes the ballot invalid) and the winners by 同意 take the seats; nominees tied at the last seat
+get `tie` (a new vote among them). Pure.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any, Final
+
+from tally.rules.attendance import is_void, quorum_met, require, settle
+from tally.rules.errors import BallotInputError
+from tally.rules.model import Attendance, DecideRound
+from tally.rules.shape import check_fields, mapping_of, marked_invalid, unknown_key
+from tally.rules.tallying import Tally
+
+FIELDS: Final = frozenset({"round", "votes", "invalid"})
+CHOICES: Final = {"agree": 0, "disagree": 1, "abstain": 2}
+NOT_VOTED: Final = 3
+
+Marks = tuple[int, ...] | None
+
+
+class DecideForm:
+    """Turns a decide ballot into marks; raises BallotInputError on bad input."""
+
+    __slots__ = ("_nominees", "_known", "_seats")
+
+    def __init__(self, rnd: DecideRound) -> None:
+        self._nominees = rnd.nominees
+        self._known = frozenset(rnd.nominees)
+        self._seats = rnd.seats
+
+    def parse(self, obj: Mapping[str, Any]) -> Marks:
+        if len(obj) != 2 or "votes" not in obj:
+            check_fields(obj, FIELDS)
+            if marked_invalid(obj):
+                return None
+        votes = mapping_of(obj, "votes") or {}
+        if not self._known.issuperset(votes):
+            unknown_key(votes, self._known, "nominee")
+        codes = []
+        for nominee in self._nominees:
+            choice = votes.get(nominee)
+            if choice is None:
+                codes.append(NOT_VOTED)
+            elif type(choice) is str and choice in CHOICES:
+                codes.append(CHOICES[choice])
+            else:
+                raise BallotInputError(
+                    f"vote for {nominee!r} must be agree, disagree or abstain, not {choice!r}")
+        if self._seats is not None and codes.count(0) > self._seats:
+            return None
+        return tuple(codes)
+
+
+class DecideCounter:
+    """Counts one decide round; `result()` is its contract document."""
+
+    def __init__(self, rnd: DecideRound) -> None:
+        self.plan = rnd
+        self._counts = [[0, 0, 0] for _ in rnd.nominees]
+        self._invalid = 0
+        self._tally = Tally(self._absorb)
+        self.add_marks = self._tally.add
+
+    def add(self, ballot: Any) -> None:
+        self._tally.add(ballot.marks)
+        self._tally.fold()
+
+    def fold(self) -> None:
+        self._tally.fold()
+
+    def _absorb(self, marks: Hashable, n: int) -> None:
+        if marks is None:
+            self._invalid += n
+            return
+        assert isinstance(marks, tuple)
+        for counts, code in zip(self._counts, marks):
+            if code != NOT_VOTED:
+                counts[code] += n
+
+    def result(self, attendance: Attendance | None = None,
+               resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        rnd = self.plan
+        self._tally.fold()
+        expected, present, issued = require(
+            rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
+        returned = self._tally.returned
+        quorum = quorum_met(expected, present)
+        void = is_void(returned, issued)
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        if rnd.title:
+            doc["title"] = rnd.title
+        doc.update(status="void" if void else "counted" if quorum else "no_quorum",
+                   expected=expected, present=present, issued=issued, returned=returned,
+                   invalid=self._invalid, quorum_met=quorum, threshold=rnd.threshold.text)
+        if rnd.defer_rule is not None:
+            doc["defer_rule"] = rnd.defer_rule.text
+        if rnd.seats is not None:
+            doc["seats"] = rnd.seats
+        if void:
+            return doc
+        nominees = []
+        for name, (agree, disagree, abstain) in zip(rnd.nominees, self._counts):
+            not_voted = present - agree - disagree - abstain
+            if not quorum:
+                outcome = "no_quorum"
+            elif rnd.defer_rule is not None and rnd.defer_rule.passes(disagree + abstain + not_voted, expected):
+                outcome = "deferred"
+            elif rnd.threshold.passes(agree, expected):
+                outcome = "passed"
+            else:
+                outcome = "not_passed"
+            nominees.append({"name": name, "agree": agree, "disagree": disagree, "abstain": abstain,
+                             "not_voted": not_voted, "outcome": outcome})
+        if rnd.seats is not None:
+            _seat(nominees, rnd.seats)
+        doc["nominees"] = nominees
+        return doc
+
+
+def _seat(nominees: list[dict[str, Any]], seats: int) -> None:
+    """差额: passed nominees take the seats by 同意; a tie across the last seat elects none of the tied."""
+    for n in nominees:
+        n["elected"] = False
+    passed = sorted((n for n in nominees if n["outcome"] == "passed"), key=lambda n: -n["agree"])
+    if len(passed) <= seats:
+        for n in passed:
+            n["elected"] = True
+        return
+    last = passed[seats - 1]["agree"]
+    tied_across = passed[seats]["agree"] == last
+    for n in passed:
+        if n["agree"] > last or (n["agree"] == last and not tied_across):
+            n["elected"] = True
+        elif n["agree"] == last:
+            n["outcome"] = "tie"

@@ -1,0 +1,184 @@
+"""民主推荐: reading a recommendation ballot and counting it, post by post (RULES §2).
+
+A section chooses at most `seats` names; an over-vote, a name listed twice or a write-in where
+none is allowed makes the section invalid; an empty section is blank (valid, abstains). Rate =
+votes / denominator (实到, 有效, or 应到), `passes` on the exact fraction. Pure.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any, Final
+
+from tally.rules.attendance import is_void, quorum_met, require, settle
+from tally.rules.errors import BallotInputError
+from tally.rules.model import Attendance, RecommendRound
+from tally.rules.rounding import percent, text
+from tally.rules.shape import MAX_NAME, check_fields, mapping_of, marked_invalid, name_error, unknown_key
+from tally.rules.tallying import Tally
+
+FIELDS: Final = frozenset({"round", "sections", "invalid"})
+MEMO: Final = 1024
+
+# Marks of a ballot: None when unreadable, else one entry per post: a tuple of names (empty =
+# blank) or None for an invalid section.
+Marks = tuple[tuple[str, ...] | None, ...] | None
+
+
+class RecommendForm:
+    """Turns a recommend ballot (JSON object) into marks; raises BallotInputError on bad input."""
+
+    __slots__ = ("_posts", "_post_ids", "_void_ballot_on_overvote")
+
+    def __init__(self, rnd: RecommendRound) -> None:
+        # Per post: its id, a memo of the sections already judged, and the judge itself. Ballots
+        # repeat the same few choices, so most sections are judged once (memo bounded by MEMO).
+        self._posts = tuple((p.id, {}, _SectionRule(p.id, p.seats, frozenset(p.candidates), p.write_in))
+                            for p in rnd.posts)
+        self._post_ids = frozenset(p.id for p in rnd.posts)
+        self._void_ballot_on_overvote = rnd.overvote == "ballot"
+
+    def parse(self, obj: Mapping[str, Any]) -> Marks:
+        if len(obj) != 2 or "sections" not in obj:
+            check_fields(obj, FIELDS)
+            if marked_invalid(obj):
+                return None
+        sections = obj["sections"] if "sections" in obj else None
+        if type(sections) is not dict:
+            sections = mapping_of(obj, "sections") or {}
+        if not self._post_ids.issuperset(sections):
+            unknown_key(sections, self._post_ids, "post")
+        marks = []
+        for post_id, memo, rule in self._posts:
+            names = sections.get(post_id)
+            if type(names) is list:
+                try:
+                    key = tuple(names)
+                    marks.append(memo[key])
+                    continue
+                except (KeyError, TypeError):
+                    mark = rule.judge(names)
+                    if len(memo) < MEMO:
+                        memo[tuple(names)] = mark
+            elif names is None:
+                mark = ()
+            else:
+                raise BallotInputError(f'section "{post_id}" must be a list of names')
+            marks.append(mark)
+        if self._void_ballot_on_overvote and any(
+                m is None and len(sections[p]) > r.seats for m, (p, _, r) in zip(marks, self._posts)):
+            return tuple(None for _ in self._posts)
+        return tuple(marks)
+
+
+class _SectionRule:
+    """RULES §2 for one section: at most `seats` distinct names, write-ins only where allowed."""
+
+    __slots__ = ("post_id", "seats", "candidates", "write_in")
+
+    def __init__(self, post_id: str, seats: int, candidates: frozenset[str], write_in: bool) -> None:
+        self.post_id, self.seats, self.candidates, self.write_in = post_id, seats, candidates, write_in
+
+    def judge(self, names: list[Any]) -> tuple[str, ...] | None:
+        """The section's marks: a tuple of names (empty = blank), or None when it is invalid."""
+        for name in names:
+            if type(name) is not str or not name or len(name) > MAX_NAME or name.isspace():
+                raise name_error(name, f'section "{self.post_id}"')
+        n = len(names)
+        if n > self.seats or len(set(names)) != n:
+            return None
+        if not self.write_in and not self.candidates.issuperset(names):
+            return None
+        return tuple(names)
+
+
+class _PostTotals:
+    __slots__ = ("invalid", "blank", "votes")
+
+    def __init__(self) -> None:
+        self.invalid = 0
+        self.blank = 0
+        self.votes: dict[str, int] = {}
+
+
+class RecommendCounter:
+    """Counts one recommend round; `result()` is its contract document."""
+
+    def __init__(self, rnd: RecommendRound) -> None:
+        self.plan = rnd
+        self._posts = [_PostTotals() for _ in rnd.posts]
+        self._unreadable = 0
+        self._tally = Tally(self._absorb)
+        self.add_marks = self._tally.add
+
+    def add(self, ballot: Any) -> None:
+        self._tally.add(ballot.marks)
+        self._tally.fold()
+
+    def fold(self) -> None:
+        self._tally.fold()
+
+    def _absorb(self, marks: Hashable, n: int) -> None:
+        if marks is None:
+            self._unreadable += n
+            return
+        assert isinstance(marks, tuple)
+        for totals, names in zip(self._posts, marks):
+            if names is None:
+                totals.invalid += n
+            elif not names:
+                totals.blank += n
+            else:
+                votes = totals.votes
+                for name in names:
+                    votes[name] = votes.get(name, 0) + n
+
+    def result(self, attendance: Attendance | None = None,
+               resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        rnd = self.plan
+        self._tally.fold()
+        expected, present, issued = require(
+            rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
+        returned = self._tally.returned
+        quorum = quorum_met(expected, present)
+        void = is_void(returned, issued)
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        if rnd.title:
+            doc["title"] = rnd.title
+        doc.update(status="void" if void else "counted" if quorum else "no_quorum",
+                   expected=expected, present=present, issued=issued, returned=returned,
+                   quorum_met=quorum)
+        if not void:
+            doc["posts"] = [self._post_result(i, returned, expected, present, quorum)
+                            for i in range(len(rnd.posts))]
+        return doc
+
+    def _post_result(self, index: int, returned: int, expected: int, present: int,
+                     quorum: bool) -> dict[str, Any]:
+        post = self.plan.posts[index]
+        totals = self._posts[index]
+        invalid = totals.invalid + self._unreadable
+        valid = returned - invalid
+        denominator = {"present": present, "valid": valid, "expected": expected}[self.plan.denominator]
+        listed = {name: i for i, name in enumerate(post.candidates)}
+        names = list(post.candidates) + sorted(n for n in totals.votes if n not in listed)
+
+        def order(name: str) -> tuple[int, int, int, str]:
+            votes = totals.votes.get(name, 0)
+            if name in listed:
+                return (-votes, 0, listed[name], "")
+            return (-votes, 1, 0, name)
+
+        candidates = []
+        for name in sorted(names, key=order):
+            votes = totals.votes.get(name, 0)
+            candidates.append({
+                "name": name, "votes": votes, "rate": text(percent(votes, denominator)),
+                "passes": quorum and post.threshold.passes(votes, denominator),
+                "write_in": name not in listed,
+            })
+        doc: dict[str, Any] = {"id": post.id}
+        if post.title:
+            doc["title"] = post.title
+        doc.update(seats=post.seats, valid=valid, invalid=invalid, blank=totals.blank,
+                   denominator=denominator, threshold=post.threshold.text, candidates=candidates)
+        return doc

@@ -1,0 +1,112 @@
+"""评分: reading judges' score lines and counting a panel per contestant (RULES §5).
+
+One line per judge per contestant (`{"round", "judge", "contestant", "score"}`); a second line
+for the same pair is an input error (a correction is a new version by the chair, made live).
+Scores are exact decimals within [min, max] on the plan's step. Pure.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+from tally.rules.errors import BallotInputError
+from tally.rules.model import Attendance, ScoreRound
+from tally.rules.rounding import DECIMAL_TEXT, text
+from tally.rules.shape import check_fields
+from tally.rules.trimmed import ScoreResult, rank_contestants, trimmed_result
+
+FIELDS: Final = frozenset({"round", "judge", "contestant", "score"})
+JUDGE: Final = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+Marks = tuple[str, int, Decimal]
+
+
+class ScoreForm:
+    """Turns a score line into marks (judge, contestant index, score)."""
+
+    __slots__ = ("_index", "_min", "_max", "_step")
+
+    def __init__(self, rnd: ScoreRound) -> None:
+        self._index = {c: i for i, c in enumerate(rnd.contestants)}
+        self._min, self._max, self._step = rnd.min, rnd.max, rnd.step
+
+    def parse(self, obj: Mapping[str, Any]) -> Marks:
+        if len(obj) != 4:
+            check_fields(obj, FIELDS)
+            missing = sorted(FIELDS - obj.keys())
+            raise BallotInputError(f"a score line needs {', '.join(missing)}")
+        judge, contestant, raw = obj.get("judge"), obj.get("contestant"), obj.get("score")
+        if type(judge) is not str or not JUDGE.fullmatch(judge):
+            raise BallotInputError(f"judge {judge!r} is not a judge id (letters, digits, - or _)")
+        if contestant not in self._index:
+            raise BallotInputError(f"contestant {contestant!r} is not in the meeting file")
+        if type(raw) is int:
+            score = Decimal(raw)
+        elif type(raw) is str and DECIMAL_TEXT.fullmatch(raw):
+            score = Decimal(raw)
+        else:
+            raise BallotInputError(f'score {raw!r} must be a decimal string such as "88.5"')
+        if not self._min <= score <= self._max:
+            raise BallotInputError(f"score {raw} is outside {self._min}–{self._max}")
+        if (score - self._min) % self._step:
+            raise BallotInputError(f"score {raw} is not on the step {self._step}")
+        return judge, self._index[contestant], score
+
+
+class ScoreCounter:
+    """Counts one score round; `result()` is its contract document."""
+
+    def __init__(self, rnd: ScoreRound) -> None:
+        self.plan = rnd
+        self._scores: list[list[Decimal]] = [[] for _ in rnd.contestants]
+        self._seen: set[tuple[str, int]] = set()
+        self._judges: set[str] = set()
+
+    def add(self, ballot: Any) -> None:
+        self.add_marks(ballot.marks)
+
+    def fold(self) -> None:
+        """Scores are kept one by one (bounded by judges × contestants): nothing to fold."""
+
+    def add_marks(self, marks: Marks) -> None:
+        judge, index, score = marks
+        if (judge, index) in self._seen:
+            raise BallotInputError(f"judge {judge} already scored {self.plan.contestants[index]!r}; "
+                                   "a correction is a new version made by the chair")
+        if judge not in self._judges and len(self._judges) >= self.plan.judges:
+            raise BallotInputError(f"judge {judge} would make more judges than the panel of {self.plan.judges}")
+        self._seen.add((judge, index))
+        self._judges.add(judge)
+        self._scores[index].append(score)
+
+    def results(self) -> dict[str, ScoreResult]:
+        rnd = self.plan
+        return {name: trimmed_result(scores, rnd.trim, rnd.rounding, rnd.decimals, rnd.step)
+                for name, scores in zip(rnd.contestants, self._scores)}
+
+    def result(self, attendance: Attendance | None = None,
+               resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        rnd = self.plan
+        results = self.results()
+        ranks = rank_contestants(results, rnd.tie_break)
+        contestants = []
+        for name, r in results.items():
+            entry: dict[str, Any] = {"name": name, "status": "complete" if r.complete else "incomplete",
+                                     "count": r.count}
+            if r.complete:
+                entry.update(mean=text(r.mean),
+                             dropped_high=[text(s) for s in r.dropped_high],
+                             dropped_low=[text(s) for s in r.dropped_low],
+                             rank=ranks[name])
+                if rnd.tie_break:
+                    entry["full_mean"] = text(r.full_mean)
+            if rnd.shortlist is not None:
+                entry["shortlisted"] = name in ranks and ranks[name] <= rnd.shortlist
+            contestants.append(entry)
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        if rnd.title:
+            doc["title"] = rnd.title
+        doc.update(status="counted", judges=rnd.judges, trim=rnd.trim, contestants=contestants)
+        return doc

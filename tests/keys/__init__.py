@@ -1,0 +1,1 @@
+"""Tests of keys/: vectors, tampering, replay, the key store, pairing and the auditor CLI."""

@@ -1,0 +1,168 @@
+"""Judge scoring over the real app: draw, judge cards, order, scores, corrections, flags, 亮分, ranking,
+score sheets, and the live result equal to `tally count` over the exported score lines."""
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from keys.cards import Card, parse_card
+from tally.cli import main as tally_cli
+from tally.export import write_export
+
+from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
+
+MEETING = """
+meeting:
+  title: 面试评分
+rounds:
+  - id: s1
+    kind: score
+    title: 结构化面试
+    judges: 7
+    trim: 1
+    min: 0
+    max: 100
+    step: "0.5"
+    decimals: 2
+    contestants: [甲, 乙, 丙]
+"""
+POOL = "编号,姓名,类别\n" + "".join(f"P{i:02d},评委{i},代表\n" for i in range(1, 13))
+
+
+@pytest.fixture
+def jclient(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tally import create_app
+    from tally.meeting import init_meeting
+
+    f = tmp_path / "m.yaml"
+    f.write_text(MEETING, encoding="utf-8")
+    d = tmp_path / "data"
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    app = create_app({"DATA_DIR": str(d), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
+    admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
+    yield app.test_client(), admin
+    app.extensions["tally.engine"].dispose()
+
+
+def judge_cards(client, admin):  # type: ignore[no-untyped-def]
+    r = client.post("/api/v1/admin/judges/pool", data={"file": (io.BytesIO(POOL.encode()), "pool.csv")}, headers=admin)
+    assert r.status_code == 200, r.get_json()
+    r = client.post("/api/v1/admin/rounds/s1/draw", json={"seed": "fixed-seed"}, headers=admin)
+    assert r.status_code == 201
+    record = r.get_json()
+    assert [s["seat"] for s in record["seats"]] == list(range(1, 8)) and record["seed"] == "fixed-seed"
+    again = client.post("/api/v1/admin/rounds/s1/draw", json={}, headers=admin)
+    assert again.status_code == 409
+    cards = client.post("/api/v1/admin/rounds/s1/judge-cards", json={}, headers=admin).get_json()["cards"]
+    return {c["seat"]: Card(*parse_card(c["qr_text"])) for c in cards}
+
+
+def score(client, kiosk: Kiosk, cards, seat: int, contestant: str, value: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/envelopes", json=kiosk.envelope(cards[seat], {
+        "round": "s1", "judge": f"J{seat:02d}", "contestant": contestant, "score": value}))
+
+
+def test_a_contest_from_draw_to_recount(jclient, tmp_path):
+    client, admin = jclient
+    cards = judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    assert client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin).status_code == 200
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    assert client.post("/api/v1/admin/rounds/s1/order", json={"order": ["乙", "甲", "丙"]}, headers=admin).status_code == 200
+
+    # Nothing is open yet: a score is refused with a clear message.
+    r = score(client, kiosk, cards, 1, "乙", "80")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "contestant_not_open"
+    assert client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin).get_json()["current"] == "乙"
+
+    # RULES.md: 85.5, 88, 90, 86.5, 92, 79, 88 with k = 1 → 87.60
+    values = ["85.5", "88", "90", "86.5", "92", "79", "88"]
+    for seat, v in enumerate(values[:6], start=1):
+        assert score(client, kiosk, cards, seat, "乙", v).status_code == 201
+    # The judging state for kiosks and projector has no values.
+    pub = client.get("/api/v1/judging").get_json()["rounds"][0]
+    assert pub["scored_seats"] == [1, 2, 3, 4, 5, 6] and "88" not in json.dumps(pub)
+    # Bad input: off step, out of range, wrong seat, second score.
+    assert score(client, kiosk, cards, 7, "乙", "88.3").get_json()["error"]["code"] == "score_off_step"
+    assert score(client, kiosk, cards, 7, "乙", "101").get_json()["error"]["code"] == "score_out_of_range"
+    assert score(client, kiosk, cards, 7, "甲", "88").get_json()["error"]["code"] == "contestant_not_open"
+    wrong = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[7], {"round": "s1", "judge": "J06", "contestant": "乙", "score": "88"}))
+    assert wrong.status_code == 403 and wrong.get_json()["error"]["code"] == "wrong_seat"
+    assert score(client, kiosk, cards, 1, "乙", "85.5").get_json()["error"]["code"] == "seat_already_scored"
+    # The seventh completes the panel: revealed at once.
+    assert score(client, kiosk, cards, 7, "乙", "88").status_code == 201
+    st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
+    assert st["phase"] == "revealed" and st["result"]["mean"] == "87.60"
+    struck = {x["seat"]: x["struck"] for x in st["result"]["scores"]}
+    assert struck[5] == "high" and struck[6] == "low" and sum(1 for v in struck.values() if v) == 2
+
+    # Second contestant: an outlier is flagged; the chair voids it with a reason; the judge re-enters.
+    assert client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin).get_json()["current"] == "甲"
+    for seat, v in zip(range(1, 8), ["90", "91", "89", "90", "92", "88", "40"]):
+        assert score(client, kiosk, cards, seat, "甲", v).status_code == 201
+    st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
+    assert st["phase"] == "scoring" and st["flags"] == [7]
+    r = client.post("/api/v1/admin/rounds/s1/void", json={"seat": 7, "reason": ""}, headers=admin)
+    assert r.status_code == 400
+    assert client.post("/api/v1/admin/rounds/s1/void", json={"seat": 7, "reason": "评委按错键"}, headers=admin).status_code == 200
+    assert score(client, kiosk, cards, 7, "甲", "90").status_code == 201
+    st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
+    assert st["phase"] == "revealed" and st["result"]["mean"] == "90.00"
+    # After reveal nothing changes.
+    assert client.post("/api/v1/admin/rounds/s1/void", json={"seat": 1, "reason": "x"}, headers=admin).status_code == 409
+
+    # Third: the chair shows with 2k+1 = 3 scores (two judges absent).
+    client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
+    for seat, v in zip(range(1, 4), ["70", "75", "80"]):
+        score(client, kiosk, cards, seat, "丙", v)
+    r = client.post("/api/v1/admin/rounds/s1/show", json={}, headers=admin)
+    assert r.status_code == 200 and r.get_json()["mean"] == "75.00"
+    ranking = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()["ranking"]
+    assert [(x["name"], x["rank"]) for x in ranking] == [("甲", 1), ("乙", 2), ("丙", 3)]
+
+    # Score sheets.
+    x = client.get("/api/v1/admin/rounds/s1/scoresheet.xlsx", headers=admin)
+    assert x.status_code == 200 and x.data[:2] == b"PK"
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(x.data))
+    ws = wb.worksheets[0]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=4) if r[0].value in ("甲", "乙", "丙")}
+    assert rows["乙"][5].value == "92.0" and rows["乙"][5].font.strike  # seat 5's 92 struck
+    assert rows["乙"][8].value == "87.60"
+    assert "fixed-seed" in [c.value for c in wb.worksheets[1]["B"]]
+    pdf = client.get("/api/v1/admin/rounds/s1/scoresheet.pdf", headers=admin)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+    # Close, count, export; `tally count` over the export equals the live result.
+    assert client.post("/api/v1/admin/rounds/s1/close", json={}, headers=admin).status_code == 200
+    live = client.post("/api/v1/admin/rounds/s1/count", json={}, headers=admin).get_json()["result"]
+    by_name = {c["name"]: c for c in live["contestants"]}
+    assert by_name["乙"]["mean"] == "87.60" and by_name["甲"]["mean"] == "90.00" and by_name["丙"]["mean"] == "75.00"
+    doc = client.get("/api/v1/admin/rounds/s1/export", headers=admin).get_json()
+    write_export(doc, tmp_path / "exp")
+    lines = (tmp_path / "exp" / "ballots.jsonl").read_text().splitlines()
+    assert len(lines) == 7 + 7 + 3  # the voided version is not a score line
+    res = CliRunner().invoke(tally_cli, ["count", str(tmp_path / "exp" / "meeting.yaml"), str(tmp_path / "exp" / "ballots.jsonl"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["rounds"][0] == live
+    assert Decimal(by_name["乙"]["mean"]) == Decimal("87.60")
+
+
+def test_a_stranger_card_cannot_score(jclient):
+    client, admin = jclient
+    judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin)
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
+    from keys.cards import new_card
+
+    r = client.post("/api/v1/envelopes", json=kiosk.envelope(new_card(kiosk.meeting), {
+        "round": "s1", "judge": "J01", "contestant": "甲", "score": "80"}))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "unknown_judge_card"
