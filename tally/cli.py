@@ -84,6 +84,9 @@ def serve(data_dir: str | None, host: str, port: int, workers: int, public_url: 
         raise click.ClickException(str(exc)) from exc
     if workers > 1 and (cfg["DATABASE_URL"].startswith("sqlite") or not cfg["MESSAGE_QUEUE"]):
         raise click.ClickException("several workers need PostgreSQL (TALLY_DATABASE_URL) and Redis (TALLY_MESSAGE_QUEUE)")
+    from tally.db import upgrade
+
+    upgrade(cfg["DATABASE_URL"])  # bring an older data directory's schema up to date before serving
     url = public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     (d / "server.json").write_text(json.dumps({"url": url}))
     from tally.server import serve as run

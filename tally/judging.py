@@ -322,8 +322,8 @@ def state(s: Session, info: MeetingInfo, round_id: str, *, console: bool) -> dic
             r = s.get(ContestantResult, (round_id, prog.current))
             out["result"] = json.loads(r.result_json) if r else None
         elif console:
+            # The chair sees which seats are far from the median, never the values before 亮分.
             out["flags"] = flags(scores, flag_distance(info, round_id))
-            out["scores"] = {seat_label(k): str(v) for k, v in sorted(scores.items())}
     return out
 
 

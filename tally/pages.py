@@ -109,3 +109,33 @@ def result_sheet(round_id: str) -> Any:
     result = json.loads(rnd.result_json)
     return render_template("console/sheet.html", rnd=rnd, result=result, title=meeting().title,
                            chain_qr=qr_svg(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"))
+
+
+@bp.post("/console/rounds/<round_id>/judge-cards")
+@chair_required
+def judge_cards(round_id: str) -> Any:
+    """Print one judge card per seat; the codes exist only in this response (reprinting replaces them)."""
+    from tally import judging
+
+    if request.form.get("csrf") != session.get("csrf"):
+        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
+    info = meeting()
+    with transaction() as s:
+        cards = judging.issue_judge_cards(s, info, round_id)
+        sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
+    live.touch()
+    resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,
+                                                     round_title=db_session().get(Round, round_id).title))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/console/rounds/<round_id>/draw")
+@chair_required
+def draw_sheet(round_id: str) -> Any:
+    from tally import judging
+
+    record = judging.draw_record(db_session(), round_id)
+    if record is None:
+        raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
+    return render_template("console/draw.html", record=record, title=meeting().title)

@@ -115,6 +115,67 @@
     alert(resp.ok ? `${t("imported")}: ${data.imported}` : (data.error && data.error.message));
   });
 
+  // Judge scoring: panel, judge cards, order, next contestant, show, void.
+  document.querySelectorAll("section.judging").forEach((sec) => {
+    const id = sec.dataset.round;
+    sec.querySelectorAll("button[data-jact]").forEach((b) => b.addEventListener("click", async () => {
+      const act = b.dataset.jact;
+      if (act === "cards") {
+        const f = document.createElement("form");
+        f.method = "post"; f.action = `/console/rounds/${encodeURIComponent(id)}/judge-cards`; f.target = "_blank";
+        const i = document.createElement("input"); i.type = "hidden"; i.name = "csrf"; i.value = csrf; f.append(i);
+        document.body.append(f); f.submit(); f.remove();
+        return;
+      }
+      const path = {draw: "draw", order: "order", next: "next", show: "show"}[act];
+      const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${path}`, {});
+      if (out && act === "draw") alert(`${t("drawn")} · ${t("seed")}: ${out.seed}`);
+    }));
+    sec.querySelector("form.void").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const fd = new FormData(ev.target);
+      const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/void`, {seat: Number(fd.get("seat")), reason: fd.get("reason")});
+      if (out) ev.target.reset();
+    });
+  });
+
+  function renderJudging(r) {
+    const sec = document.querySelector(`section.judging[data-round="${CSS.escape(r.id)}"]`);
+    if (!sec || !r.judging) return;
+    const j = r.judging;
+    const box = sec.querySelector(".jstatus");
+    box.textContent = "";
+    const p = document.createElement("p");
+    p.className = "big";
+    p.textContent = j.current ? `${t("current")}: ${j.current} · ${j.scored || 0} / ${j.judges} ${t("scored")}` +
+      (j.phase === "revealed" ? ` · ${t("revealed")}: ${j.result ? j.result.mean : ""}` : "") : t("none_yet");
+    box.append(p);
+    const seats = document.createElement("div");
+    seats.className = "seatmap";
+    const scored = new Set(j.scored_seats || []);
+    const flagged = new Set(j.flags || []);
+    for (let n = 1; n <= j.judges; n++) {
+      const d = document.createElement("span");
+      d.className = "seatdot" + (scored.has(n) ? " done" : "") + (flagged.has(n) ? " flag" : "");
+      d.textContent = "J" + String(n).padStart(2, "0");
+      seats.append(d);
+    }
+    box.append(seats);
+    if (flagged.size) {
+      const w = document.createElement("p");
+      w.className = "alert";
+      w.textContent = `${t("flagged")}: ` + [...flagged].map((n) => "J" + String(n).padStart(2, "0")).join(", ");
+      box.append(w);
+    }
+    const o = document.createElement("p");
+    o.className = "muted";
+    o.textContent = `${t("order")}: ${j.order.join(" → ")}`;
+    box.append(o);
+    const rk = document.createElement("p");
+    rk.textContent = `${t("ranking")}: ` + (j.ranking || []).map((x) => `${x.rank || "—"}. ${x.name} ${x.mean}`).join(" · ");
+    box.append(rk);
+  }
+
   function apply(state) {
     document.querySelector('[data-k="expected"]').textContent = state.attendance.expected;
     document.querySelector('[data-k="present"]').textContent = state.attendance.present;
@@ -135,6 +196,7 @@
       tr.querySelector("a.sheet").hidden = r.status !== "counted";
     }
     renderKiosks(state.kiosks);
+    state.rounds.filter((r) => r.kind === "score").forEach(renderJudging);
   }
 
   apply(JSON.parse(document.getElementById("state").textContent));

@@ -62,7 +62,44 @@
 
   const RENDER = {recommend, evaluate, decide, score};
 
+  function ranking(rows) {
+    return table([T.rank, T.name, T.mean], rows.map((r) => ({cells: [r.rank || "—", r.name, r.mean || T.incomplete]})));
+  }
+
+  // 亮分: a contestant's panel by seat, the k highest and k lowest struck through, the mean large.
+  function judgingBlock(r) {
+    const j = r.judging;
+    const sec = el("section", "round judging");
+    sec.append(el("h2", null, r.title));
+    const wrap = el("div", "judging-wrap");
+    const main = el("div", "judging-main");
+    if (j.current) {
+      main.append(el("div", "contestant", j.current));
+      if (j.phase === "scoring") {
+        const big = el("div", "turnout");
+        big.append(el("span", "cast", j.scored || 0), el("span", "sep", "/"), el("span", "of", j.judges));
+        main.append(big, el("div", "turnout-label", T.scored));
+      } else if (j.phase === "revealed" && j.result) {
+        const grid = el("div", "seats");
+        for (const x of j.result.scores) {
+          const cell = el("div", "seat" + (x.struck ? " struck " + x.struck : ""));
+          cell.append(el("span", "label", x.label), el("span", "value", x.score));
+          grid.append(cell);
+        }
+        main.append(grid, el("div", "mean-label", T.final), el("div", "mean", j.result.mean));
+      }
+    } else {
+      main.append(el("p", "phase", T.waiting_contestant));
+    }
+    const side = el("div", "judging-side");
+    side.append(el("h3", null, T.ranking), ranking(j.ranking || []));
+    wrap.append(main, side);
+    sec.append(wrap);
+    return sec;
+  }
+
   function roundBlock(r) {
+    if (r.kind === "score" && r.judging && r.status === "open") return judgingBlock(r);
     const sec = el("section", "round " + r.status);
     sec.append(el("h2", null, r.title));
     if (r.status === "open") {

@@ -72,7 +72,7 @@ class EvaluateForm:
         direction_codes = tuple(_code(directions.get(s), self._directions, s, "direction")
                                 for s in self._subjects) if directions else ()
         for grade, limit in self._quota:
-            if grade_codes.count(grade) >= limit + 2:
+            if grade_codes.count(grade) > limit:
                 return None
         return grade_codes, direction_codes
 

@@ -67,9 +67,14 @@ def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: P
     assert by_id["d1"]["nominees"][0]["agree"] == 4 and by_id["d1"]["nominees"][0]["not_voted"] == 1
 
     # The projector sees nothing until the chair reveals.
-    proj = client.get("/projector?t=" + client.get("/api/v1/admin/links", headers=admin_headers).get_json()["projector"].split("t=")[1])
-    assert "钱七" not in proj.get_data(as_text=True)
+    anon = app.test_client()
+    proj_url = "/projector?t=" + client.get("/api/v1/admin/links", headers=admin_headers).get_json()["projector"].split("t=")[1]
+    proj = anon.get(proj_url)
+    assert proj.status_code == 200 and "示范" not in proj.get_data(as_text=True)
+    assert "测试镇推荐会议" in proj.get_data(as_text=True) and "钱七" not in proj.get_data(as_text=True)
     assert client.post("/api/v1/admin/rounds/r1/reveal", json={}, headers=admin_headers).status_code == 200
+    assert "钱七" in anon.get(proj_url).get_data(as_text=True)
+    assert anon.get("/projector?t=wrong").status_code == 401
 
     # Export and recount offline: identical documents.
     for rid in ("r1", "e1", "d1"):

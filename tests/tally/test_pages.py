@@ -1,0 +1,82 @@
+"""Every page renders for the people who use it, in Chinese first and in English, and refuses strangers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+
+
+def login(client, admin):  # type: ignore[no-untyped-def]
+    r = client.post("/console/login", data={"token": admin["Authorization"][7:]})
+    assert r.status_code == 302
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" content="([^"]+)"', html).group(1)
+
+
+def test_console_login_is_required_and_wrong_token_refused(client):
+    r = client.get("/console")
+    assert r.status_code == 302 and "/console/login" in r.headers["Location"]
+    r = client.post("/console/login", data={"token": "nope"})
+    assert r.status_code == 401 and "口令不正确" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang, words", [("zh", ["投票轮次", "出席", "投票平板"]), ("en", ["Rounds", "Attendance", "Kiosks"])])
+def test_console_in_both_languages(client, admin_headers, lang, words):
+    login(client, admin_headers)
+    html = client.get(f"/console?lang={lang}").get_data(as_text=True)
+    for w in words:
+        assert w in html
+    # The language choice is remembered.
+    again = client.get("/console").get_data(as_text=True)
+    assert words[0] in again
+
+
+def test_card_sheet_desk_and_result_sheet(client, app, admin_headers):
+    login(client, admin_headers)
+    html = client.get("/console").get_data(as_text=True)
+    token = csrf_of(html)
+    r = client.post("/console/cards/print", data={"count": "3", "csrf": token})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and page.count("<svg") == 3 and r.headers["Cache-Control"] == "no-store"
+    assert client.post("/console/cards/print", data={"count": "3", "csrf": "forged"}).status_code == 403
+    assert client.post("/console/cards/print", data={"count": "x", "csrf": token}).status_code == 400
+    desk_url = client.get("/api/v1/admin/links", headers=admin_headers).get_json()["desk"]
+    desk = app.test_client()
+    assert desk.get("/desk").status_code == 401
+    r = desk.get(desk_url.split("localhost")[1])
+    assert r.status_code == 200 and "签到台" in r.get_data(as_text=True)
+    # The desk session can sign people in with the page's CSRF token, but is not the chair.
+    setup_meeting(client, admin_headers, sign_in=0, open_rounds=())
+    token = csrf_of(r.get_data(as_text=True))
+    s = desk.post("/api/v1/desk/signin", json={"number": "001"}, headers={"X-CSRF-Token": token})
+    assert s.status_code == 200 and s.get_json()["totals"]["present"] == 1
+    assert desk.post("/api/v1/desk/signin", json={"number": "001"}, headers={"X-CSRF-Token": "bad"}).status_code == 403
+    assert desk.post("/api/v1/admin/rounds/r1/open", json={}, headers={"X-CSRF-Token": token}).status_code == 401
+    # A counted round's printable sheet carries the chain head.
+    for n in range(2, 7):
+        client.post("/api/v1/desk/signin", json={"number": f"{n:03d}"}, headers=admin_headers)
+    client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers)
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    cards = issue_cards(client, admin_headers, kiosk.meeting, 1)
+    client.post("/api/v1/envelopes", json=kiosk.envelope(cards[0], {"round": "r1", "sections": {"mayor": ["张三"]}}))
+    client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
+    client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    sheet = client.get("/console/rounds/r1/sheet")
+    text = sheet.get_data(as_text=True)
+    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    head = next(r for r in state["rounds"] if r["id"] == "r1")["chain_head"]
+    assert sheet.status_code == 200 and head in text and "张三" in text and "<svg" in text
+
+
+def test_unknown_pages_and_methods_answer_in_the_error_shape(client):
+    r = client.get("/api/v1/nothing")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    r = client.get("/api/v1/envelopes")
+    assert r.status_code == 405 and r.get_json()["error"]["code"] == "method_not_allowed"
+    r = client.get("/nothing", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "没有这个页面" in r.get_data(as_text=True)
