@@ -136,7 +136,8 @@ def envelopes() -> Any:
     info = meeting()
     accepted = intake.accept(current_app.extensions["tally.sessionmaker"], body, info,
                              current_app.extensions["tally.identity"], score_key,
-                             current_app.extensions["tally.read_sessionmaker"])
+                             current_app.extensions["tally.read_sessionmaker"],
+                             current_app.extensions.setdefault("tally.kiosk_keys", intake.KioskKeys()))
     if accepted.new:
         live.touch()
     return jsonify(accepted.receipt), 201 if accepted.new else 200

@@ -231,6 +231,123 @@ def export(data_dir: str | None, url: str | None, round_id: str, out_dir: str) -
 @main.command()
 @DATA
 @URL
+def links(data_dir: str | None, url: str | None) -> None:
+    """Print the console, projector and check-in desk links."""
+    for k, v in remote(data_dir, url).call("GET", "/api/v1/admin/links").items():
+        click.echo(f"{k}: {v}")
+
+
+@main.group()
+def judges() -> None:
+    """Judge scoring: pool, draw, cards, order, next contestant, void, show, score sheets."""
+
+
+@judges.command("pool")
+@DATA
+@URL
+@click.argument("pool_file", type=click.Path(exists=True, dir_okay=False))
+def judges_pool(data_dir: str | None, url: str | None, pool_file: str) -> None:
+    """Import the judge pool (CSV or Excel: 编号, 姓名, 类别)."""
+    with open(pool_file, "rb") as f:
+        out = remote(data_dir, url).call("POST", "/api/v1/admin/judges/pool", files={"file": (Path(pool_file).name, f)})
+    click.echo(f"imported {out['imported']}")
+
+
+@judges.command("draw")
+@DATA
+@URL
+@click.argument("round_id")
+@click.option("--seed", default=None, help="Use this seed (default: a random one, recorded).")
+def judges_draw(data_dir: str | None, url: str | None, round_id: str, seed: str | None) -> None:
+    """Draw the panel at random from the pool; prints the draw record."""
+    _print_json(remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/draw", {"seed": seed} if seed else {}))
+
+
+@judges.command("cards")
+@DATA
+@URL
+@click.argument("round_id")
+@click.option("--seat", "seats", multiple=True, type=int, help="Only these seats (replaces their cards).")
+def judges_cards(data_dir: str | None, url: str | None, round_id: str, seats: tuple[int, ...]) -> None:
+    """Issue judge cards; prints `seat<TAB>card code` lines (scripted contests)."""
+    out = remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/judge-cards",
+                                     {"seats": list(seats)} if seats else {})
+    for c in out["cards"]:
+        click.echo(f"{c['label']}\t{c['qr_text']}")
+
+
+@judges.command("order")
+@DATA
+@URL
+@click.argument("round_id")
+@click.argument("names", nargs=-1)
+def judges_order(data_dir: str | None, url: str | None, round_id: str, names: tuple[str, ...]) -> None:
+    """Set the speaking order (NAMES), or draw it when no names are given."""
+    out = remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/order", {"order": list(names)} if names else {})
+    click.echo(" → ".join(out["order"]))
+
+
+@judges.command("next")
+@DATA
+@URL
+@click.argument("round_id")
+@click.option("--contestant", default=None)
+def judges_next(data_dir: str | None, url: str | None, round_id: str, contestant: str | None) -> None:
+    """Open scoring for the next contestant in the speaking order (or the one named)."""
+    out = remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/next",
+                                     {"contestant": contestant} if contestant else {})
+    click.echo(out["current"])
+
+
+@judges.command("void")
+@DATA
+@URL
+@click.argument("round_id")
+@click.argument("seat", type=int)
+@click.option("--reason", required=True)
+def judges_void(data_dir: str | None, url: str | None, round_id: str, seat: int, reason: str) -> None:
+    """Void one seat's score for the current contestant (before 亮分); the judge enters it again."""
+    remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/void", {"seat": seat, "reason": reason})
+    click.echo(f"voided seat {seat}")
+
+
+@judges.command("show")
+@DATA
+@URL
+@click.argument("round_id")
+def judges_show(data_dir: str | None, url: str | None, round_id: str) -> None:
+    """Show the current contestant's result now (needs at least 2k+1 scores)."""
+    _print_json(remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/show", {}))
+
+
+@judges.command("state")
+@DATA
+@URL
+@click.argument("round_id")
+def judges_state(data_dir: str | None, url: str | None, round_id: str) -> None:
+    """Print the console's view of a score round (progress, flags, ranking)."""
+    _print_json(remote(data_dir, url).call("GET", f"/api/v1/admin/rounds/{round_id}/judging"))
+
+
+@judges.command("sheet")
+@DATA
+@URL
+@click.argument("round_id")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "pdf"]), default="xlsx", show_default=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+def judges_sheet(data_dir: str | None, url: str | None, round_id: str, fmt: str, out_file: str) -> None:
+    """Save the score sheet (Excel or PDF)."""
+    r = remote(data_dir, url)
+    resp = r.http.get(f"{r.url}/api/v1/admin/rounds/{round_id}/scoresheet.{fmt}", timeout=60)
+    if resp.status_code != 200:
+        raise click.ClickException(resp.json().get("error", {}).get("message", "refused"))
+    Path(out_file).write_bytes(resp.content)
+    click.echo(out_file)
+
+
+@main.command()
+@DATA
+@URL
 def state(data_dir: str | None, url: str | None) -> None:
     """Print the console's state: attendance, rounds, kiosks, cards."""
     _print_json(remote(data_dir, url).call("GET", "/api/v1/admin/state"))

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -44,15 +44,38 @@ class Accepted:
 def check_kiosk(kiosk: Kiosk | None) -> Kiosk:
     if kiosk is None:
         raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
-    if kiosk.status == "revoked":
-        raise ApiError(403, "kiosk_revoked", "This kiosk has been revoked by the chair.")
-    if kiosk.status != "active":
-        raise ApiError(403, "kiosk_pending", "This kiosk is waiting for the chair to confirm it.")
+    _check_status(kiosk.status)
     return kiosk
 
 
-def parse_and_verify(s: Session, body: Any, meeting_id: str) -> EnvelopeHeader:
-    """Everything that needs no lock: shape, meeting, kiosk, signatures."""
+def _check_status(status: str | None) -> None:
+    if status is None:
+        raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
+    if status == "revoked":
+        raise ApiError(403, "kiosk_revoked", "This kiosk has been revoked by the chair.")
+    if status != "active":
+        raise ApiError(403, "kiosk_pending", "This kiosk is waiting for the chair to confirm it.")
+
+
+class KioskKeys:
+    """Kiosk public keys by id. A kiosk's key never changes, so it may be cached; its status is
+    read again inside every intake transaction."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+
+    def get(self, s: Session, kiosk_id: str) -> bytes:
+        key = self._keys.get(kiosk_id)
+        if key is None:
+            key = s.execute(select(Kiosk.public_key).where(Kiosk.id == kiosk_id)).scalar()
+            if key is None:
+                raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
+            self._keys[kiosk_id] = key
+        return key
+
+
+def parse_and_verify(s: Session, body: Any, meeting_id: str, keys: KioskKeys | None = None) -> EnvelopeHeader:
+    """Everything that needs no lock: shape, meeting, kiosk key, signatures."""
     if not isinstance(body, dict):
         raise ApiError(400, "malformed", "The envelope could not be read.")
     try:
@@ -61,75 +84,77 @@ def parse_and_verify(s: Session, body: Any, meeting_id: str) -> EnvelopeHeader:
         raise ApiError(400, "malformed", "The envelope could not be read.") from exc
     if header.meeting != meeting_id:
         raise ApiError(400, "wrong_meeting", "This envelope belongs to another meeting.")
-    kiosk = check_kiosk(s.get(Kiosk, header.kiosk_id))
+    public = (keys or KioskKeys()).get(s, header.kiosk_id)
     try:
-        verify_envelope(header, kiosk.public_key)
+        verify_envelope(header, public)
     except BadEnvelope as exc:
         raise ApiError(400, "bad_signature", "The envelope's signatures do not verify.") from exc
     return header
 
 
-def _stored_receipt(s: Session, header: EnvelopeHeader) -> Accepted | None:
-    existing = s.scalars(select(Envelope).where(Envelope.envelope_hash == header.envelope_hash)).first()
-    if existing is not None:
-        return Accepted(json.loads(existing.receipt), False, existing.round_id)
-    clash = s.scalars(select(Envelope.id).where(Envelope.round_id == header.round_id,
-                                                Envelope.kiosk_id == header.kiosk_id,
-                                                Envelope.nonce == b64e(header.nonce))).first()
-    if clash is not None:
-        raise ApiError(409, "nonce_reused", "This kiosk already sent a different envelope with this nonce.")
-    return None
-
-
-def _take_ballot_card(s: Session, header: EnvelopeHeader, rnd: Round) -> None:
-    card = s.get(Card, header.card_public)
-    if card is None:
-        raise ApiError(403, "unknown_card", "This ballot card is not one of this meeting's cards.")
-    if card.status == "void":
-        raise ApiError(409, "card_void", "This ballot card has been voided.")
-    if card.status != "issued":
-        raise ApiError(403, "card_not_issued", "This ballot card was not handed out at the desk.")
-    if s.get(CardUse, (header.card_public, rnd.id)) is not None:
-        raise ApiError(409, "card_used", "This ballot card has already been used in this round.")
-    s.add(CardUse(card=header.card_public, round_id=rnd.id))
+# The hot path below runs prepared Core statements on the session's connection: a handful of
+# indexed statements per envelope, with the integrity in the database's constraints.
+_P = bindparam
+Q_STORED = select(Envelope.receipt, Envelope.round_id).where(Envelope.envelope_hash == _P("h"))
+Q_KIOSK = select(Kiosk.status).where(Kiosk.id == _P("k"))
+Q_NONCE = select(Envelope.id).where(Envelope.round_id == _P("r"), Envelope.kiosk_id == _P("k"), Envelope.nonce == _P("n"))
+Q_ROUND = select(Round.id, Round.kind, Round.status, Round.chain_head, Round.present, Round.accepted).where(Round.id == _P("r"))
+Q_CARD = select(Card.status).where(Card.public_key == _P("c"))
+Q_USED = select(CardUse.card).where(CardUse.card == _P("c"), CardUse.round_id == _P("r"))
+I_USE = insert(CardUse).values(card=_P("c"), round_id=_P("r"))
+U_BALLOT = (update(Round).where(Round.id == _P("r"), Round.status == "open", Round.chain_head == _P("prev"),
+                                Round.accepted < Round.present)
+            .values(accepted=Round.accepted + 1, chain_head=_P("entry")))
+U_SCORE = (update(Round).where(Round.id == _P("r"), Round.status == "open", Round.chain_head == _P("prev"))
+           .values(accepted=Round.accepted + 1, chain_head=_P("entry")))
+I_ENVELOPE = insert(Envelope)
 
 
 def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: MeetingInfo,
                identity: Identity, score: dict[str, Any] | None) -> Accepted:
-    done = _stored_receipt(s, header)
-    if done is not None:
-        return done
-    rnd = s.get(Round, header.round_id)
+    conn = s.connection()
+    stored = conn.execute(Q_STORED, {"h": header.envelope_hash}).first()
+    if stored is not None:
+        return Accepted(json.loads(stored.receipt), False, stored.round_id)
+    _check_status(conn.execute(Q_KIOSK, {"k": header.kiosk_id}).scalar())
+    nonce = b64e(header.nonce)
+    if conn.execute(Q_NONCE, {"r": header.round_id, "k": header.kiosk_id, "n": nonce}).first() is not None:
+        raise ApiError(409, "nonce_reused", "This kiosk already sent a different envelope with this nonce.")
+    rnd = conn.execute(Q_ROUND, {"r": header.round_id}).first()
     if rnd is None:
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open for ballots.")
     prev = rnd.chain_head
     entry = next_entry(prev, header.envelope_hash)
-    moved_where = [Round.id == rnd.id, Round.status == "open", Round.chain_head == prev]
     if rnd.kind == "score":
         seat = judging.seat_of_card(s, rnd.id, header.card_public)
         if seat is None or score is None:
             raise ApiError(403, "unknown_judge_card", "This judge card is not a seat of this round.")
         judging.take_score(s, info, rnd.id, seat, score, header.envelope_hash)
+        move = U_SCORE
     else:
-        _take_ballot_card(s, header, rnd)
-        moved_where.append(Round.accepted < Round.present)
-    moved = s.execute(
-        update(Round).where(*moved_where).values(accepted=Round.accepted + 1, chain_head=entry)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
-        s.refresh(rnd)
-        if rnd.status == "open" and rnd.present is not None and rnd.accepted >= rnd.present:
+        card = conn.execute(Q_CARD, {"c": header.card_public}).scalar()
+        if card is None:
+            raise ApiError(403, "unknown_card", "This ballot card is not one of this meeting's cards.")
+        if card == "void":
+            raise ApiError(409, "card_void", "This ballot card has been voided.")
+        if card != "issued":
+            raise ApiError(403, "card_not_issued", "This ballot card was not handed out at the desk.")
+        if conn.execute(Q_USED, {"c": header.card_public, "r": rnd.id}).first() is not None:
+            raise ApiError(409, "card_used", "This ballot card has already been used in this round.")
+        if rnd.present is not None and rnd.accepted >= rnd.present:
             raise ApiError(409, "round_full", "This round has received as many ballots as attendees present.")
+        conn.execute(I_USE, {"c": header.card_public, "r": rnd.id})
+        move = U_BALLOT
+    if conn.execute(move, {"r": rnd.id, "prev": prev, "entry": entry}).rowcount != 1:
         raise _Retry()
-    receipt = make_receipt(identity, meeting=info.id, round_id=rnd.id,
-                           envelope_hash=header.envelope_hash, entry=entry)
-    s.add(Envelope(id=secrets.token_hex(16), round_id=rnd.id, kiosk_id=header.kiosk_id, nonce=b64e(header.nonce),
-                   envelope_hash=header.envelope_hash, prev_hash=prev, entry_hash=entry,
-                   body=json.dumps(body, sort_keys=True, separators=(",", ":")),
-                   receipt=json.dumps(receipt, sort_keys=True, separators=(",", ":"))))
+    receipt = make_receipt(identity, meeting=info.id, round_id=rnd.id, envelope_hash=header.envelope_hash, entry=entry)
+    conn.execute(I_ENVELOPE, {
+        "id": secrets.token_hex(16), "round_id": rnd.id, "kiosk_id": header.kiosk_id, "nonce": nonce,
+        "envelope_hash": header.envelope_hash, "prev_hash": prev, "entry_hash": entry,
+        "body": json.dumps(body, sort_keys=True, separators=(",", ":")),
+        "receipt": json.dumps(receipt, sort_keys=True, separators=(",", ":"))})
     revealed = judging.maybe_auto_reveal(s, info, rnd.id) if rnd.kind == "score" else False
     return Accepted(receipt, True, rnd.id, revealed)
 
@@ -140,23 +165,24 @@ class _Retry(Exception):
 
 def open_score(s: Session, header: EnvelopeHeader, score_key: Callable[[str], RoundKey]) -> dict[str, Any] | None:
     """Judge scores are open data: a score round's envelope is opened at intake to check it."""
-    rnd = s.get(Round, header.round_id)
-    if rnd is None or rnd.kind != "score":
+    kind = s.execute(select(Round.kind).where(Round.id == header.round_id)).scalar()
+    if kind != "score":
         return None
     try:
-        ballot = open_envelope(header, score_key(rnd.id))
+        ballot = open_envelope(header, score_key(header.round_id))
     except BadEnvelope as exc:
         raise ApiError(400, "bad_signature", "The envelope could not be opened.") from exc
-    if not isinstance(ballot, dict) or ballot.get("round") != rnd.id:
+    if not isinstance(ballot, dict) or ballot.get("round") != header.round_id:
         raise ApiError(400, "malformed", "The envelope could not be read.")
     return ballot
 
 
 def accept(sessionmaker: Any, body: Any, info: MeetingInfo, identity: Identity,
-           score_key: Callable[[str], RoundKey], read_sessionmaker: Any = None) -> Accepted:
+           score_key: Callable[[str], RoundKey], read_sessionmaker: Any = None,
+           kiosk_keys: KioskKeys | None = None) -> Accepted:
     """Take one envelope; raises ApiError (4xx) on refusal. Safe to call from many workers."""
     with (read_sessionmaker or sessionmaker)() as s:
-        header = parse_and_verify(s, body, info.id)
+        header = parse_and_verify(s, body, info.id, kiosk_keys)
         score = open_score(s, header, score_key)
     for _ in range(MAX_RETRIES):
         try:

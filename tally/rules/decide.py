@@ -53,7 +53,7 @@ class DecideForm:
             else:
                 raise BallotInputError(
                     f"vote for {nominee!r} must be agree, disagree or abstain, not {choice!r}")
-        if self._seats is not None and codes.count(0) > self._seats + 1:
+        if self._seats is not None and codes.count(0) > self._seats:
             return None
         return tuple(codes)
 
