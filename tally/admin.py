@@ -51,7 +51,7 @@ def base_url() -> str:
 
 
 def _done(payload: Any, status: int = 200) -> Any:
-    live.touch()
+    live.touch(urgent=True)  # the chair's actions show at once; only ballots are coalesced
     return jsonify(payload), status
 
 

@@ -139,5 +139,5 @@ def envelopes() -> Any:
                              current_app.extensions["tally.read_sessionmaker"],
                              current_app.extensions.setdefault("tally.kiosk_keys", intake.KioskKeys()))
     if accepted.new:
-        live.touch()
+        live.touch(urgent=accepted.revealed)
     return jsonify(accepted.receipt), 201 if accepted.new else 200

@@ -21,7 +21,7 @@ bp = Blueprint("judging", __name__, url_prefix="/api/v1")
 
 
 def _done(payload: Any, status: int = 200) -> Any:
-    live.touch()
+    live.touch(urgent=True)
     return jsonify(payload), status
 
 

@@ -30,15 +30,19 @@ TICK_SECONDS = 0.2
 
 
 class _Dirty:
-    """A version counter bumped by `touch()`; the ticker compares it with what it last sent."""
+    """A version counter bumped by `touch()`; the ticker compares it with what it last sent.
+    An urgent touch (a result to show) wakes the ticker at once instead of at the next tick."""
 
     def __init__(self) -> None:
         self.version = 0
         self.lock = threading.Lock()
+        self.wake = threading.Event()
 
-    def bump(self) -> None:
+    def bump(self, urgent: bool) -> None:
         with self.lock:
             self.version += 1
+        if urgent:
+            self.wake.set()
 
 
 _dirty = _Dirty()
@@ -46,8 +50,9 @@ _dirty = _Dirty()
 _generation = {"n": 0}
 
 
-def touch() -> None:
-    _dirty.bump()
+def touch(urgent: bool = False) -> None:
+    """Something changed (after the commit). Ballots coalesce; `urgent` (亮分, a round shown) goes out now."""
+    _dirty.bump(urgent)
 
 
 def round_public(rnd: Round) -> dict[str, Any]:
@@ -89,7 +94,8 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
 def _ticker(app: Flask, generation: int) -> None:
     sent = -1
     while True:
-        socketio.sleep(TICK_SECONDS)
+        _dirty.wake.wait(TICK_SECONDS)
+        _dirty.wake.clear()
         if _generation["n"] != generation:
             return
         version = _dirty.version

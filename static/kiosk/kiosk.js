@@ -391,4 +391,5 @@
   resetIdle();
   window.setInterval(poll, 3000);
   poll();
+  app.dataset.ready = "1";  // for tests and for staff: the screens answer from here on
 })();

@@ -1,0 +1,293 @@
+"""The running kiosk (终端): its form, its standing with the tally, the desk's unlock and the voter at the screen.
+
+One `Agent` per kiosk process. It owns the outbox and the sender, a heartbeat loop that also
+refreshes the ballot form (cached on disk for short tally outages), the desk's pending unlock
+grant, and at most one voter session: the card's identity, held in memory from the scan to the
+cast and then dropped. For a desk unlock the kiosk makes the card itself and sends the tally
+only its public key. A card secret is never written anywhere, never logged, never sent to the
+page or to the tally.
+
+Views call `open_session` and `cast`; every refusal is a `Refusal` with a code, an HTTP status
+and an English msgid for the page.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from keys.canonical import b64e
+from keys.cards import card_key, check_code, new_card, parse_card
+from keys.errors import Malformed
+from keys.identity import Identity
+from kiosk.ballots import N_, SelectionError, ballot_line
+from kiosk.casting import Cast, KioskSigner, cast
+from kiosk.client import TallyClient, TallyError, TallyUnreachable
+from kiosk.config import Pairing, Paths, write_json_atomic
+from kiosk.forms import BallotForm, FormError, RoundForm, parse_form
+from kiosk.outbox import CardAlreadyUsed, Outbox
+from kiosk.sender import Sender
+
+log = logging.getLogger("kiosk.agent")
+
+SESSION_SECONDS = 15 * 60
+
+
+class Refusal(Exception):
+    """A request the kiosk will not carry out; `message` is an English msgid with `params`."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **params: str | int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.params = params
+
+
+@dataclass(frozen=True)
+class VoterSession:
+    """One voter at the screen. `card` is the only place the card's key lives."""
+
+    token: str
+    card: Identity
+    check_code: str
+    rounds: tuple[RoundForm, ...]
+    started: float
+
+    def expired(self, now: float) -> bool:
+        return now - self.started > SESSION_SECONDS
+
+
+class Agent:
+    def __init__(
+        self,
+        paths: Paths,
+        pairing: Pairing,
+        identity: Identity,
+        *,
+        heartbeat_seconds: float = 5.0,
+        receipt_seconds: int = 8,
+    ) -> None:
+        self.paths = paths
+        self.pairing = pairing
+        self.signer = KioskSigner(kiosk_id=pairing.kiosk_id, identity=identity, meeting=pairing.meeting)
+        self.outbox = Outbox(paths.outbox)
+        # One client (connection pool) per thread that talks to the tally.
+        self.page_client = TallyClient(pairing.tally_url)
+        self.beat_client = TallyClient(pairing.tally_url)
+        self.sender = Sender(self.outbox, TallyClient(pairing.tally_url), pairing.tally_public_key, pairing.meeting)
+        self.heartbeat_seconds = heartbeat_seconds
+        self.receipt_seconds = receipt_seconds
+        self.status = "unknown"  # pending | active | revoked, from the last heartbeat
+        self.last_contact: float | None = None
+        self.form: BallotForm | None = self._load_cached_form()
+        self._grant: str | None = None  # the desk's unlock, waiting for a voter
+        self._claimed: set[str] = set()
+        self._session: VoterSession | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- the ballot form ---------------------------------------------------------------------
+    def _load_cached_form(self) -> BallotForm | None:
+        try:
+            doc = json.loads(self.paths.form_cache.read_text(encoding="utf-8"))
+            form = parse_form(doc)
+        except FileNotFoundError:
+            return None
+        except (ValueError, FormError) as exc:
+            log.warning("cached ballot form ignored: %s", exc)
+            return None
+        return form if form.meeting_id == self.pairing.meeting else None
+
+    def refresh_form(self) -> None:
+        """Fetch the open rounds; keep the last good form when the tally is away or odd."""
+        try:
+            form = parse_form(self.beat_client.ballot())
+        except (TallyUnreachable, TallyError, FormError) as exc:
+            log.info("ballot form not refreshed: %s", exc)
+            return
+        if form.meeting_id != self.pairing.meeting:
+            log.error("the tally serves another meeting; form ignored")
+            return
+        if self.form is None or form.version != self.form.version:
+            write_json_atomic(self.paths.form_cache, form.doc)
+            self.form = form
+
+    # -- heartbeat -------------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        counts = self.outbox.counts()
+        try:
+            answer = self.beat_client.heartbeat(self.signer.identity, self.signer.kiosk_id,
+                                                outbox=counts["pending"], sent=counts["sent"])
+        except (TallyUnreachable, TallyError) as exc:
+            log.info("heartbeat failed: %s", exc)
+            return
+        self.last_contact = time.monotonic()
+        status = answer.get("status")
+        if status in ("pending", "active", "revoked"):
+            self.status = status
+        unlock = answer.get("unlock")
+        grant = unlock.get("grant") if isinstance(unlock, dict) else None
+        with self._lock:
+            # A heartbeat that left before a claim may still carry the claimed grant: ignore it.
+            self._grant = grant if isinstance(grant, str) and grant not in self._claimed else None
+
+    @property
+    def unlocked(self) -> bool:
+        return self._grant is not None
+
+    def _claim_unlock(self) -> bytes:
+        """Make a fresh card here and have the tally register it against the desk's grant.
+        The card's secret never leaves this process; only its public key travels."""
+        with self._lock:
+            grant, self._grant = self._grant, None
+            if grant is not None:
+                self._claimed.add(grant)
+        if grant is None:
+            raise Refusal("not_unlocked", N_("This kiosk has not been unlocked by the desk."), 409)
+        card = new_card(self.pairing.meeting)
+        try:
+            self.page_client.claim_unlock(self.signer.identity, self.signer.kiosk_id, grant, card.public_bytes)
+        except TallyError as exc:
+            log.warning("desk unlock refused by the tally: %s", exc.code)
+            raise Refusal("not_unlocked", N_("This kiosk has not been unlocked by the desk."), 409) from exc
+        except TallyUnreachable as exc:
+            with self._lock:  # the grant is still good at the tally: let the voter try again
+                self._claimed.discard(grant)
+                self._grant = grant
+            raise Refusal("tally_unreachable", N_("The desk unlock cannot be confirmed now. Please try again."),
+                          503) from exc
+        return card.secret
+
+    def _beat_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.heartbeat()
+                self.refresh_form()
+            except Exception:
+                log.exception("heartbeat loop step failed")
+            self._stop.wait(self.heartbeat_seconds)
+
+    def start(self) -> None:
+        """Start the sender and the heartbeat (call in the process that serves, after any fork)."""
+        if self._threads:
+            return
+        self._threads = [
+            threading.Thread(target=self.sender.run, args=(self._stop,), name="kiosk-sender", daemon=True),
+            threading.Thread(target=self._beat_loop, name="kiosk-heartbeat", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.sender.wake.set()
+        for t in self._threads:
+            t.join(timeout)
+        self._threads = []
+
+    # -- the voter -------------------------------------------------------------------------
+    def voter_rounds(self) -> tuple[RoundForm, ...]:
+        return self.form.voter_rounds() if self.form else ()
+
+    def _refuse_if_out_of_service(self) -> None:
+        if self.status == "revoked":
+            raise Refusal("kiosk_revoked", N_("This kiosk has been withdrawn from service."), 403)
+        if self.status == "pending":
+            raise Refusal("kiosk_pending", N_("This kiosk is waiting for the chair to confirm it."), 403)
+        if not self.voter_rounds():
+            raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
+
+    def open_session(self, *, card_text: str | None = None, use_unlock: bool = False,
+                     form_version: str | None = None) -> VoterSession:
+        """Take a card (scanned text, or the desk's unlock) and decide which rounds it may vote."""
+        self._refuse_if_out_of_service()
+        assert self.form is not None
+        if form_version is not None and form_version != self.form.version:
+            raise Refusal("form_changed", N_("The ballot changed. Please start again."), 409)
+        meeting = self.pairing.meeting
+        if use_unlock:
+            secret = self._claim_unlock()
+        else:
+            try:
+                card_meeting, secret = parse_card(card_text or "")
+            except Malformed as exc:
+                raise Refusal("bad_card", N_("This is not a ballot card. Please scan it again.")) from exc
+            if card_meeting != meeting:
+                raise Refusal("wrong_meeting", N_("This card belongs to another meeting."), 403)
+        card = card_key(secret, meeting)
+        code = check_code(secret, meeting)
+        del secret
+        card_public = card.public_bytes()
+        used = self.outbox.used_rounds(b64e(card_public))
+        try:
+            answer = self.page_client.check_card(self.signer.identity, self.signer.kiosk_id, card_public)
+        except (TallyUnreachable, TallyError) as exc:
+            # Advisory only: intake decides. A voter is not turned away because the tally is slow.
+            log.info("card check skipped: %s", exc)
+            answer = {}
+        if answer.get("card") == "unknown":
+            raise Refusal("unknown_card", N_("This card is not known for this meeting."), 403)
+        if answer.get("card") == "void":
+            raise Refusal("card_void", N_("This card has been voided."), 403)
+        per_round = answer.get("rounds")
+        if isinstance(per_round, dict):
+            used |= {rid for rid, state in per_round.items() if state == "used"}
+        rounds = tuple(r for r in self.voter_rounds() if r.id not in used)
+        if not rounds:
+            raise Refusal("card_used", N_("This card has already been used."), 409)
+        session = VoterSession(token=secrets.token_urlsafe(24), card=card, check_code=code,
+                               rounds=rounds, started=time.monotonic())
+        with self._lock:
+            self._session = session  # one screen, one voter: a new scan replaces the last
+        return session
+
+    def end_session(self, token: str | None = None) -> None:
+        with self._lock:
+            if self._session and (token is None or secrets.compare_digest(self._session.token, token)):
+                self._session = None
+
+    def _take_session(self, token: object) -> VoterSession:
+        with self._lock:
+            s = self._session
+            if s is None or not isinstance(token, str) or not secrets.compare_digest(s.token, token):
+                raise Refusal("no_session", N_("Please scan your card again."), 409)
+            if s.expired(time.monotonic()):
+                self._session = None
+                raise Refusal("no_session", N_("Please scan your card again."), 409)
+            return s
+
+    def cast(self, token: object, selections: object) -> Cast:
+        """Validate every round's selection, seal, commit to the outbox; only then return codes."""
+        session = self._take_session(token)
+        if not isinstance(selections, Mapping) or set(selections) != {r.id for r in session.rounds}:
+            raise Refusal("incomplete", N_("The ballot does not match the open rounds. Please start again."))
+        try:
+            lines = [(form, ballot_line(form, selections[form.id])) for form in session.rounds]
+        except SelectionError as exc:
+            raise Refusal(exc.code, exc.message, 400, **exc.params) from exc
+        with self._lock:
+            if self._session is not session:
+                raise Refusal("no_session", N_("Please scan your card again."), 409)
+            self._session = None  # one cast per session, even if two taps race
+        try:
+            done = cast(self.outbox, self.signer, session.card, lines)
+        except CardAlreadyUsed as exc:
+            raise Refusal("card_used", N_("This card has already been used."), 409) from exc
+        self.sender.wake.set()
+        return done
+
+    def state(self) -> dict[str, Any]:
+        """What the welcome screen polls: no ballot, no card."""
+        return {
+            "status": self.status,
+            "unlocked": self.unlocked,
+            "form": self.form.version if self.form else None,
+            "rounds": len(self.voter_rounds()),
+        }

@@ -1,0 +1,179 @@
+"""The kiosk's local web app: the voter's screens, their small JSON API, and the staff status page.
+
+The app factory only wires (config, translation, routes, error handlers); the `Agent` does the
+work. Views are thin: parse JSON, call the agent, answer. Bad input answers
+`{"error": {"code", "message"}}` with a 4xx, never a 500. Every answer is `no-store`, so no
+ballot screen survives in the browser's cache; the page keeps nothing in web storage.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel, gettext
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from keys.fingerprint import fingerprint
+from kiosk.agent import Agent, Refusal
+from kiosk.ballots import N_
+from kiosk.assets import static_dir, templates_dir
+
+LANGUAGES = ("zh", "en")
+LANG_COOKIE = "kiosk_lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+babel = Babel()
+bp = Blueprint("kiosk", __name__)
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    saved = request.cookies.get(LANG_COOKIE)
+    return saved if saved in LANGUAGES else "zh"
+
+
+def agent() -> Agent:
+    return current_app.extensions["kiosk_agent"]  # type: ignore[no-any-return]
+
+
+def _error(code: str, message: str, status: int, **params: Any) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": gettext(message, **params)}}), status
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        # Also keeps other web pages from posting here: a JSON POST needs a CORS preflight.
+        raise Refusal("unsupported_media_type", N_("Send JSON."), 415)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Refusal("malformed", N_("The request is not well formed."), 400)
+    return body
+
+
+@bp.get("/")
+def index() -> str:
+    a = agent()
+    return render_template(
+        "kiosk/index.html",
+        form=a.form,
+        rounds=a.voter_rounds(),
+        state=a.state(),
+        receipt_seconds=a.receipt_seconds,
+        lang=select_locale(),
+    )
+
+
+@bp.get("/status")
+def status() -> str:
+    a = agent()
+    age = None if a.last_contact is None else int(time.monotonic() - a.last_contact)
+    return render_template(
+        "kiosk/status.html",
+        pairing=a.pairing,
+        kiosk_fingerprint=fingerprint(a.signer.identity.public_bytes()),
+        state=a.state(),
+        contact_age=age,
+        counts=a.outbox.counts(),
+        rejections=a.outbox.rejections(),
+        lang=select_locale(),
+    )
+
+
+@bp.get("/api/state")
+def api_state() -> ResponseReturnValue:
+    return jsonify(agent().state())
+
+
+@bp.post("/api/card")
+def api_card() -> ResponseReturnValue:
+    body = _json_body()
+    form_version = body.get("form")
+    if body.get("unlock") is True:
+        session = agent().open_session(use_unlock=True, form_version=form_version)
+    elif isinstance(body.get("card"), str):
+        session = agent().open_session(card_text=body["card"], form_version=form_version)
+    else:
+        raise Refusal("malformed", N_("The request is not well formed."), 400)
+    return jsonify({
+        "session": session.token,
+        "check_code": session.check_code,
+        "rounds": [r.id for r in session.rounds],
+    })
+
+
+@bp.post("/api/cancel")
+def api_cancel() -> ResponseReturnValue:
+    body = _json_body()
+    token = body.get("session")
+    agent().end_session(token if isinstance(token, str) else "")
+    return jsonify({"ok": True})
+
+
+@bp.post("/api/cast")
+def api_cast() -> ResponseReturnValue:
+    body = _json_body()
+    done = agent().cast(body.get("session"), body.get("rounds"))
+    return jsonify({"receipts": list(done.receipt_codes), "clear_after": agent().receipt_seconds}), 201
+
+
+def _on_refusal(exc: Refusal) -> ResponseReturnValue:
+    return _error(exc.code, exc.message, exc.status, **exc.params)
+
+
+_HTTP_ERRORS = {
+    400: ("malformed", N_("The request is not well formed.")),
+    404: ("not_found", N_("Not found.")),
+    405: ("method_not_allowed", N_("Method not allowed.")),
+    413: ("too_large", N_("The request is too large.")),
+    415: ("unsupported_media_type", N_("Send JSON.")),
+}
+
+
+def _on_http(exc: HTTPException) -> ResponseReturnValue:
+    status = exc.code or 500
+    if not request.path.startswith("/api/"):
+        return exc
+    code, message = _HTTP_ERRORS.get(status, ("internal", N_("Something went wrong. Please call the staff.")))
+    return _error(code, message, status)
+
+
+def _headers(resp: Response) -> Response:
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+    )
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        resp.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
+    return resp
+
+
+def create_app(kiosk_agent: Agent, test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
+                static_url_path="/static")
+    app.config.update(
+        MAX_CONTENT_LENGTH=64 * 1024,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    babel.init_app(app, locale_selector=select_locale)
+    app.extensions["kiosk_agent"] = kiosk_agent
+    app.register_blueprint(bp)
+    app.register_error_handler(Refusal, _on_refusal)
+    app.register_error_handler(HTTPException, _on_http)
+    app.after_request(_headers)
+    return app

@@ -1,0 +1,60 @@
+"""Casting (投出): seal one voter's ballot lines and commit them to the outbox, all or nothing.
+
+Used by the kiosk's `/api/cast` and by the simulator alike, so both take the same path:
+`keys.envelope.seal_envelope` (HPKE to the round key, signed by kiosk and card), then one
+durable outbox transaction; only after it returns may anyone tell the voter "cast".
+The card's identity lives in memory only; the outbox gets its public key, never its secret.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from keys.canonical import b64e
+from keys.envelope import seal_envelope
+from keys.identity import Identity
+from kiosk.forms import RoundForm
+from kiosk.outbox import Outbox, Outgoing
+
+
+@dataclass(frozen=True)
+class KioskSigner:
+    """Who seals: the kiosk's id and identity, and the meeting it is paired for."""
+
+    kiosk_id: str
+    identity: Identity
+    meeting: str
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What the voter may see: the short receipt code of each round, in form order."""
+
+    receipt_codes: tuple[str, ...]
+    outbox_ids: tuple[int, ...]
+
+
+def cast(
+    outbox: Outbox,
+    signer: KioskSigner,
+    card: Identity,
+    lines: Sequence[tuple[RoundForm, dict[str, Any]]],
+) -> Cast:
+    """Seal each `(round form, ballot line)` and store all of them in one transaction.
+
+    Raises `kiosk.outbox.CardAlreadyUsed` (nothing stored) if this card already cast in one of
+    the rounds at this kiosk."""
+    card_b64 = b64e(card.public_bytes())
+    sealed = [
+        seal_envelope(
+            meeting=signer.meeting, round_id=form.id, kiosk_id=signer.kiosk_id,
+            kiosk_identity=signer.identity, card_key=card, round_public=form.public_key, ballot=line,
+        )
+        for form, line in lines
+    ]
+    ids = outbox.add_all(
+        Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=card_b64, body=s.body)
+        for s, (form, _line) in zip(sealed, lines)
+    )
+    return Cast(receipt_codes=tuple(s.receipt_code for s in sealed), outbox_ids=tuple(ids))

@@ -1,0 +1,100 @@
+"""The kiosk's side of the tally HTTP API (docs/architecture.md): one connection-pooled session.
+
+Every call either returns the tally's JSON answer or raises `TallyError` (the tally answered
+with an error code) or `TallyUnreachable` (no usable answer: connection refused, timeout, a 5xx
+or a non-JSON page from something in between). Signed requests carry the kiosk's signature
+(`keys.envelope.sign_request`). Never sends or logs a card secret: only public keys.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from keys.canonical import b64e
+from keys.request import sign_request
+from keys.identity import Identity
+
+
+class TallyUnreachable(Exception):
+    """No usable answer from the tally; try again later."""
+
+
+class TallyError(Exception):
+    """The tally answered with an error: `status` (HTTP) and `code` from its JSON error body."""
+
+    def __init__(self, status: int, code: str, message: str = "") -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+
+def new_session(pool: int = 4) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    # A hall LAN: never route the kiosk's traffic through a proxy from the environment.
+    session.trust_env = False
+    return session
+
+
+class TallyClient:
+    """Talks to one tally at `base_url` (no trailing slash)."""
+
+    def __init__(self, base_url: str, *, session: requests.Session | None = None, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session or new_session()
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None) -> Answer:
+        try:
+            resp = self.session.request(method, self.base_url + path, json=body, timeout=timeout or self.timeout)
+        except requests.RequestException as exc:
+            raise TallyUnreachable(f"{method} {path}: {type(exc).__name__}") from exc
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = None
+        if resp.status_code >= 500 or not isinstance(doc, dict):
+            raise TallyUnreachable(f"{method} {path}: HTTP {resp.status_code}")
+        if resp.status_code >= 400:
+            err = doc.get("error")
+            err = err if isinstance(err, dict) else {}
+            code = err.get("code")
+            raise TallyError(resp.status_code, code if isinstance(code, str) else "", str(err.get("message") or ""))
+        return Answer(resp.status_code, doc)
+
+    def pair(self, code: str, public_key: bytes, name: str) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/kiosks/pair",
+                          {"code": code, "public_key": b64e(public_key), "name": name}).body
+
+    def ballot(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/ballot").body
+
+    def signed(self, path: str, identity: Identity, kiosk_id: str, payload: dict[str, Any],
+               timeout: float | None = None) -> dict[str, Any]:
+        body = sign_request(identity, kiosk_id=kiosk_id, payload=payload, at=int(time.time()))
+        return self._call("POST", path, body, timeout=timeout).body
+
+    def heartbeat(self, identity: Identity, kiosk_id: str, outbox: int, sent: int) -> dict[str, Any]:
+        return self.signed("/api/v1/kiosks/heartbeat", identity, kiosk_id, {"outbox": outbox, "sent": sent})
+
+    def check_card(self, identity: Identity, kiosk_id: str, card_public: bytes, timeout: float = 2.0) -> dict[str, Any]:
+        return self.signed("/api/v1/cards/check", identity, kiosk_id, {"card": b64e(card_public)}, timeout=timeout)
+
+    def claim_unlock(self, identity: Identity, kiosk_id: str, grant: str, card_public: bytes) -> dict[str, Any]:
+        return self.signed("/api/v1/kiosks/unlock", identity, kiosk_id, {"grant": grant, "card": b64e(card_public)})
+
+    def post_envelope(self, body: dict[str, Any]) -> Answer:
+        return self._call("POST", "/api/v1/envelopes", body)

@@ -1,0 +1,164 @@
+"""Ballot forms (选票样式): the open rounds as the tally's `GET /api/v1/ballot` describes them.
+
+`parse_form(doc)` turns that JSON document into frozen values the screens and the validator
+use; anything the kiosk cannot render safely raises `FormError` (the last good form is kept).
+Score and composite rounds are parsed but not shown to voters (judges' screens come later).
+Pure: no network, no files, no Flask.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from keys.canonical import b64d
+from keys.errors import Malformed
+from keys.ids import check_meeting, check_name
+
+VOTER_KINDS = ("recommend", "evaluate", "decide")
+
+
+class FormError(ValueError):
+    """The tally's ballot document is not a form this kiosk can show."""
+
+
+@dataclass(frozen=True)
+class Post:
+    id: str
+    title: str
+    seats: int
+    candidates: tuple[str, ...]
+    write_in: bool
+
+
+@dataclass(frozen=True)
+class RoundForm:
+    """One open round. Only the fields of its `kind` are filled."""
+
+    id: str
+    kind: str
+    title: str
+    public_key: bytes
+    posts: tuple[Post, ...] = ()
+    subjects: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+    directions: tuple[str, ...] = ()
+    quota: tuple[tuple[str, int], ...] = ()
+    nominees: tuple[str, ...] = ()
+    seats: int | None = None
+
+    @property
+    def for_voters(self) -> bool:
+        return self.kind in VOTER_KINDS
+
+
+@dataclass(frozen=True)
+class BallotForm:
+    meeting_id: str
+    meeting_title: str
+    rounds: tuple[RoundForm, ...]
+    version: str = field(default="")
+    doc: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def voter_rounds(self) -> tuple[RoundForm, ...]:
+        return tuple(r for r in self.rounds if r.for_voters)
+
+    def round(self, round_id: str) -> RoundForm | None:
+        return next((r for r in self.rounds if r.id == round_id), None)
+
+
+def _str(obj: Any, what: str) -> str:
+    if not isinstance(obj, str) or not obj.strip():
+        raise FormError(f"{what} must be a non-empty string")
+    return obj
+
+
+def _names(obj: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(obj, list):
+        raise FormError(f"{what} must be a list")
+    names = tuple(_str(n, what) for n in obj)
+    if len(set(names)) != len(names):
+        raise FormError(f"{what} has a name twice")
+    return names
+
+
+def _count(obj: Any, what: str) -> int:
+    if isinstance(obj, bool) or not isinstance(obj, int) or obj < 1:
+        raise FormError(f"{what} must be a positive integer")
+    return obj
+
+
+def _round(doc: Any) -> RoundForm:
+    if not isinstance(doc, dict):
+        raise FormError("a round must be an object")
+    try:
+        rid = check_name(doc.get("id"), "round")
+        public_key = b64d(doc.get("public_key", ""))
+    except Malformed as exc:
+        raise FormError(str(exc)) from exc
+    if len(public_key) != 32:
+        raise FormError(f"round {rid}: public key must be 32 bytes")
+    kind = _str(doc.get("kind"), "kind")
+    title = doc.get("title") or rid
+    base: dict[str, Any] = {"id": rid, "kind": kind, "title": _str(title, "title"), "public_key": public_key}
+    if kind == "recommend":
+        posts = []
+        for p in doc.get("posts") or []:
+            if not isinstance(p, dict):
+                raise FormError(f"round {rid}: a post must be an object")
+            pid = _str(p.get("id"), "post id")
+            posts.append(Post(
+                id=pid, title=_str(p.get("title") or pid, "post title"),
+                seats=_count(p.get("seats"), "seats"),
+                candidates=_names(p.get("candidates", []), "candidates"),
+                write_in=p.get("write_in") is True,
+            ))
+        if not posts or len({p.id for p in posts}) != len(posts):
+            raise FormError(f"round {rid}: posts missing or repeated")
+        return RoundForm(**base, posts=tuple(posts))
+    if kind == "evaluate":
+        grades = _names(doc.get("grades") or ["优秀", "称职", "基本称职", "不称职"], "grades")
+        quota = doc.get("quota") or {}
+        if not isinstance(quota, dict) or any(g not in grades for g in quota):
+            raise FormError(f"round {rid}: quota names an unknown grade")
+        for n in quota.values():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise FormError(f"round {rid}: quota must be a non-negative integer")
+        return RoundForm(
+            **base, subjects=_names(doc.get("subjects"), "subjects"), grades=grades,
+            directions=_names(doc.get("directions") or [], "directions"),
+            quota=tuple((g, int(quota[g])) for g in grades if g in quota),
+        )
+    if kind == "decide":
+        seats = doc.get("seats")
+        return RoundForm(
+            **base, nominees=_names(doc.get("nominees"), "nominees"),
+            seats=None if seats is None else _count(seats, "seats"),
+        )
+    return RoundForm(**base)
+
+
+def parse_form(doc: Any) -> BallotForm:
+    """The ballot form from `GET /api/v1/ballot`; raises `FormError` if it is not usable."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("meeting"), dict):
+        raise FormError("ballot document must have a meeting")
+    try:
+        meeting = check_meeting(doc["meeting"].get("id"))
+    except Malformed as exc:
+        raise FormError(str(exc)) from exc
+    rounds_doc = doc.get("rounds")
+    if not isinstance(rounds_doc, list):
+        raise FormError("ballot document must list rounds")
+    rounds = tuple(_round(r) for r in rounds_doc)
+    if len({r.id for r in rounds}) != len(rounds):
+        raise FormError("a round is listed twice")
+    title = doc["meeting"].get("title")
+    # The version tells a page that sat on the welcome screen that the rounds changed.
+    version = hashlib.sha256(
+        json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()[:16]
+    return BallotForm(
+        meeting_id=meeting, meeting_title=title if isinstance(title, str) else "",
+        rounds=rounds, version=version, doc=doc,
+    )

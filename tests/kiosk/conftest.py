@@ -1,0 +1,155 @@
+"""Fixtures for the kiosk tests: a paired kiosk's data directory, its agent and its Flask app.
+
+The kiosk's tally address is a loopback port nobody listens on, so every call to the tally
+fails at once with "connection refused": the kiosk must then work from its cached ballot form
+and its own outbox, exactly as in a short tally outage. `tally` instead serves the real tally
+app (`tally.create_app` over a real meeting directory) on a loopback port in this process.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from keys.canonical import b64e
+from keys.cards import Card, new_card
+from keys.identity import Identity
+from keys.pairing import PairingOffer
+from keys.sealing import RoundKey
+from kiosk.agent import Agent
+from kiosk.app import create_app
+from kiosk.config import Pairing, Paths, save_pairing
+
+MEETING = "0123456789abcdef"
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Hall:
+    """One meeting as a kiosk sees it: the tally's key, the round keys, the ballot form."""
+
+    tally: Identity
+    round_keys: dict[str, RoundKey]
+
+    def form_doc(self) -> dict[str, Any]:
+        pk = {rid: b64e(k.public_bytes()) for rid, k in self.round_keys.items()}
+        return {
+            "meeting": {"id": MEETING, "title": "测试镇推荐会议"},
+            "rounds": [
+                {"id": "r1", "kind": "recommend", "title": "镇长人选会议推荐", "public_key": pk["r1"],
+                 "posts": [
+                     {"id": "mayor", "title": "镇长", "seats": 1, "candidates": ["张三", "李四", "王五"], "write_in": True},
+                     {"id": "deputy", "title": "副镇长", "seats": 2, "candidates": ["赵六", "钱七", "孙八"], "write_in": False},
+                 ]},
+                {"id": "e1", "kind": "evaluate", "title": "民主测评", "public_key": pk["e1"],
+                 "subjects": ["张三", "李四", "王五"], "grades": ["优秀", "称职", "基本称职", "不称职"],
+                 "directions": ["提拔", "留任"], "quota": {"优秀": 1}},
+                {"id": "d1", "kind": "decide", "title": "差额票决", "public_key": pk["d1"],
+                 "nominees": ["王五", "赵六", "周九"], "seats": 1},
+            ],
+        }
+
+
+@pytest.fixture
+def hall() -> Hall:
+    return Hall(tally=Identity.generate(), round_keys={r: RoundKey.generate() for r in ("r1", "e1", "d1")})
+
+
+@pytest.fixture
+def paths(tmp_path: Path, hall: Hall) -> Paths:
+    p = Paths(tmp_path / "kiosk")
+    p.data.mkdir()
+    save_pairing(p, Pairing(kiosk_id="k1", tally_url=f"http://127.0.0.1:{closed_port()}",
+                            tally_public_key=hall.tally.public_bytes(), meeting=MEETING, name="测试终端"))
+    p.form_cache.write_text(json.dumps(hall.form_doc(), ensure_ascii=False), encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def agent(paths: Paths) -> Iterator[Agent]:
+    from kiosk.config import load_pairing
+
+    a = Agent(paths, load_pairing(paths), Identity.generate(), receipt_seconds=5)
+    yield a
+    a.outbox.close()
+
+
+@pytest.fixture
+def app(agent: Agent) -> Flask:
+    return create_app(agent, {"TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def card() -> Card:
+    return new_card(MEETING)
+
+
+@dataclass
+class LiveTally:
+    url: str
+    client: Any  # the tally's Flask test client, for the chair's and the desk's side
+    admin: dict[str, str]
+
+    def offer(self, preconfirm: bool = True) -> str:
+        resp = self.client.post("/api/v1/admin/offers", json={"count": 1, "preconfirm": preconfirm}, headers=self.admin)
+        return str(resp.get_json()["offers"][0])
+
+    def cards(self, meeting: str, n: int) -> list[Card]:
+        from tests.tally.conftest import issue_cards
+
+        return issue_cards(self.client, self.admin, meeting, n)
+
+
+@pytest.fixture
+def tally(tmp_path: Path) -> Iterator[LiveTally]:
+    from tally import create_app as create_tally
+    from tally.meeting import init_meeting
+    from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
+    from tests.tally.conftest import MEETING as MEETING_YAML
+
+    f = tmp_path / "meeting.yaml"
+    f.write_text(MEETING_YAML, encoding="utf-8")
+    data = tmp_path / "tally"
+    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    app = create_tally({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    admin = {"Authorization": "Bearer " + (data / "secrets" / "admin-token").read_text().strip()}
+    client = app.test_client()
+    setup_meeting(client, admin, open_rounds=("r1", "e1", "d1"))
+    yield LiveTally(f"http://127.0.0.1:{server.server_port}", client, admin)
+    server.shutdown()
+    server.server_close()
+    app.extensions["tally.engine"].dispose()
+
+
+def local_offer(live: LiveTally, preconfirm: bool = True) -> PairingOffer:
+    """An offer from the chair's API, pointing at the loopback port this test serves the tally on."""
+    o = PairingOffer.parse(live.offer(preconfirm))
+    return PairingOffer(url=live.url, code=o.code, fingerprint=o.fingerprint)
+
+
+def open_session(client: FlaskClient, card: Card) -> dict[str, Any]:
+    resp = client.post("/api/card", json={"card": card.qr_text})
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()
