@@ -163,9 +163,12 @@ class _Retry(Exception):
     """Another transaction moved the chain first; try again from the top."""
 
 
-def open_score(s: Session, header: EnvelopeHeader, score_key: Callable[[str], RoundKey]) -> dict[str, Any] | None:
+def open_score(info: MeetingInfo, header: EnvelopeHeader, score_key: Callable[[str], RoundKey]) -> dict[str, Any] | None:
     """Judge scores are open data: a score round's envelope is opened at intake to check it."""
-    kind = s.execute(select(Round.kind).where(Round.id == header.round_id)).scalar()
+    try:
+        kind = info.round_raw(header.round_id)["kind"]
+    except KeyError:
+        return None  # unknown round: refused inside the transaction with its own message
     if kind != "score":
         return None
     try:
@@ -182,8 +185,9 @@ def accept(sessionmaker: Any, body: Any, info: MeetingInfo, identity: Identity,
            kiosk_keys: KioskKeys | None = None) -> Accepted:
     """Take one envelope; raises ApiError (4xx) on refusal. Safe to call from many workers."""
     with (read_sessionmaker or sessionmaker)() as s:
+        # A cached kiosk key means this session never touches the database.
         header = parse_and_verify(s, body, info.id, kiosk_keys)
-        score = open_score(s, header, score_key)
+    score = open_score(info, header, score_key)
     for _ in range(MAX_RETRIES):
         try:
             with sessionmaker() as s, s.begin():
