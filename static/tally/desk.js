@@ -29,14 +29,14 @@
     if (!data.attendees.length) { say(T.none, true); return; }
     for (const a of data.attendees) {
       const tr = document.createElement("tr");
-      for (const c of [a.number, a.name, a.group]) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
+      for (const c of [a.number, a.name, a.group, a.checked_in ? "✔ " + T.signed_in : ""]) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
       const td = document.createElement("td");
       const b = document.createElement("button");
       b.className = a.checked_in ? "" : "primary";
-      b.textContent = a.checked_in ? T.undo : T.sign_in;
+      b.textContent = a.checked_in ? T.cancel_sign_in : T.sign_in;
       b.addEventListener("click", async () => {
         const out = await call("/api/v1/desk/signin", {number: a.number, present: !a.checked_in});
-        if (out) { totals(out.totals); say(`${a.name}: ${a.checked_in ? T.undo : T.signed_in}`); document.getElementById("q").value = ""; tbody.textContent = ""; document.getElementById("q").focus(); }
+        if (out) { totals(out.totals); say(`${a.name}: ${a.checked_in ? T.sign_in_cancelled : T.signed_in}`); document.getElementById("q").value = ""; tbody.textContent = ""; document.getElementById("q").focus(); }
       });
       td.append(b); tr.append(td); tbody.append(tr);
     }
