@@ -1,7 +1,7 @@
 """`tally count MEETING BALLOTS`: the rules engine behind a command line (CONTRACT.md).
 
 Streams the ballot file line by line (constant memory; a progress bar on a terminal), counts
-with `tally.rules.count_meeting`, and prints either the contract's JSON document (`--json`) or
+with `tally.rules.MeetingCount`, and prints either the contract's JSON document (`--json`) or
 a result sheet for people: Chinese headings by default, columns aligned for double-width
 characters. A bad file exits 1 with one line on stderr (`ballots.jsonl:17: problem`) and
 nothing on stdout. Counts nothing itself.
@@ -95,27 +95,31 @@ def _feed(counting: MeetingCount, lines: Iterator[str], name: str, path: Path) -
                     continue
                 raise FileProblem(f"{name}:{line}: not valid JSON: {exc.msg} (column {exc.colno})") from None
             raise FileProblem(f"{name}:{line}: not valid JSON: {exc}") from None
+        except RecursionError:
+            line = next(numbers) - 1
+            raise FileProblem(f"{name}:{line}: nested too deeply to be a ballot") from None
         except BallotInputError as exc:
             raise FileProblem(f"{name}:{exc.line}: {exc.message}") from None
+        except OSError as exc:
+            raise FileProblem(f"{name}: cannot be read: {exc.strerror or exc}") from None
 
 
 def _count(plan: Plan, meeting: str, ballots: str) -> dict[str, Any]:
+    counting = MeetingCount(plan)
+    try:
+        counting.check()  # a plan tally count cannot finish fails before the ballots are read
+    except RulesError as exc:
+        raise FileProblem(f"{meeting}: {exc}") from None
     path = Path(ballots)
     try:
         stream = path.open("r", encoding="utf-8-sig", newline="\n")
     except OSError as exc:
         raise FileProblem(f"{ballots}: cannot be read: {exc.strerror or exc}") from None
-    counting = MeetingCount(plan)
-    try:
-        counting.check()
-    except RulesError as exc:
-        stream.close()
-        raise FileProblem(f"{meeting}: {exc}") from None
     with stream:
         if sys.stderr.isatty():
             with click.progressbar(length=max(path.stat().st_size, 1), file=sys.stderr, label=ballots) as bar:
                 _feed(counting, _with_progress(stream, bar), ballots, path)
-                bar.update(bar.length)
+                bar.update(max(0, bar.length - bar.pos))
         else:
             _feed(counting, iter(stream), ballots, path)
     try:
@@ -177,7 +181,8 @@ class Sheet:
         _ = self._
         kinds = {"recommend": _("Recommendation"), "evaluate": _("Evaluation"), "decide": _("Decision vote"),
                  "score": _("Judges' scores"), "composite": _("Composite score")}
-        statuses = {"counted": _("counted"), "no_quorum": _("no quorum"), "void": _("void: more ballots returned than issued, repeat the round")}
+        statuses = {"counted": _("counted"), "no_quorum": _("no quorum"),
+                    "void": _("void: more ballots returned than issued, repeat the round")}
         name = f"{rnd['title']}  " if rnd.get("title") else ""
         return f"[{rnd['id']}] {name}{kinds[rnd['kind']]}  ({statuses[rnd['status']]})"
 
@@ -335,9 +340,13 @@ class Sheet:
 
 def _write(text: str) -> None:
     # Bytes, so that the output is UTF-8 whatever the locale says.
-    out = click.get_binary_stream("stdout")
-    out.write(text.encode("utf-8"))
-    out.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        click.echo(text, nl=False)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 @click.command("count")

@@ -54,6 +54,8 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
 
     rounds = {r.id: r for r in s.scalars(select(Round))}
     raw = meeting_with_attendance(info, rounds)
+    # Only this round: a round not opened yet has no 实到, and `tally count` refuses a file without it.
+    raw["rounds"] = [r for r in raw["rounds"] if r["id"] == round_id]
     ballots = [b.content for b in s.scalars(select(Ballot).where(Ballot.round_id == round_id).order_by(Ballot.id))]
     envs = chain_order(list(s.scalars(select(Envelope).where(Envelope.round_id == round_id))), genesis(info.id, round_id))
     kiosks = {k.id: b64e(k.public_key) for k in s.scalars(select(Kiosk))}

@@ -50,9 +50,8 @@ def score_plan(info: MeetingInfo, round_id: str) -> ScoreRound:
 
 def flag_distance(info: MeetingInfo, round_id: str) -> Decimal:
     """How far from the panel's median a score is flagged for the chair (default: a tenth of the range)."""
-    raw = info.round_raw(round_id).get("flag_distance")
     plan = score_plan(info, round_id)
-    return Decimal(str(raw)) if raw is not None else (Decimal(plan.max) - Decimal(plan.min)) / 10
+    return plan.flag_distance if plan.flag_distance is not None else (plan.max - plan.min) / 10
 
 
 def progress_row(s: Session, round_id: str, *, lock: bool = False) -> ScoringProgress:

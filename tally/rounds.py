@@ -26,7 +26,7 @@ from tally.custody import CustodyError, unwrap_round_key
 from tally.errors import ApiError
 from tally.meeting import BALLOT_KINDS, MeetingInfo
 from tally.models import Attendee, Ballot, Envelope, Kiosk, Round
-from tally.rules import Attendance, BallotInputError, new_counter, parse_ballot
+from tally.rules import Attendance, BallotInputError, MissingComponent, new_counter, parse_ballot
 
 
 def get_round(s: Session, round_id: str, *, lock: bool = False) -> Round:
@@ -118,7 +118,11 @@ def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str
     else:
         resolved = {r.id: json.loads(r.result_json) for r in s.scalars(select(Round).where(Round.result_json.is_not(None)))}
         counter = new_counter(plan.round(round_id))
-        result = counter.result(None, resolved=resolved)
+        try:
+            result = counter.result(None, resolved=resolved)
+        except MissingComponent as exc:
+            raise ApiError(409, "components_not_counted",
+                           "Count the rounds this composite draws from before computing it.") from exc
     signed = sign_document(identity, {"meeting": info.id, "round": round_id, "chain_head": rnd.chain_head,
                                       "result": result})
     rnd.result_json = json.dumps(result, ensure_ascii=False, sort_keys=True)

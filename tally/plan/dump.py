@@ -17,7 +17,8 @@ from tally.rules.threshold import Threshold
 
 
 def _number(value: Decimal) -> int | str:
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else text(value) or "0"
+    """Whole numbers as ints (as people write weights), anything else as its exact decimal string."""
+    return int(value) if value.as_tuple().exponent == 0 else format(value, "f")
 
 
 def _threshold(out: dict[str, Any], key: str, threshold: Threshold | None) -> None:
@@ -87,6 +88,8 @@ def _round(rnd: RoundPlan, given: Attendance | None) -> dict[str, Any]:
         if rnd.tie_break:
             out["tie_break"] = list(rnd.tie_break)
         _put(out, shortlist=rnd.shortlist)
+        if rnd.flag_distance is not None:
+            out["flag_distance"] = text(rnd.flag_distance)
     elif isinstance(rnd, CompositeRound):
         components = []
         for c in rnd.components:

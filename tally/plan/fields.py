@@ -194,6 +194,7 @@ class Node:
 
 
 def _kind(value: object) -> str:
+    """How a wrong value is named in an error: its kind for containers, else itself."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -202,6 +203,4 @@ def _kind(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    if isinstance(value, str):
-        return repr(value)
     return repr(value)

@@ -113,6 +113,10 @@ def read_mapping(path: str | PathLike[str]) -> Any:
         raise PlanError(source, f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise PlanError(source, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise PlanError(source, "is nested too deeply to be a meeting file") from None
+    except ValueError as exc:  # e.g. an integer too long to convert
+        raise PlanError(source, f"cannot be read: {exc}") from None
 
 
 def load_plan(path: str | PathLike[str]) -> Plan:

@@ -31,7 +31,7 @@ ROUND_KEYS: Final = {
     "decide": ("id", "kind", "title", "expected", "present", "issued", "electorate", "nominees", "seats",
                "threshold", "preset", "defer_rule"),
     "score": ("id", "kind", "title", "judges", "trim", "min", "max", "step", "decimals", "rounding",
-              "contestants", "tie_break", "shortlist"),
+              "contestants", "tie_break", "shortlist", "flag_distance"),
     "composite": ("id", "kind", "title", "components", "shortlist", "tie_break", "rounding"),
 }
 POST_KEYS: Final = ("id", "title", "seats", "candidates", "write_in", "competitive", "threshold", "preset")
@@ -93,6 +93,7 @@ def _presets(top: Node) -> dict[str, str]:
 
 
 def _attendance(node: Node, required: bool) -> tuple[int | None, int | None, int | None]:
+    """应到 (required where a quorum is counted), 实到 and 发出 (the live tally fills these in)."""
     expected = node.integer("expected", minimum=1) if required else node.integer("expected", None, 1)
     present = node.integer("present", None, 0)
     issued = node.integer("issued", None, 0)
@@ -103,6 +104,7 @@ def _attendance(node: Node, required: bool) -> tuple[int | None, int | None, int
 
 def _recommend(node: Node, round_id: str, presets: Mapping[str, str]) -> RecommendRound:
     expected, present, issued = _attendance(node, required=True)
+    assert expected is not None
     posts_raw = node.raw("posts")
     if not isinstance(posts_raw, list) or not posts_raw:
         node.fail("posts", "must be a non-empty list of posts")
@@ -129,7 +131,7 @@ def _recommend(node: Node, round_id: str, presets: Mapping[str, str]) -> Recomme
         posts.append(Post(id=post_id, title=post.string("title", None), seats=seats, candidates=candidates,
                           write_in=write_in, competitive=competitive, threshold=threshold))
     return RecommendRound(
-        id=round_id, title=node.string("title", None), expected=expected or 0, present=present, issued=issued,
+        id=round_id, title=node.string("title", None), expected=expected, present=present, issued=issued,
         denominator=node.choice("denominator", ("present", "valid", "expected"), "present"),
         overvote=node.choice("overvote", ("section", "ballot"), "section"),
         electorate=node.string("electorate", None), posts=tuple(posts),
@@ -164,6 +166,7 @@ def _evaluate(node: Node, round_id: str, presets: Mapping[str, str]) -> Evaluate
 
 def _decide(node: Node, round_id: str, presets: Mapping[str, str]) -> DecideRound:
     expected, present, issued = _attendance(node, required=True)
+    assert expected is not None
     nominees = node.names("nominees")
     seats = node.integer("seats", None, 1)
     if seats is not None and len(nominees) < seats:
@@ -171,7 +174,7 @@ def _decide(node: Node, round_id: str, presets: Mapping[str, str]) -> DecideRoun
     threshold = node.threshold("threshold", presets, ">1/2", "preset")
     assert threshold is not None
     return DecideRound(
-        id=round_id, title=node.string("title", None), expected=expected or 0, present=present, issued=issued,
+        id=round_id, title=node.string("title", None), expected=expected, present=present, issued=issued,
         electorate=node.string("electorate", None), nominees=nominees, seats=seats, threshold=threshold,
         defer_rule=node.threshold("defer_rule", presets),
     )
@@ -198,10 +201,14 @@ def _score(node: Node, round_id: str, presets: Mapping[str, str]) -> ScoreRound:
     for i, key in enumerate(tie_break):
         if key not in SCORE_TIE_BREAKS:
             node.fail("tie_break", f"unknown tie-break key {key!r} (known: {', '.join(SCORE_TIE_BREAKS)})", i)
+    flag = node.decimal("flag_distance", None)
+    if flag is not None and flag <= 0:
+        node.fail("flag_distance", "must be more than 0")
     return ScoreRound(
         id=round_id, title=node.string("title", None), judges=judges, trim=trim, min=low, max=high, step=step,
         decimals=decimals, rounding=node.choice("rounding", ROUNDING_MODES, "half_up"),
         contestants=node.names("contestants"), tie_break=tie_break, shortlist=node.integer("shortlist", None, 1),
+        flag_distance=flag,
     )
 
 

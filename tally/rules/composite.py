@@ -37,7 +37,7 @@ def _published(component: Component, resolved: Mapping[str, dict[str, Any]]) -> 
     if kind == "recommend":
         for post in result.get("posts", []):
             if post["id"] == component.post:
-                return {c["name"]: c.get("rate") for c in post["candidates"]}
+                return {c["name"]: c.get("rate") if counted else None for c in post["candidates"]}
         return {}
     raise MissingComponent(f'component "{component.name}": round "{component.round}" is a {kind} round')
 

@@ -114,6 +114,7 @@ class ScoreRound:
     tie_break: tuple[str, ...] = ()  # from SCORE_TIE_BREAKS
     shortlist: int | None = None
     title: str | None = None
+    flag_distance: Decimal | None = None  # live oversight only: flag a score this far from the median
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class ScoreForm:
         self._min, self._max, self._step = rnd.min, rnd.max, rnd.step
 
     def parse(self, obj: Mapping[str, Any]) -> Marks:
-        if len(obj) != 4:
+        if obj.keys() != FIELDS:
             check_fields(obj, FIELDS)
             missing = sorted(FIELDS - obj.keys())
             raise BallotInputError(f"a score line needs {', '.join(missing)}")
@@ -48,6 +48,8 @@ class ScoreForm:
             score = Decimal(raw)
         else:
             raise BallotInputError(f'score {raw!r} must be a decimal string such as "88.5"')
+        if not score:
+            score = abs(score)  # "-0" is a zero, printed without a sign
         if not self._min <= score <= self._max:
             raise BallotInputError(f"score {raw} is outside {self._min}–{self._max}")
         if (score - self._min) % self._step:

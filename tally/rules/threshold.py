@@ -21,7 +21,7 @@ _SYNTAX: Final = re.compile(
 
 @dataclass(frozen=True)
 class Threshold:
-    """A pass mark: `op` is `>=` or `>`, `value` the exact fraction, `text` the canonical string.
+    """A pass mark: `op` is `>=` or `>`, `value` the exact fraction, `text` as the plan wrote it.
 
     `preset` names the preset it came from, if any (kept so a plan can be written back as it was).
     """
@@ -44,15 +44,14 @@ class Threshold:
         op = ">=" if match["op"] == ">=" else ">"
         if match["pct"] is not None:
             value = Fraction(Decimal(match["pct"])) / 100
-            canonical = f"{op}{match['pct']}%"
         else:
             if int(match["den"]) == 0:
                 raise ThresholdError(f"bad threshold {text!r}: the denominator is 0")
             value = Fraction(int(match["num"]), int(match["den"]))
-            canonical = f"{op}{int(match['num'])}/{int(match['den'])}"
         if value > 1:
             raise ThresholdError(f"bad threshold {text!r}: above 100%, nobody could ever pass")
-        return cls(op=op, value=value, text=canonical, preset=preset)
+        # Echoed as written (CONTRACT: the threshold string is echoed), outer spaces aside.
+        return cls(op=op, value=value, text=text.strip(), preset=preset)
 
     def passes(self, numerator: int | Fraction, denominator: int | Fraction) -> bool:
         """Whether numerator/denominator meets the mark; an empty denominator never passes."""
