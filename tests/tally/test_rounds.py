@@ -115,3 +115,54 @@ def test_admin_api_needs_the_chair(client, admin_headers):
     assert r.status_code in (401, 403)
     r = client.get("/api/v1/admin/results")
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+
+
+COMPOSITE = """
+meeting: {title: 综合成绩}
+rounds:
+  - id: e1
+    kind: evaluate
+    title: 测评
+    expected: 6
+    subjects: [甲, 乙]
+    grade_values: [100, 80, 60, 0]
+  - id: c1
+    kind: composite
+    title: 综合
+    components:
+      - {name: 笔试, weight: 60, scores: {甲: "80", 乙: "90"}}
+      - {name: 测评, weight: 40, round: e1}
+    shortlist: 1
+"""
+
+
+def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
+    from tally import create_app
+    from tally.meeting import init_meeting
+
+    from .conftest import KEY_PASS
+
+    f = tmp_path / "m.yaml"
+    f.write_text(COMPOSITE, encoding="utf-8")
+    d = tmp_path / "d"
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    app = create_app({"DATA_DIR": str(d), "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
+    client = app.test_client()
+    admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
+    r = client.post("/api/v1/admin/rounds/c1/count", json={}, headers=admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "components_not_counted"
+    assert client.post("/api/v1/admin/rounds/c1/open", json={}, headers=admin).get_json()["error"]["code"] == "not_a_ballot_round"
+    setup_meeting(client, admin, open_rounds=("e1",))
+    kiosk = pair_kiosk(client, admin)
+    load_forms(client, kiosk)
+    cards = issue_cards(client, admin, kiosk.meeting, 2)
+    cast_all(client, kiosk, cards, [{"round": "e1", "grades": {"甲": "优秀", "乙": "称职"}},
+                                    {"round": "e1", "grades": {"甲": "优秀", "乙": "基本称职"}}])
+    client.post("/api/v1/admin/rounds/e1/close", json={}, headers=admin)
+    assert client.post("/api/v1/admin/rounds/e1/count", json={"passphrase": SCRUTINEER}, headers=admin).status_code == 200
+    res = client.post("/api/v1/admin/rounds/c1/count", json={}, headers=admin).get_json()["result"]
+    by = {c["name"]: c for c in res["candidates"]}
+    # 甲: 0.6·80 + 0.4·100 = 88.00; 乙: 0.6·90 + 0.4·70 = 82.00
+    assert by["甲"]["composite"] == "88.00" and by["乙"]["composite"] == "82.00"
+    assert by["甲"]["shortlisted"] and not by["乙"]["shortlisted"]
+    app.extensions["tally.engine"].dispose()
