@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import Flask, request, session
@@ -27,6 +28,7 @@ from tally.models import Kiosk, Round
 
 socketio = SocketIO()
 TICK_SECONDS = 0.2
+ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
 
 
 class _Dirty:
@@ -83,8 +85,10 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
         rnd = rounds[r["id"]]
         if rnd.result_json:
             r["result"] = json.loads(rnd.result_json)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
                         "fingerprint": fingerprint(k.public_key),
+                        "online": k.last_seen is not None and now - k.last_seen < ONLINE_WITHIN,
                         "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
                        for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
     state["cards"] = credentials.counts(s)

@@ -1,7 +1,10 @@
 /* The kiosk's voter screens: welcome -> card -> one screen per open round -> review -> cast -> receipt.
+ * A judge card instead turns the page into the seat's scoring pad (judge mode): it follows the
+ * contest by polling /api/judge, and pad -> confirm -> cast -> locked for each contestant.
  * Choices live only in the DOM of this page and in memory; nothing goes to localStorage,
  * sessionStorage or cookies. After a cast (or a cancel, or an idle voter) the page wipes its
- * state and reloads itself, so the next voter finds nothing of the last one. */
+ * state and reloads itself, so the next voter finds nothing of the last one. A typed score is
+ * shown on the locked screen for a few seconds, then wiped. */
 (function () {
   "use strict";
 
@@ -62,11 +65,12 @@
   function applyState(st) {
     if (st.form !== formVersion) { window.location.reload(); return; }
     var out = st.status === "pending" || st.status === "revoked";
-    var wanted = out ? st.status : !st.rounds ? "no-round" : st.unlocked ? "unlocked" : "ready";
+    var wanted = out ? st.status : st.rounds ? (st.unlocked ? "unlocked" : "ready")
+      : st.judging ? "judging" : "no-round";
     $all("#screen-welcome .state").forEach(function (el) { el.hidden = el.dataset.state !== wanted; });
   }
   function poll() {
-    if (session || screen("welcome").hidden) { return; }
+    if (session || judge || screen("welcome").hidden) { return; }
     api("/api/state").then(function (res) { if (res.ok && !session) { applyState(res.doc); } });
   }
 
@@ -128,6 +132,7 @@
 
   // -- the rounds -------------------------------------------------------------------------
   function beginVoting(doc) {
+    if (doc.mode === "judge") { beginJudging(doc); return; }
     session = doc.session;
     $("#check-code").textContent = doc.check_code || "";
     $(".check-code").hidden = !doc.check_code;
@@ -339,6 +344,7 @@
   }
   function finish() {
     wipe();
+    wipeJudge();
     stopCamera();
     $("#receipts").textContent = "";
     window.location.replace("/");
@@ -347,6 +353,195 @@
     var token = session;
     wipe();
     if (token) { api("/api/cancel", { session: token }).then(finish); } else { finish(); }
+  }
+
+  // -- judge mode -------------------------------------------------------------------------
+  var judge = null;       // {session, contestant, text, step: "pad"|"confirm"}: memory only
+  var judgeTimer = null;
+  var echoTimer = null;
+  var exitTimer = null;
+  var judgePlan = { min: "0", max: "100", step: "1", decimals: 0 };
+
+  function beginJudging(doc) {
+    judge = { session: doc.session, contestant: null, text: "", step: "pad" };
+    show(screen("judge"));
+    renderJudge(doc);
+    judgeTimer = window.setInterval(pollJudge, 1000);
+  }
+  function panel(name) {
+    $all(".judge-panel").forEach(function (p) { p.hidden = p.dataset.panel !== name; });
+    var active = $('.judge-panel[data-panel="' + name + '"]');
+    $all(".message", active).forEach(function (m) { m.textContent = ""; });
+    return active;
+  }
+  function judgeNotice(active, notice) {
+    $all(".judge-notice").forEach(function (n) { n.hidden = true; n.textContent = ""; });
+    var box = active && $(".judge-notice", active);
+    if (!box || !notice) { return; }
+    box.textContent = notice.kind === "rejected" ? S.rejected + " " + notice.message : notice.message;
+    box.className = "judge-notice " + notice.kind;
+    box.hidden = false;
+  }
+  function currentPanel() {
+    var p = $all(".judge-panel").filter(function (x) { return !x.hidden; })[0];
+    return p ? p.dataset.panel : "";
+  }
+  function renderJudge(doc) {
+    if (!judge) { return; }
+    $("#judge-label").textContent = doc.label || "";
+    $("#judge-round").textContent = (doc.round && doc.round.title) || "";
+    $("#judge-offline").hidden = doc.online !== false;
+    if (doc.round && doc.round.step) { judgePlan = doc.round; }
+    $("#key-point").disabled = !judgePlan.decimals;
+    if (doc.screen === "pad") {
+      if (judge.contestant !== doc.contestant) {  // a new contestant: nothing typed carries over
+        judge.contestant = doc.contestant; judge.text = ""; judge.step = "pad";
+      }
+      $("#pad-contestant").textContent = doc.contestant;
+      $("#pad-range").textContent = fmt(S.judge_range, judgePlan);
+      var want = judge.step === "confirm" ? "confirm" : "pad";
+      if (currentPanel() !== want) { panel(want); }
+      judgeNotice($('.judge-panel[data-panel="pad"]'), doc.notice);
+      showTyped();
+      return;
+    }
+    judge.contestant = doc.contestant; judge.text = ""; judge.step = "pad";
+    showTyped();  // off the pad, nothing typed stays in the page
+    $("#confirm-text").textContent = "";
+    if (doc.screen === "locked") {
+      if (currentPanel() !== "locked") { panel("locked"); }
+      $("#locked-contestant").textContent = doc.contestant || "";
+      $("#locked-detail").textContent = doc.locked === "received" ? S.locked_received : S.locked_sending;
+      judgeNotice(null, null);
+    } else if (doc.screen === "closed") {
+      panel("closed"); judgeNotice(null, null);
+    } else {
+      if (currentPanel() !== "waiting") { panel("waiting"); }
+      judgeNotice($('.judge-panel[data-panel="waiting"]'), doc.notice);
+    }
+  }
+  function pollJudge() {
+    if (!judge || busy) { return; }
+    var token = judge.session;
+    api("/api/judge", { session: token }).then(function (res) {
+      if (!judge || busy || judge.session !== token) { return; }
+      if (res.ok) { renderJudge(res.doc); return; }
+      if (errorCode(res) === "no_session") { finish(); return; }
+      $("#judge-offline").hidden = false;
+    });
+  }
+  function showTyped() {
+    var d = $("#pad-display");
+    d.textContent = judge.text || "—";
+    d.classList.toggle("empty", !judge.text);
+  }
+  function padSay(text) { $('.judge-panel[data-panel="pad"] .message').textContent = text; }
+
+  // Scores are compared in whole units of the step's last decimal: no floating point.
+  function units(text, d) {
+    var parts = String(text).replace(/^-/, "").split(".");
+    var frac = (parts[1] || "").padEnd(d, "0");
+    var n = parseInt(parts[0] + frac, 10);
+    return String(text).charAt(0) === "-" ? -n : n;
+  }
+  function checkTyped(text) {
+    var p = judgePlan, d = p.decimals || 0;
+    if (!text || text === ".") { return S.pad_empty; }
+    if (!/^[0-9]+(\.[0-9]*)?$/.test(text)) { return S.pad_empty; }
+    var frac = (text.split(".")[1] || "");
+    if (frac.length > d) { return d ? fmt(S.pad_decimals, { n: d }) : S.pad_whole; }
+    var v = units(text, d), lo = units(p.min, d), hi = units(p.max, d), st = units(p.step, d);
+    if (v < lo || v > hi) { return fmt(S.pad_range, p); }
+    if ((v - lo) % st !== 0) { return fmt(S.pad_step, p); }
+    return "";
+  }
+  function press_key(key) {
+    if (!judge || judge.step !== "pad") { return; }
+    var t = judge.text, d = judgePlan.decimals || 0;
+    padSay("");
+    if (key === "clear") { t = ""; }
+    else if (key === "back") { t = t.slice(0, -1); }
+    else if (key === ".") {
+      if (!d || t.indexOf(".") >= 0) { return; }
+      t = (t || "0") + ".";
+    } else {
+      var frac = t.indexOf(".") >= 0 ? t.split(".")[1] : null;
+      if (frac !== null && frac.length >= d) { padSay(fmt(S.pad_decimals, { n: d })); return; }
+      if (frac === null && t.replace(/^0+/, "").length >= 6) { padSay(S.pad_long); return; }
+      t = t === "0" ? key : t + key;
+    }
+    judge.text = t;
+    showTyped();
+    // Say at once when the number is already past the top of the range.
+    if (t && t !== "." && units(t.replace(/\.$/, ""), d) > units(judgePlan.max, d)) { padSay(fmt(S.pad_range, judgePlan)); }
+  }
+  function reviewScore() {
+    if (!judge) { return; }
+    var text = judge.text.replace(/\.$/, "");
+    var problem = checkTyped(text);
+    if (problem) { padSay(problem); return; }
+    judge.text = text;
+    judge.step = "confirm";
+    $("#confirm-text").textContent = fmt(S.confirm_score, { contestant: judge.contestant, score: text });
+    panel("confirm");
+  }
+  function backToPad() {
+    if (!judge) { return; }
+    judge.step = "pad";
+    $("#confirm-text").textContent = "";
+    panel("pad");
+    showTyped();
+  }
+  function confirmScore() {
+    if (busy || !judge || judge.step !== "confirm") { return; }
+    busy = true;
+    var btn = $('[data-action="judge-confirm"]'); btn.disabled = true;
+    var value = judge.text;
+    api("/api/judge/score", { session: judge.session, contestant: judge.contestant, score: value }).then(function (res) {
+      busy = false; btn.disabled = false;
+      $("#confirm-text").textContent = "";
+      if (!judge) { return; }
+      if (!res.ok) {
+        var code = errorCode(res);
+        if (code === "no_session") { fail(errorText(res)); judge = null; return; }
+        judge.step = "pad";
+        panel("pad");
+        showTyped();
+        padSay(errorText(res));
+        pollJudge();
+        return;
+      }
+      judge.text = ""; judge.step = "pad";
+      renderJudge(res.doc);
+      // The value is shown once, briefly, then wiped from the page.
+      $("#locked-echo").textContent = fmt(S.your_score, { score: value });
+      value = null;
+      if (echoTimer) { window.clearTimeout(echoTimer); }
+      echoTimer = window.setTimeout(function () { $("#locked-echo").textContent = ""; }, 3000);
+    });
+  }
+  function exitJudge(btn) {
+    if (!btn.classList.contains("armed")) {
+      btn.dataset.label = btn.textContent;
+      btn.textContent = S.exit_again;
+      btn.classList.add("armed");
+      exitTimer = window.setTimeout(function () {
+        btn.textContent = btn.dataset.label; btn.classList.remove("armed");
+      }, 4000);
+      return;
+    }
+    var token = judge && judge.session;
+    wipeJudge();
+    if (token) { api("/api/judge/exit", { session: token }).then(finish); } else { finish(); }
+  }
+  function wipeJudge() {
+    if (judgeTimer) { window.clearInterval(judgeTimer); judgeTimer = null; }
+    if (echoTimer) { window.clearTimeout(echoTimer); echoTimer = null; }
+    if (exitTimer) { window.clearTimeout(exitTimer); exitTimer = null; }
+    judge = null;
+    $("#pad-display").textContent = "";
+    $("#confirm-text").textContent = "";
+    $("#locked-echo").textContent = "";
   }
 
   // -- wiring -----------------------------------------------------------------------------
@@ -363,6 +558,11 @@
     else if (action === "add-write-in") { addWriteIn(btn); }
     else if (action === "cast") { castBallot(); }
     else if (action === "finish") { finish(); }
+    else if (action === "judge-review") { reviewScore(); }
+    else if (action === "judge-back") { backToPad(); }
+    else if (action === "judge-confirm") { confirmScore(); }
+    else if (action === "judge-exit") { exitJudge(btn); }
+    else if (btn.dataset.key) { press_key(btn.dataset.key); }
     else if (btn.classList.contains("toggle")) { onToggle(btn); }
   });
   function typedCard() {
@@ -380,9 +580,22 @@
   // A USB scanner types into whatever has focus: on the welcome screen, send it to the card field.
   document.addEventListener("keydown", function (ev) {
     if (screen("welcome").hidden || ev.key.length !== 1 || ev.ctrlKey || ev.metaKey) { return; }
-    if ($('#screen-welcome .state[data-state="ready"]').hidden) { return; }
+    if ($('#screen-welcome .state[data-state="ready"]').hidden &&
+        $('#screen-welcome .state[data-state="judging"]').hidden) { return; }
     startScan();
   }, true);
+  // A keyboard works on the judge's pad too (digits, point, Backspace, Escape, Enter).
+  document.addEventListener("keydown", function (ev) {
+    if (!judge || screen("judge").hidden || ev.ctrlKey || ev.metaKey) { return; }
+    if (judge.step === "pad") {
+      if (/^[0-9.]$/.test(ev.key)) { press_key(ev.key); }
+      else if (ev.key === "Backspace") { press_key("back"); }
+      else if (ev.key === "Escape") { press_key("clear"); }
+      else if (ev.key === "Enter") { reviewScore(); }
+      else { return; }
+      ev.preventDefault();
+    }
+  });
   function resetIdle() {
     if (idleTimer) { window.clearTimeout(idleTimer); }
     idleTimer = window.setTimeout(function () { if (session || !screen("scan").hidden) { cancel(); } }, IDLE_MS);

@@ -65,7 +65,7 @@
     for (const k of kiosks) {
       const tr = document.createElement("tr");
       tr.dataset.kiosk = k.id;
-      const cells = [k.name, k.fingerprint, t(k.status), String(k.outbox)];
+      const cells = [(k.online ? "● " : "○ ") + k.name, k.fingerprint, t(k.status) + " · " + t(k.online ? "online" : "offline"), String(k.outbox)];
       cells.forEach((c, i) => {
         const td = document.createElement("td");
         if (i === 1) { const code = document.createElement("code"); code.textContent = c; td.append(code); }

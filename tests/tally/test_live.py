@@ -66,3 +66,21 @@ def test_console_feed_needs_the_chair(app, client, admin_headers):
     st = wait_state(chair, lambda s: "kiosks" in s)
     assert st["cards"] == {"printed": 0, "issued": 0, "void": 0}
     chair.disconnect(namespace="/live")
+
+
+def test_console_shows_kiosks_online_with_outbox_depth(client, admin_headers):
+    import time as _time
+
+    from keys.request import sign_request
+
+    kiosk = pair_kiosk(client, admin_headers)
+    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    assert state["kiosks"][0]["online"] is False
+    body = sign_request(kiosk.identity, kiosk.kiosk_id, {"outbox": 7, "sent": 3}, at=int(_time.time()))
+    r = client.post("/api/v1/kiosks/heartbeat", json=body)
+    assert r.status_code == 200 and r.get_json() == {"status": "active", "unlock": None}
+    k = client.get("/api/v1/admin/state", headers=admin_headers).get_json()["kiosks"][0]
+    assert k["online"] is True and k["outbox"] == 7
+    stale = sign_request(kiosk.identity, kiosk.kiosk_id, {"outbox": 1}, at=int(_time.time()) - 3600)
+    r = client.post("/api/v1/kiosks/heartbeat", json=stale)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "bad_signature"
