@@ -151,3 +151,16 @@ def scoresheet(round_id: str, fmt: str) -> Any:
     data = (scoresheet_xlsx if fmt == "xlsx" else scoresheet_pdf)(s, meeting(), round_id)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
     return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-scores.{fmt}"'})
+
+
+@bp.get("/admin/rounds/<round_id>/sheet.<fmt>")
+@chair_required
+def result_sheet(round_id: str, fmt: str) -> Any:
+    """A counted round's signed result sheet (结果报告单) with the ballot box fingerprint."""
+    from tally.reports import result_sheet_pdf, result_sheet_xlsx
+
+    if fmt not in ("xlsx", "pdf"):
+        raise ApiError(404, "not_found", "There is no such page or item.")
+    data = (result_sheet_xlsx if fmt == "xlsx" else result_sheet_pdf)(db_session(), meeting(), round_id)
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
+    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-result.{fmt}"'})

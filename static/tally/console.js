@@ -193,7 +193,7 @@
           (a === "count" && (r.status === "closed" || (r.kind === "composite" && r.status === "draft"))) ||
           (a === "reveal" && r.status === "counted" && !r.revealed));
       }
-      tr.querySelector("a.sheet").hidden = r.status !== "counted";
+      tr.querySelector(".sheet").hidden = r.status !== "counted";
     }
     renderKiosks(state.kiosks);
     state.rounds.filter((r) => r.kind === "score").forEach(renderJudging);

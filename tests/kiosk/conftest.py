@@ -153,3 +153,113 @@ def open_session(client: FlaskClient, card: Card) -> dict[str, Any]:
     resp = client.post("/api/card", json={"card": card.qr_text})
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
+
+
+JUDGE_MEETING = """
+meeting:
+  title: 竞争性选拔面试
+rounds:
+  - id: r1
+    kind: recommend
+    title: 镇长人选会议推荐
+    expected: 6
+    posts:
+      - id: mayor
+        title: 镇长
+        seats: 1
+        candidates: [张三, 李四, 王五]
+  - id: s1
+    kind: score
+    title: 结构化面试
+    judges: 7
+    trim: 1
+    min: 0
+    max: 100
+    step: "0.5"
+    decimals: 2
+    contestants: [甲, 乙, 丙]
+"""
+JUDGE_POOL = "编号,姓名,类别\n" + "".join(f"P{i:02d},评委{i},代表\n" for i in range(1, 13))
+
+
+@dataclass
+class LiveJudging(LiveTally):
+    """A tally with a 7-seat score round s1 (0–100, step 0.5, trim 1) open, and r1 open for voters."""
+
+    judge_cards: dict[str, str]  # seat label -> card text, as `tally judges cards` prints them
+
+    def chair(self, action: str, body: dict[str, Any] | None = None) -> Any:
+        resp = self.client.post(f"/api/v1/admin/rounds/s1/{action}", json=body or {}, headers=self.admin)
+        assert resp.status_code in (200, 201), resp.get_json()
+        return resp.get_json()
+
+    def console(self) -> Any:
+        return self.client.get("/api/v1/admin/rounds/s1/judging", headers=self.admin).get_json()
+
+
+@pytest.fixture
+def judging_tally(tmp_path: Path) -> Iterator[LiveJudging]:
+    import io
+
+    from tally import create_app as create_tally
+    from tally.meeting import init_meeting
+    from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
+
+    f = tmp_path / "judging.yaml"
+    f.write_text(JUDGE_MEETING, encoding="utf-8")
+    data = tmp_path / "tally"
+    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    app = create_tally({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    admin = {"Authorization": "Bearer " + (data / "secrets" / "admin-token").read_text().strip()}
+    client = app.test_client()
+    setup_meeting(client, admin, open_rounds=("r1",))
+    resp = client.post("/api/v1/admin/judges/pool", data={"file": (io.BytesIO(JUDGE_POOL.encode()), "pool.csv")},
+                       headers=admin)
+    assert resp.status_code == 200, resp.get_json()
+    assert client.post("/api/v1/admin/rounds/s1/draw", json={"seed": "kiosk-tests"}, headers=admin).status_code == 201
+    cards = client.post("/api/v1/admin/rounds/s1/judge-cards", json={}, headers=admin).get_json()["cards"]
+    assert client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin).status_code == 200
+    assert client.post("/api/v1/admin/rounds/s1/order", json={"order": ["甲", "乙", "丙"]},
+                       headers=admin).status_code == 200
+    yield LiveJudging(f"http://127.0.0.1:{server.server_port}", client, admin,
+                      {c["label"]: c["qr_text"] for c in cards})
+    server.shutdown()
+    server.server_close()
+    app.extensions["tally.engine"].dispose()
+
+
+def paired_agent(root: Path, live: LiveTally, name: str = "评委终端") -> Agent:
+    """A kiosk paired with the live tally over HTTP (as `kiosk pair` does), its form and judging state fetched."""
+    from kiosk.config import load_pairing
+    from kiosk.pairing import load_identity, pair
+
+    paths = Paths(root)
+    pair(local_offer(live).to_url(), paths, name, "kiosk pass")
+    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
+    agent.heartbeat()
+    agent.refresh_form()
+    agent.judges.refresh()
+    return agent
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (no `playwright install`), headless."""
+    import shutil
+
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

@@ -79,7 +79,7 @@ def test_status_page_shows_counts_and_never_ballot_contents(client: FlaskClient,
 def test_state_tells_the_welcome_screen_what_to_show(client: FlaskClient, agent: Agent) -> None:
     state = client.get("/api/state").get_json()
     assert state == {"status": "unknown", "unlocked": False, "form": agent.form.version if agent.form else None,
-                     "rounds": 3}
+                     "rounds": 3, "judging": 0}
     agent.status = "revoked"
     assert client.post("/api/card", json={"card": "x"}).get_json()["error"]["code"] == "kiosk_revoked"
     page = client.get("/").get_data(as_text=True)
