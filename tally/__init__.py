@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported when an app is made, so `tally count` starts without it
+    from flask import Flask
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
+    from flask import Flask
+
     from tally import admin, api, db, errors, i18n, judging_api, live, pages
     from tally.assets import static_dir, templates_dir
     from tally.config import load_config
