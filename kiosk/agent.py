@@ -1,14 +1,16 @@
-"""The running kiosk (终端): its form, its standing with the tally, the desk's unlock and the voter at the screen.
+"""The running kiosk (终端): its form, its standing with the tally, the desk's unlock and who is at the screen.
 
 One `Agent` per kiosk process. It owns the outbox and the sender, a heartbeat loop that also
-refreshes the ballot form (cached on disk for short tally outages), the desk's pending unlock
-grant, and at most one voter session: the card's identity, held in memory from the scan to the
-cast and then dropped. For a desk unlock the kiosk makes the card itself and sends the tally
-only its public key. A card secret is never written anywhere, never logged, never sent to the
-page or to the tally.
+refreshes the ballot form (cached on disk for short tally outages) and the judging state, the
+desk's pending unlock grant, and at most one person at the screen: a voter session (the card's
+identity, held in memory from the scan to the cast and then dropped) or a judge bound to a seat
+(`kiosk.judge`, held in memory until the judge leaves judge mode). For a desk unlock the kiosk
+makes the card itself and sends the tally only its public key. A card secret is never written
+anywhere, never logged, never sent to the page or to the tally.
 
-Views call `open_session` and `cast`; every refusal is a `Refusal` with a code, an HTTP status
-and an English msgid for the page.
+Views call `open_session` (which answers a `VoterSession` or, for a judge card, a
+`JudgeSession`), `cast`, and the judge desk `judges`; every refusal is a `Refusal` with a code,
+an HTTP status and an English msgid for the page.
 """
 from __future__ import annotations
 
@@ -30,23 +32,14 @@ from kiosk.casting import Cast, KioskSigner, cast
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
 from kiosk.config import Pairing, Paths, write_json_atomic
 from kiosk.forms import BallotForm, FormError, RoundForm, parse_form
+from kiosk.judge import JudgeDesk, JudgeSession
 from kiosk.outbox import CardAlreadyUsed, Outbox
+from kiosk.refusal import Refusal
 from kiosk.sender import Sender
 
 log = logging.getLogger("kiosk.agent")
 
 SESSION_SECONDS = 15 * 60
-
-
-class Refusal(Exception):
-    """A request the kiosk will not carry out; `message` is an English msgid with `params`."""
-
-    def __init__(self, code: str, message: str, status: int = 400, **params: str | int) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -81,6 +74,8 @@ class Agent:
         self.page_client = TallyClient(pairing.tally_url)
         self.beat_client = TallyClient(pairing.tally_url)
         self.sender = Sender(self.outbox, TallyClient(pairing.tally_url), pairing.tally_public_key, pairing.meeting)
+        self.judges = JudgeDesk(self.outbox, self.signer, TallyClient(pairing.tally_url), self.sender.wake)
+        self.sender.on_sent = self.judges.note_acked
         self.heartbeat_seconds = heartbeat_seconds
         self.receipt_seconds = receipt_seconds
         self.status = "unknown"  # pending | active | revoked, from the last heartbeat
@@ -170,6 +165,7 @@ class Agent:
             try:
                 self.heartbeat()
                 self.refresh_form()
+                self.judges.refresh()
             except Exception:
                 log.exception("heartbeat loop step failed")
             self._stop.wait(self.heartbeat_seconds)
@@ -201,15 +197,15 @@ class Agent:
             raise Refusal("kiosk_revoked", N_("This kiosk has been withdrawn from service."), 403)
         if self.status == "pending":
             raise Refusal("kiosk_pending", N_("This kiosk is waiting for the chair to confirm it."), 403)
-        if not self.voter_rounds():
+        if not self.voter_rounds() and not self.judges.open_rounds():
             raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
 
     def open_session(self, *, card_text: str | None = None, use_unlock: bool = False,
-                     form_version: str | None = None) -> VoterSession:
-        """Take a card (scanned text, or the desk's unlock) and decide which rounds it may vote."""
+                     form_version: str | None = None) -> VoterSession | JudgeSession:
+        """Take a card (scanned text, or the desk's unlock) and decide which rounds it may vote,
+        or, for a judge card, bind this screen to the judge's seat."""
         self._refuse_if_out_of_service()
-        assert self.form is not None
-        if form_version is not None and form_version != self.form.version:
+        if form_version is not None and form_version != (self.form.version if self.form else ""):
             raise Refusal("form_changed", N_("The ballot changed. Please start again."), 409)
         meeting = self.pairing.meeting
         if use_unlock:
@@ -232,6 +228,15 @@ class Agent:
             # Advisory only: intake decides. A voter is not turned away because the tally is slow.
             log.info("card check skipped: %s", exc)
             answer = {}
+        if answer.get("card") == "judge" and not use_unlock:
+            judge = self.judges.bind(card, answer)
+            with self._lock:
+                self._session = None  # one screen, one person
+            return judge
+        if not self.voter_rounds():
+            if not answer:  # only the tally can say that a card is a judge's
+                raise Refusal("tally_unreachable", N_("The card cannot be checked now. Please try again."), 503)
+            raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
         if answer.get("card") == "unknown":
             raise Refusal("unknown_card", N_("This card is not known for this meeting."), 403)
         if answer.get("card") == "void":
@@ -246,6 +251,7 @@ class Agent:
                                rounds=rounds, started=time.monotonic())
         with self._lock:
             self._session = session  # one screen, one voter: a new scan replaces the last
+        self.judges.unbind()
         return session
 
     def end_session(self, token: str | None = None) -> None:
@@ -290,4 +296,5 @@ class Agent:
             "unlocked": self.unlocked,
             "form": self.form.version if self.form else None,
             "rounds": len(self.voter_rounds()),
+            "judging": len(self.judges.open_rounds()),
         }

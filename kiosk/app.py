@@ -1,4 +1,4 @@
-"""The kiosk's local web app: the voter's screens, their small JSON API, and the staff status page.
+"""The kiosk's local web app: the voter's and the judge's screens, their small JSON API, and the staff status page.
 
 The app factory only wires (config, translation, routes, error handlers); the `Agent` does the
 work. Views are thin: parse JSON, call the agent, answer. Bad input answers
@@ -19,7 +19,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from keys.fingerprint import fingerprint
-from kiosk.agent import Agent, Refusal
+from kiosk.agent import Agent
+from kiosk.judge import JudgeSession
+from kiosk.refusal import Refusal
 from kiosk.ballots import N_
 from kiosk.assets import static_dir, templates_dir
 
@@ -101,11 +103,47 @@ def api_card() -> ResponseReturnValue:
         session = agent().open_session(card_text=body["card"], form_version=form_version)
     else:
         raise Refusal("malformed", N_("The request is not well formed."), 400)
+    if isinstance(session, JudgeSession):
+        return jsonify({"session": session.token, **_judge_screen(agent().judges.screen(session.token))})
     return jsonify({
+        "mode": "voter",
         "session": session.token,
         "check_code": session.check_code,
         "rounds": [r.id for r in session.rounds],
     })
+
+
+def _judge_screen(screen: dict[str, Any]) -> dict[str, Any]:
+    """The judge desk's screen with its notice translated for the page."""
+    notice = screen.get("notice")
+    if notice:
+        msgid, params = notice.pop("message"), notice.pop("params")
+        notice["message"] = gettext(msgid, **params)  # msgids from kiosk.judge, marked there with N_
+    return screen
+
+
+def _token(body: dict[str, Any]) -> str:
+    token = body.get("session")
+    return token if isinstance(token, str) else ""
+
+
+@bp.post("/api/judge")
+def api_judge() -> ResponseReturnValue:
+    """The judge's page polls this about once a second: which screen, which contestant."""
+    return jsonify(_judge_screen(agent().judges.poll(_token(_json_body()))))
+
+
+@bp.post("/api/judge/score")
+def api_judge_score() -> ResponseReturnValue:
+    body = _json_body()
+    screen = agent().judges.cast(_token(body), body.get("contestant"), body.get("score"))
+    return jsonify(_judge_screen(screen)), 201
+
+
+@bp.post("/api/judge/exit")
+def api_judge_exit() -> ResponseReturnValue:
+    agent().judges.unbind(_token(_json_body()))
+    return jsonify({"ok": True})
 
 
 @bp.post("/api/cancel")

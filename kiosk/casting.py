@@ -4,6 +4,8 @@ Used by the kiosk's `/api/cast` and by the simulator alike, so both take the sam
 `keys.envelope.seal_envelope` (HPKE to the round key, signed by kiosk and card), then one
 durable outbox transaction; only after it returns may anyone tell the voter "cast".
 The card's identity lives in memory only; the outbox gets its public key, never its secret.
+A judge's score line (a `score` round) is stored under its contestant, so one judge card can
+score every contestant, and score again after the chair returns a score.
 """
 from __future__ import annotations
 
@@ -35,6 +37,15 @@ class Cast:
     outbox_ids: tuple[int, ...]
 
 
+def _subject(form: RoundForm, line: dict[str, Any]) -> str | None:
+    if form.kind != "score":
+        return None
+    contestant = line.get("contestant")
+    if not isinstance(contestant, str) or not contestant:
+        raise ValueError("a score line names its contestant")
+    return contestant
+
+
 def cast(
     outbox: Outbox,
     signer: KioskSigner,
@@ -44,7 +55,7 @@ def cast(
     """Seal each `(round form, ballot line)` and store all of them in one transaction.
 
     Raises `kiosk.outbox.CardAlreadyUsed` (nothing stored) if this card already cast in one of
-    the rounds at this kiosk."""
+    the rounds at this kiosk, or (a judge card) if its score for that contestant is still waiting."""
     card_b64 = b64e(card.public_bytes())
     sealed = [
         seal_envelope(
@@ -54,7 +65,8 @@ def cast(
         for form, line in lines
     ]
     ids = outbox.add_all(
-        Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=card_b64, body=s.body)
-        for s, (form, _line) in zip(sealed, lines)
+        Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=card_b64, body=s.body,
+                 subject=_subject(form, line))
+        for s, (form, line) in zip(sealed, lines)
     )
     return Cast(receipt_codes=tuple(s.receipt_code for s in sealed), outbox_ids=tuple(ids))

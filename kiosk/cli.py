@@ -101,27 +101,38 @@ def serve(data: Path, host: str, port: int, receipt_seconds: int, heartbeat_seco
 @main.command()
 @click.option("--offers", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Pairing offer URLs, one per line (one simulated kiosk each).")
-@click.option("--cards", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Card QR texts (SCR1.…), one per line.")
+@click.option("--cards", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Card QR texts (SCR1.…), one per line (needed for ballot lines).")
+@click.option("--judge-cards", "judge_cards", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="`tally judges cards` output: seat label, tab, card code (needed for score lines).")
 @click.option("--ballots", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ballot file (JSON Lines, CONTRACT.md).")
+              help="Ballot file (JSON Lines, CONTRACT.md); judges' score lines may be among them.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
               help="Threads sealing ballots (default: one per kiosk).")
 @click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep each simulated kiosk's outbox here (default: a temporary directory).")
 @click.option("--timeout", type=click.FloatRange(1), default=300.0, show_default=True,
-              help="Seconds to wait for every answer.")
-def simulate(offers: Path, cards: Path, ballots: Path, concurrency: int | None, data: Path | None,
-             timeout: float) -> None:
-    """Pair one simulated kiosk per offer and cast a ballot file over HTTP; print a JSON summary."""
+              help="Seconds to wait for every answer (per contestant for score lines).")
+@click.option("--open-timeout", "open_timeout", type=click.FloatRange(1), default=600.0, show_default=True,
+              help="Seconds to wait for the chair to open each contestant (score lines).")
+def simulate(offers: Path, cards: Path | None, judge_cards: Path | None, ballots: Path, concurrency: int | None,
+             data: Path | None, timeout: float, open_timeout: float) -> None:
+    """Pair one simulated kiosk per offer and cast a ballot file over HTTP; print a JSON summary.
+
+    Judges' score lines are played contestant by contestant: each contestant's seats score
+    together once the chair has opened that contestant (`tally judges next`)."""
     from kiosk.pairing import PairingFailed
     from kiosk.simulate import SimulationError, read_ballots, read_lines
-    from kiosk.simulate import simulate as run
+    from kiosk.simulate_judges import is_score_line, read_judge_cards, simulate_file
 
     logging.getLogger("kiosk").setLevel(logging.ERROR)
     try:
-        summary = run(read_lines(offers), read_lines(cards), read_ballots(ballots),
-                      concurrency=concurrency, data_dir=data, timeout=timeout)
+        lines = read_ballots(ballots)
+        if cards is None and any(not is_score_line(ln) for ln in lines):
+            raise SimulationError("the ballot file has ballot lines: give --cards")
+        summary = simulate_file(read_lines(offers), read_lines(cards) if cards else [],
+                                read_judge_cards(judge_cards) if judge_cards else {}, lines,
+                                concurrency=concurrency, data_dir=data, timeout=timeout, open_timeout=open_timeout)
     except (SimulationError, PairingFailed) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(summary, ensure_ascii=False, sort_keys=True))

@@ -82,6 +82,10 @@ class TallyClient:
     def ballot(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/ballot").body
 
+    def judging(self, timeout: float | None = None) -> dict[str, Any]:
+        """The open score rounds and who is being scored (never a score value)."""
+        return self._call("GET", "/api/v1/judging", timeout=timeout).body
+
     def signed(self, path: str, identity: Identity, kiosk_id: str, payload: dict[str, Any],
                timeout: float | None = None) -> dict[str, Any]:
         body = sign_request(identity, kiosk_id=kiosk_id, payload=payload, at=int(time.time()))

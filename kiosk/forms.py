@@ -2,7 +2,8 @@
 
 `parse_form(doc)` turns that JSON document into frozen values the screens and the validator
 use; anything the kiosk cannot render safely raises `FormError` (the last good form is kept).
-Score and composite rounds are parsed but not shown to voters (judges' screens come later).
+Score and composite rounds are parsed but not shown to voters (judges follow score rounds
+through `kiosk.scores`, from `GET /api/v1/judging`).
 Pure: no network, no files, no Flask.
 """
 from __future__ import annotations

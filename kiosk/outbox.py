@@ -8,8 +8,14 @@ States: `pending` (not yet acknowledged), `sent` (holds the tally's verified rec
 never deleted, so nothing acknowledged to a voter can silently disappear.
 
 What it stores: the envelope body exactly as it travels (already sealed and signed: the kiosk
-cannot read it back), the round id, the card's *public* key, the envelope hash. It never stores
-a card secret, a plaintext ballot or a clock time. It never touches the network.
+cannot read it back), the round id, the card's *public* key, the envelope hash, and for a
+judge's score the contestant's name (`subject`: public, the contestant the chair had open; never
+the score). It never stores a card secret, a plaintext ballot, a score or a clock time. It
+never touches the network.
+
+A ballot card has at most one live envelope per round here. A judge card scores many
+contestants in one round, and again after the chair returns a score, so score envelopes are
+keyed by contestant instead: at most one *pending* per card, round and contestant.
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ CREATE TABLE IF NOT EXISTS envelopes (
     round TEXT NOT NULL,
     card TEXT NOT NULL,
     body TEXT NOT NULL,
+    subject TEXT,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected')),
     receipt TEXT,
     error TEXT,
@@ -40,15 +47,25 @@ CREATE TABLE IF NOT EXISTS envelopes (
     CHECK ((state = 'rejected') = (error IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS envelopes_pending ON envelopes (state, id);
--- One live envelope per card and round on this kiosk: a second cast with the same card fails
--- here, before the voter is told anything. A rejected one does not block a new try.
-CREATE UNIQUE INDEX IF NOT EXISTS envelopes_card_round
-    ON envelopes (round, card) WHERE state != 'rejected';
+"""
+# Applied after `subject` exists (an outbox made before judge scoring gets the column first).
+_INDEXES = """
+DROP INDEX IF EXISTS envelopes_card_round;
+-- One live envelope per ballot card and round on this kiosk: a second cast with the same card
+-- fails here, before the voter is told anything. A rejected one does not block a new try.
+CREATE UNIQUE INDEX IF NOT EXISTS envelopes_ballot_card
+    ON envelopes (round, card) WHERE state != 'rejected' AND subject IS NULL;
+-- One score waiting per judge card, round and contestant: a double tap cannot queue two.
+CREATE UNIQUE INDEX IF NOT EXISTS envelopes_score_waiting
+    ON envelopes (round, card, subject) WHERE state = 'pending' AND subject IS NOT NULL;
+CREATE INDEX IF NOT EXISTS envelopes_scores
+    ON envelopes (card, round, subject, id) WHERE subject IS NOT NULL;
 """
 
 
 class CardAlreadyUsed(Exception):
-    """This kiosk already holds a live envelope for this card in one of the rounds."""
+    """This kiosk already holds a live envelope for this card in one of the rounds (for a judge
+    card: a score for this contestant is still waiting to be sent)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class Outgoing:
     round_id: str
     card: str  # b64 of the card's public key
     body: dict[str, Any]
+    subject: str | None = None  # a judge's score: the contestant scored; None for a ballot
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,11 @@ class Outbox:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        if "subject" not in {row[1] for row in conn.execute("PRAGMA table_info(envelopes)")}:
+            conn.execute("ALTER TABLE envelopes ADD COLUMN subject TEXT")
+        conn.executescript(_INDEXES)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -123,8 +145,9 @@ class Outbox:
             with self._write() as db:
                 for env in rows:
                     cur = db.execute(
-                        "INSERT INTO envelopes (envelope_hash, round, card, body) VALUES (?, ?, ?, ?)",
-                        (env.envelope_hash, env.round_id, env.card, json.dumps(env.body, sort_keys=True)),
+                        "INSERT INTO envelopes (envelope_hash, round, card, body, subject) VALUES (?, ?, ?, ?, ?)",
+                        (env.envelope_hash, env.round_id, env.card, json.dumps(env.body, sort_keys=True),
+                         env.subject),
                     )
                     ids.append(int(cur.lastrowid or 0))
         except sqlite3.IntegrityError as exc:
@@ -134,9 +157,19 @@ class Outbox:
     def used_rounds(self, card: str) -> set[str]:
         """Rounds in which this card already has a live envelope here (works while the tally is away)."""
         cur = self._conn().execute(
-            "SELECT round FROM envelopes WHERE card = ? AND state != 'rejected'", (card,)
+            "SELECT round FROM envelopes WHERE card = ? AND state != 'rejected' AND subject IS NULL", (card,)
         )
         return {r[0] for r in cur}
+
+    def latest_score(self, card: str, round_id: str, subject: str) -> Item | None:
+        """The newest score envelope of this judge card for this contestant, or None."""
+        cur = self._conn().execute(
+            "SELECT id, envelope_hash, round, body, state, receipt, error, attempts FROM envelopes"
+            " WHERE card = ? AND round = ? AND subject = ? ORDER BY id DESC LIMIT 1",
+            (card, round_id, subject),
+        )
+        row = cur.fetchone()
+        return None if row is None else _item(row)
 
     def pending(self, limit: int = 50) -> list[Item]:
         """Pending envelopes, oldest first."""

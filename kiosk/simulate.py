@@ -33,7 +33,7 @@ from keys.pairing import PairingOffer
 from kiosk.casting import KioskSigner, cast
 from kiosk.client import TallyClient, TallyError, TallyUnreachable, new_session
 from kiosk.config import Paths, save_pairing
-from kiosk.forms import FormError, RoundForm, parse_form
+from kiosk.forms import BallotForm, FormError, RoundForm, parse_form
 from kiosk.outbox import Item, Outbox
 from kiosk.pairing import register
 from kiosk.sender import Sender
@@ -69,7 +69,9 @@ def read_ballots(path: Path) -> list[dict[str, Any]]:
 
 
 @dataclass
-class _Kiosk:
+class SimKiosk:
+    """One simulated kiosk: its signer, its own outbox and its own sender."""
+
     index: int
     signer: KioskSigner
     outbox: Outbox
@@ -78,11 +80,12 @@ class _Kiosk:
 
 
 @dataclass
-class _Tracker:
+class Tracker:
     """Cast and acknowledgement times per (kiosk, outbox id), and how each envelope ended."""
 
     started: dict[tuple[int, int], float] = field(default_factory=dict)
     acked: dict[tuple[int, int], float] = field(default_factory=dict)
+    refused: dict[tuple[int, int], str] = field(default_factory=dict)
     rejected: Counter[str] = field(default_factory=Counter)
     cast_errors: Counter[str] = field(default_factory=Counter)
     resolved: int = 0
@@ -95,21 +98,31 @@ class _Tracker:
             self.resolved += 1
             self.cond.notify_all()
 
-    def on_rejected(self, kiosk: int, _item: Item, code: str) -> None:
+    def on_rejected(self, kiosk: int, item: Item, code: str) -> None:
         with self.cond:
+            self.refused[(kiosk, item.id)] = code
             self.rejected[code] += 1
             self.resolved += 1
             self.cond.notify_all()
 
+    def wait_resolved(self, keys: Sequence[tuple[int, int]], deadline: float) -> None:
+        """Until each of these envelopes has a receipt or a refusal, or the deadline passes."""
+        with self.cond:
+            while any(k not in self.acked and k not in self.refused for k in keys):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.cond.wait(min(left, 1.0))
 
-def _percentile(sorted_values: Sequence[float], p: int) -> float | None:
+
+def percentile(sorted_values: Sequence[float], p: int) -> float | None:
     """Nearest-rank percentile."""
     if not sorted_values:
         return None
     return sorted_values[max(0, math.ceil(p * len(sorted_values) / 100) - 1)]
 
 
-def _work(
+def plan_ballots(
     lines: Sequence[Mapping[str, Any]], cards: Sequence[str], forms: Mapping[str, RoundForm],
     meeting: str, n_kiosks: int,
 ) -> list[tuple[int, Identity, RoundForm, dict[str, Any]]]:
@@ -122,10 +135,8 @@ def _work(
         form = forms.get(rid)
         if form is None:
             raise SimulationError(f"ballot line {j + 1}: round {rid} is not open on the tally")
-        if form.kind == "score":
-            # Judges' score lines ({"round","judge","contestant","score"}) go here once the tally
-            # defines how a judge's seat is credentialled; until then they cannot be simulated.
-            raise SimulationError(f"ballot line {j + 1}: judge score lines are not simulated yet")
+        if "judge" in line or form.kind == "score":
+            raise SimulationError(f"ballot line {j + 1}: a judge's score line: play it with simulate_judges")
         i = per_round[rid]
         per_round[rid] += 1
         if i >= len(cards):
@@ -143,13 +154,151 @@ def _work(
 
 
 @contextmanager
-def _data_root(data_dir: Path | None) -> Iterator[Path]:
+def data_root(data_dir: Path | None) -> Iterator[Path]:
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         yield data_dir
         return
     with tempfile.TemporaryDirectory(prefix="kiosk-sim-") as tmp:
         yield Path(tmp)
+
+
+def parse_offers(offers: Sequence[str]) -> list[PairingOffer]:
+    if not offers:
+        raise SimulationError("no pairing offers")
+    parsed = []
+    for n, text in enumerate(offers, start=1):
+        try:
+            parsed.append(PairingOffer.parse(text))
+        except KeysError as exc:
+            raise SimulationError(f"offer line {n} is not a pairing offer") from exc
+    return parsed
+
+
+@dataclass
+class Fleet:
+    """The paired simulated kiosks, each with its sender thread running, and one tracker."""
+
+    kiosks: list[SimKiosk]
+    tracker: Tracker
+
+
+@contextmanager
+def fleet(offers: Sequence[PairingOffer], meeting: str, data_dir: Path | None) -> Iterator[Fleet]:
+    """Pair one kiosk per offer (as `kiosk pair` does, identity in memory), start their senders;
+    on exit stop them and close the outboxes."""
+    tracker = Tracker()
+    kiosks: list[SimKiosk] = []
+    stop = threading.Event()
+    with data_root(data_dir) as root:
+        try:
+            for i, offer in enumerate(offers):
+                identity = Identity.generate()
+                paired = register(offer, identity, f"sim-{i}", TallyClient(offer.url, session=new_session(2)))
+                p = paired.pairing
+                if p.meeting != meeting:
+                    raise SimulationError(f"offer line {i + 1} is for another meeting")
+                if paired.status != "active":
+                    raise SimulationError(f"offer line {i + 1} paired a kiosk that is {paired.status}: "
+                                          "make scripted offers with `tally kiosks offer --preconfirm`")
+                paths = Paths(root / f"kiosk-{i}")
+                if paths.outbox.exists():
+                    raise SimulationError(f"{paths.data} already holds an outbox; use an empty data directory")
+                paths.data.mkdir(parents=True, exist_ok=True)
+                save_pairing(paths, p)
+                outbox = Outbox(paths.outbox)
+                sender = Sender(
+                    outbox, TallyClient(p.tally_url, session=new_session(2)), p.tally_public_key, p.meeting,
+                    on_sent=functools.partial(tracker.on_sent, i),
+                    on_rejected=functools.partial(tracker.on_rejected, i),
+                )
+                kiosks.append(SimKiosk(i, KioskSigner(p.kiosk_id, identity, p.meeting), outbox, sender))
+            for k in kiosks:
+                k.thread = threading.Thread(target=k.sender.run, args=(stop, 0.05), daemon=True,
+                                            name=f"sim-sender-{k.index}")
+                k.thread.start()
+            yield Fleet(kiosks, tracker)
+        finally:
+            stop.set()
+            for k in kiosks:
+                k.sender.wake.set()
+            for k in kiosks:
+                if k.thread is not None:
+                    k.thread.join(15)
+                k.outbox.close()
+
+
+def cast_one(f: Fleet, k_index: int, card: Identity, rform: RoundForm, line: dict[str, Any]) -> tuple[int, int] | None:
+    """Seal and store one line at one kiosk and wake its sender; the tracker key, or None (counted)."""
+    kiosk = f.kiosks[k_index]
+    t0 = time.monotonic()
+    try:
+        done = cast(kiosk.outbox, kiosk.signer, card, [(rform, line)])
+    except Exception as exc:  # counted and reported, never silently dropped
+        with f.tracker.cond:
+            f.tracker.cast_errors[type(exc).__name__] += 1
+        return None
+    key = (k_index, done.outbox_ids[0])
+    with f.tracker.cond:
+        f.tracker.started[key] = t0
+    kiosk.sender.wake.set()
+    return key
+
+
+def ack_summary(tracker: Tracker, keys: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """Accepted, refused by code, unacknowledged and ack latency over these envelopes."""
+    with tracker.cond:
+        latencies = sorted((tracker.acked[k] - tracker.started[k]) * 1000 for k in keys if k in tracker.acked)
+        refused = Counter(tracker.refused[k] for k in keys if k in tracker.refused)
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    return {
+        "cast": len(keys),
+        "accepted": len(latencies),
+        "rejected": dict(sorted(refused.items())),
+        "unacknowledged": len(keys) - len(latencies) - sum(refused.values()),
+        "ack_ms": {"p50": None if p50 is None else round(p50, 2), "p99": None if p99 is None else round(p99, 2)},
+    }
+
+
+def cast_ballots(f: Fleet, work: Sequence[tuple[int, Identity, RoundForm, dict[str, Any]]],
+                 *, concurrency: int | None, timeout: float) -> dict[str, Any]:
+    """Cast prepared ballot lines on `concurrency` threads and wait for every answer."""
+    jobs: queue.SimpleQueue[tuple[int, Identity, RoundForm, dict[str, Any]] | None] = queue.SimpleQueue()
+    for job in work:
+        jobs.put(job)
+    workers = max(1, concurrency or len(f.kiosks))
+    for _ in range(workers):
+        jobs.put(None)
+    keys: list[tuple[int, int]] = []
+    errors_before = Counter(f.tracker.cast_errors)
+    began = time.monotonic()
+
+    def caster() -> None:
+        while (job := jobs.get()) is not None:
+            key = cast_one(f, *job)
+            if key is not None:
+                with f.tracker.cond:
+                    keys.append(key)
+
+    threads = [threading.Thread(target=caster, daemon=True, name=f"sim-caster-{n}") for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    f.tracker.wait_resolved(keys, time.monotonic() + timeout)
+    elapsed = time.monotonic() - began
+    out = ack_summary(f.tracker, keys)
+    out["cast_errors"] = dict(sorted((f.tracker.cast_errors - errors_before).items()))
+    out["seconds"] = round(elapsed, 3)
+    out["accepted_per_second"] = round(out["accepted"] / elapsed, 1) if elapsed > 0 else None
+    return out
+
+
+def read_form(offer: PairingOffer) -> BallotForm:
+    try:
+        return parse_form(TallyClient(offer.url).ballot())
+    except (TallyUnreachable, TallyError, FormError) as exc:
+        raise SimulationError(f"cannot read the open rounds from the tally: {exc}") from exc
 
 
 def simulate(
@@ -167,116 +316,16 @@ def simulate(
     kiosk); each kiosk also runs its own sender thread. `data_dir` keeps each kiosk's outbox in
     `data_dir/kiosk-<i>/` (default: a temporary directory, removed afterwards). `timeout` bounds
     the wait for answers; what is still pending then is reported as `unacknowledged`.
+    Judges' score lines are played by `kiosk.simulate_judges.simulate_judges`.
 
     Summary: `{"kiosks", "ballots", "cast", "accepted", "rejected": {code: n}, "cast_errors":
     {...}, "unacknowledged", "ack_ms": {"p50", "p99"}, "seconds", "accepted_per_second"}`.
     """
-    if not offers:
-        raise SimulationError("no pairing offers")
-    parsed = []
-    for n, text in enumerate(offers, start=1):
-        try:
-            parsed.append(PairingOffer.parse(text))
-        except KeysError as exc:
-            raise SimulationError(f"offer line {n} is not a pairing offer") from exc
-    tracker = _Tracker()
-    kiosks: list[_Kiosk] = []
-    stop = threading.Event()
+    parsed = parse_offers(offers)
     # Everything that can be checked is checked before an offer's one-time code is spent.
-    try:
-        form = parse_form(TallyClient(parsed[0].url).ballot())
-    except (TallyUnreachable, TallyError, FormError) as exc:
-        raise SimulationError(f"cannot read the open rounds from the tally: {exc}") from exc
-    work = _work(ballots, cards, {r.id: r for r in form.rounds}, form.meeting_id, len(parsed))
-    with _data_root(data_dir) as root:
-        try:
-            for i, offer in enumerate(parsed):
-                identity = Identity.generate()
-                paired = register(offer, identity, f"sim-{i}", TallyClient(offer.url, session=new_session(2)))
-                p = paired.pairing
-                if p.meeting != form.meeting_id:
-                    raise SimulationError(f"offer line {i + 1} is for another meeting")
-                if paired.status != "active":
-                    raise SimulationError(f"offer line {i + 1} paired a kiosk that is {paired.status}: "
-                                          "make scripted offers with `tally kiosks offer --preconfirm`")
-                paths = Paths(root / f"kiosk-{i}")
-                if paths.outbox.exists():
-                    raise SimulationError(f"{paths.data} already holds an outbox; use an empty data directory")
-                paths.data.mkdir(parents=True, exist_ok=True)
-                save_pairing(paths, p)
-                outbox = Outbox(paths.outbox)
-                sender = Sender(
-                    outbox, TallyClient(p.tally_url, session=new_session(2)), p.tally_public_key, p.meeting,
-                    on_sent=functools.partial(tracker.on_sent, i),
-                    on_rejected=functools.partial(tracker.on_rejected, i),
-                )
-                kiosks.append(_Kiosk(i, KioskSigner(p.kiosk_id, identity, p.meeting), outbox, sender))
-
-            for k in kiosks:
-                k.thread = threading.Thread(target=k.sender.run, args=(stop, 0.05), daemon=True,
-                                            name=f"sim-sender-{k.index}")
-                k.thread.start()
-            jobs: queue.SimpleQueue[tuple[int, Identity, RoundForm, dict[str, Any]] | None] = queue.SimpleQueue()
-            for job in work:
-                jobs.put(job)
-            workers = max(1, concurrency or len(kiosks))
-            for _ in range(workers):
-                jobs.put(None)
-            began = time.monotonic()
-
-            def caster() -> None:
-                while (job := jobs.get()) is not None:
-                    k_index, card, rform, line = job
-                    kiosk = kiosks[k_index]
-                    t0 = time.monotonic()
-                    try:
-                        done = cast(kiosk.outbox, kiosk.signer, card, [(rform, line)])
-                    except Exception as exc:  # counted and reported, never silently dropped
-                        with tracker.cond:
-                            tracker.cast_errors[type(exc).__name__] += 1
-                        continue
-                    with tracker.cond:
-                        for oid in done.outbox_ids:
-                            tracker.started[(k_index, oid)] = t0
-                    kiosk.sender.wake.set()
-
-            threads = [threading.Thread(target=caster, daemon=True, name=f"sim-caster-{n}") for n in range(workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            expected = len(tracker.started)
-            deadline = time.monotonic() + timeout
-            with tracker.cond:
-                while tracker.resolved < expected:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    tracker.cond.wait(min(left, 1.0))
-            elapsed = time.monotonic() - began
-        finally:
-            stop.set()
-            for k in kiosks:
-                k.sender.wake.set()
-            for k in kiosks:
-                if k.thread is not None:
-                    k.thread.join(15)
-                k.outbox.close()
-
-    latencies = sorted(
-        (tracker.acked[key] - t0) * 1000 for key, t0 in tracker.started.items() if key in tracker.acked
-    )
-    p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
-    accepted = len(latencies)
-    return {
-        "kiosks": len(kiosks),
-        "ballots": len(ballots),
-        "cast": len(tracker.started),
-        "accepted": accepted,
-        "rejected": dict(sorted(tracker.rejected.items())),
-        "cast_errors": dict(sorted(tracker.cast_errors.items())),
-        "unacknowledged": len(tracker.started) - accepted - sum(tracker.rejected.values()),
-        "ack_ms": {"p50": None if p50 is None else round(p50, 2), "p99": None if p99 is None else round(p99, 2)},
-        "seconds": round(elapsed, 3),
-        "accepted_per_second": round(accepted / elapsed, 1) if elapsed > 0 else None,
-    }
+    form = read_form(parsed[0])
+    work = plan_ballots(ballots, cards, {r.id: r for r in form.rounds}, form.meeting_id, len(parsed))
+    with fleet(parsed, form.meeting_id, data_dir) as f:
+        out = cast_ballots(f, work, concurrency=concurrency, timeout=timeout)
+        kiosks = len(f.kiosks)
+    return {"kiosks": kiosks, "ballots": len(ballots), **out}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -104,6 +105,11 @@ def test_a_judge_card_needs_the_tally_to_say_whose_it_is(kiosk: Agent, judging_t
     # The tally drops off the LAN: with the voter rounds closed, a card cannot be told apart.
     judging_tally.client.post("/api/v1/admin/rounds/r1/close", json={}, headers=judging_tally.admin)
     kiosk.refresh_form()
+    # Only judging is open: the welcome screen asks judges for their card.
+    page = web(kiosk).get("/").get_data(as_text=True)
+    assert re.search(r'data-state="judging"\s*>', page) and "评委请扫描评委卡开始评分。" in page
+    assert web(kiosk).get("/api/state").get_json() | {"form": None} == {
+        "status": "active", "unlocked": False, "form": None, "rounds": 0, "judging": 1}
     kiosk.page_client.base_url = "http://127.0.0.1:9"
     resp = web(kiosk).post("/api/card", json={"card": judging_tally.judge_cards["J02"]})
     assert resp.status_code == 503 and resp.get_json()["error"] == {
@@ -340,3 +346,48 @@ def test_the_judge_card_secret_is_never_on_disk(kiosk: Agent, judging_tally: Liv
     # The outbox does hold the card's public key (it is in the envelope anyway).
     public = b64e(card_key(secret, meeting).public_bytes()).encode()
     assert any(public in p.read_bytes() for p in files if p.name.startswith("outbox"))
+
+
+# -- the outbox keys judges' scores by contestant -------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE envelopes (
+    id INTEGER PRIMARY KEY, envelope_hash TEXT NOT NULL UNIQUE, round TEXT NOT NULL, card TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'rejected')),
+    receipt TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    CHECK ((state = 'sent') = (receipt IS NOT NULL)), CHECK ((state = 'rejected') = (error IS NOT NULL)));
+CREATE INDEX envelopes_pending ON envelopes (state, id);
+CREATE UNIQUE INDEX envelopes_card_round ON envelopes (round, card) WHERE state != 'rejected';
+INSERT INTO envelopes (envelope_hash, round, card, body) VALUES ('h0', 'r1', 'ballot-card', '{}');
+"""
+
+
+def test_an_outbox_from_before_judging_is_upgraded_and_keys_scores_by_contestant(tmp_path: Path) -> None:
+    import sqlite3
+
+    from kiosk.outbox import CardAlreadyUsed, Outbox, Outgoing
+
+    path = tmp_path / "outbox.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SCHEMA)
+    box = Outbox(path)
+    try:
+        assert box.used_rounds("ballot-card") == {"r1"}
+        with pytest.raises(CardAlreadyUsed):  # a ballot card still votes once per round
+            box.add_all([Outgoing("h1", "r1", "ballot-card", {})])
+
+        def score(h: str, contestant: str) -> list[int]:
+            return box.add_all([Outgoing(h, "s1", "judge-card", {}, subject=contestant)])
+
+        (a,) = score("s1", "甲")
+        with pytest.raises(CardAlreadyUsed):  # one score waiting per seat and contestant
+            score("s2", "甲")
+        (b,) = score("s3", "乙")  # the same card scores the next contestant
+        box.mark_sent(a, {"receipt": "x"})
+        (c,) = score("s4", "甲")  # after the chair returned it, 甲 again
+        assert [box.latest_score("judge-card", "s1", n).id for n in ("甲", "乙")] == [c, b]  # type: ignore[union-attr]
+        assert box.latest_score("judge-card", "s1", "丙") is None
+        assert box.used_rounds("judge-card") == set()  # a judge card is never a spent ballot card
+    finally:
+        box.close()
