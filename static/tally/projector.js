@@ -131,6 +131,8 @@
   function apply(state) {
     document.getElementById("att-expected").textContent = state.attendance.expected;
     document.getElementById("att-present").textContent = state.attendance.present;
+    // A contest with no roster (judges only) has no 应到/实到 to show.
+    document.querySelector("header .att").hidden = !state.attendance.expected;
     stage.textContent = "";
     const visible = state.rounds.filter((r) => r.status === "open" || r.revealed);
     const shown = visible.length ? visible : state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
