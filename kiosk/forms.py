@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from keys.canonical import b64d
 from keys.errors import Malformed
 from keys.ids import check_meeting, check_name
 
 VOTER_KINDS = ("recommend", "evaluate", "decide")
+
+
+R = TypeVar("R")
 
 
 class FormError(ValueError):
@@ -140,20 +143,26 @@ def _round(doc: Any) -> RoundForm:
     return RoundForm(**base)
 
 
-def parse_form(doc: Any) -> BallotForm:
-    """The ballot form from `GET /api/v1/ballot`; raises `FormError` if it is not usable."""
+def meeting_and_rounds(doc: Any, what: str, parse_round: Callable[[Any], R]) -> tuple[str, tuple[R, ...]]:
+    """The meeting id and the parsed rounds of a tally document (`{"meeting": {...}, "rounds": [...]}`)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("meeting"), dict):
-        raise FormError("ballot document must have a meeting")
+        raise FormError(f"{what} document must have a meeting")
     try:
         meeting = check_meeting(doc["meeting"].get("id"))
     except Malformed as exc:
         raise FormError(str(exc)) from exc
     rounds_doc = doc.get("rounds")
     if not isinstance(rounds_doc, list):
-        raise FormError("ballot document must list rounds")
-    rounds = tuple(_round(r) for r in rounds_doc)
-    if len({r.id for r in rounds}) != len(rounds):
+        raise FormError(f"{what} document must list rounds")
+    rounds = tuple(parse_round(r) for r in rounds_doc)
+    if len({r.id for r in rounds}) != len(rounds):  # type: ignore[attr-defined]
         raise FormError("a round is listed twice")
+    return meeting, rounds
+
+
+def parse_form(doc: Any) -> BallotForm:
+    """The ballot form from `GET /api/v1/ballot`; raises `FormError` if it is not usable."""
+    meeting, rounds = meeting_and_rounds(doc, "ballot", _round)
     title = doc["meeting"].get("title")
     # The version tells a page that sat on the welcome screen that the rounds changed.
     version = hashlib.sha256(

@@ -18,9 +18,9 @@ from typing import Any
 
 from keys.canonical import b64d
 from keys.errors import Malformed
-from keys.ids import check_meeting, check_name
+from keys.ids import check_name
 from kiosk.ballots import N_, SelectionError
-from kiosk.forms import FormError, RoundForm
+from kiosk.forms import FormError, RoundForm, meeting_and_rounds
 
 PHASES = ("idle", "scoring", "revealed")
 # What a pad can produce: digits and at most one decimal point (a sign only for a plan below 0).
@@ -118,18 +118,7 @@ def _round(doc: Any) -> ScoreRound:
 
 def parse_judging(doc: Any) -> JudgingState:
     """The judging state from `GET /api/v1/judging`; raises `FormError` if it is not usable."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("meeting"), dict):
-        raise FormError("judging document must have a meeting")
-    try:
-        meeting = check_meeting(doc["meeting"].get("id"))
-    except Malformed as exc:
-        raise FormError(str(exc)) from exc
-    rounds_doc = doc.get("rounds")
-    if not isinstance(rounds_doc, list):
-        raise FormError("judging document must list rounds")
-    rounds = tuple(_round(r) for r in rounds_doc)
-    if len({r.id for r in rounds}) != len(rounds):
-        raise FormError("a round is listed twice")
+    meeting, rounds = meeting_and_rounds(doc, "judging", _round)
     return JudgingState(meeting_id=meeting, rounds=rounds)
 
 

@@ -152,15 +152,7 @@ def export(round_id: str) -> Any:
 @bp.post("/admin/roster")
 @chair_required
 def roster() -> Any:
-    if "file" in request.files:
-        f = request.files["file"]
-        entries = checkin.read_roster_file(f.filename or "roster.csv", f.read())
-    else:
-        body = json_body()
-        rows = body.get("rows")
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
-        entries = checkin.parse_roster([[str(c) for c in r] for r in rows])
+    entries = checkin.roster_from_request()
     with transaction() as s:
         n = checkin.import_roster(s, entries)
     return _done({"imported": n})

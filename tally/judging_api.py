@@ -43,14 +43,7 @@ def judging_state() -> Any:
 @bp.post("/admin/judges/pool")
 @chair_required
 def pool() -> Any:
-    if "file" in request.files:
-        f = request.files["file"]
-        entries = checkin.read_roster_file(f.filename or "pool.csv", f.read())
-    else:
-        rows = json_body().get("rows")
-        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-            raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
-        entries = checkin.parse_roster([[str(c) for c in r] for r in rows])
+    entries = checkin.roster_from_request()
     with transaction() as s:
         n = judging.import_pool(s, entries)
     return _done({"imported": n})
