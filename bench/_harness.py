@@ -1,8 +1,10 @@
-"""Shared set-up for benchmarks and end-to-end tests: a real tally process on loopback.
+"""Shared set-up for benchmarks and end-to-end tests: real tally and kiosk processes on loopback.
 
 `TallyProcess` runs `tally init` and `tally serve` (gunicorn, gevent worker) in a temporary
 data directory, waits until it answers, and drives it through the same admin API as the
-console. Traffic goes to 127.0.0.1 only.
+console. `KioskProcess` runs `kiosk pair` and `kiosk serve` for one kiosk agent. Each server
+runs in its own process group, so a kill takes its workers with it. Traffic goes to 127.0.0.1
+only.
 """
 from __future__ import annotations
 
@@ -22,12 +24,51 @@ import requests
 BIN = Path(sys.executable).parent
 KEY_PASS = "bench key passphrase"
 SCRUTINEER = "bench scrutineer passphrase"
+KIOSK_PASS = "bench kiosk passphrase"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 120, cwd: Path | None = None) -> str:
+    """Run one of the project's commands (`tally`, `kiosk`, `keys`, ...); its stdout, or an error
+    that carries its stderr."""
+    done = subprocess.run([str(BIN / args[0]), *args[1:]], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])} exited {done.returncode}: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def _stop_group(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
+    """Signal a server's whole process group; escalate to SIGKILL if it does not exit."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(15)
+
+
+def _wait_answering(proc: subprocess.Popen[bytes], url: str, log: Path, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited: " + log.read_text(errors="replace")[-2000:])
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start")
 
 
 class TallyProcess:
@@ -46,31 +87,28 @@ class TallyProcess:
         self.http.headers["Authorization"] = "Bearer " + (data_dir / "secrets" / "admin-token").read_text().strip()
 
     def start(self) -> "TallyProcess":
+        """Serve (again, after a kill: same data directory, same port)."""
+        if getattr(self, "log", None):
+            self.log.close()
         self.log = open(self.data / "serve.log", "ab")
         self.proc = subprocess.Popen([str(BIN / "tally"), "serve", "--data", str(self.data), "--port", str(self.port),
                                       "--workers", str(self.workers)], env=self.env, stdout=self.log, stderr=self.log,
                                      start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("tally serve exited: " + (self.data / "serve.log").read_text()[-2000:])
-            try:
-                if requests.get(self.url + "/api/v1/ballot", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("tally did not start")
+        _wait_answering(self.proc, self.url + "/api/v1/ballot", self.data / "serve.log", "tally serve")
+        return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(15)
+        _stop_group(self.proc, sig)
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
         if getattr(self, "log", None):
             self.log.close()
+            self.log = None
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        """Run `tally ARGS` with this tally's passphrases in the environment; its stdout."""
+        return run_cli(["tally", *args], self.env, timeout=timeout)
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         r = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
@@ -100,6 +138,67 @@ class TallyProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class KioskProcess:
+    """One kiosk agent: `kiosk pair` into its own data directory, then `kiosk serve` on a free port."""
+
+    def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None, heartbeat_seconds: float = 1,
+                 receipt_seconds: int = 8) -> None:
+        self.data = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, KIOSK_PASSPHRASE=KIOSK_PASS, **(env or {}))
+        self.heartbeat_seconds = heartbeat_seconds
+        self.receipt_seconds = receipt_seconds
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log: Any = None
+        self.kiosk_id = ""
+        self.fingerprint = ""
+
+    def pair(self, offer: str, name: str) -> str:
+        """Pair from an offer URL; returns the standing the tally gave (`active` or `pending`)."""
+        out = run_cli(["kiosk", "pair", offer, "--data", str(self.data), "--name", name], self.env)
+        first, _, fp = out.strip().splitlines()
+        # "paired as kiosk <id> for meeting <m> (<status>)" / "kiosk fingerprint …:" / "  <fingerprint>"
+        words = first.split()
+        self.kiosk_id, self.fingerprint = words[3], fp.strip()
+        return words[-1].strip("()")
+
+    def start(self) -> "KioskProcess":
+        if self.log is not None:
+            self.log.close()
+        self.log = open(self.data / "serve.log", "ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / "kiosk"), "serve", "--data", str(self.data), "--port", str(self.port),
+             "--heartbeat-seconds", str(self.heartbeat_seconds), "--receipt-seconds", str(self.receipt_seconds)],
+            env=self.env, stdout=self.log, stderr=self.log, start_new_session=True)
+        _wait_answering(self.proc, self.url + "/api/state", self.data / "serve.log", "kiosk serve")
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        _stop_group(self.proc, sig)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """The kiosk page's JSON API: (HTTP status, answer)."""
+        r = requests.request(method, self.url + path, json=body, timeout=30)
+        return r.status_code, r.json()
+
+    def vote(self, card: str, rounds: dict[str, Any]) -> list[str]:
+        """One voter at this kiosk, through its page API: the card, then the cast; the receipt codes."""
+        status, session = self.call("POST", "/api/card", {"card": card})
+        if status != 200:
+            raise RuntimeError(f"kiosk refused the card: {status} {session}")
+        status, done = self.call("POST", "/api/cast", {"session": session["session"], "rounds": rounds})
+        if status != 201:
+            raise RuntimeError(f"kiosk refused the cast: {status} {done}")
+        return list(done["receipts"])
 
 
 def print_json(doc: Any) -> None:

@@ -7,6 +7,7 @@ imports the tally's or the kiosk's server code. Every wait is bounded.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
@@ -14,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import requests
 
 from bench._harness import KioskProcess, TallyProcess, run_cli
 from keys.canonical import b64d
@@ -38,8 +41,6 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0, ev
 
 def answers(url: str) -> bool:
     """Whether a GET of `url` answers 200 now (on a fresh connection)."""
-    import requests
-
     try:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
@@ -73,8 +74,6 @@ def tally_public_key(kiosk_dir: Path) -> bytes:
 
 def status_counts(kiosk: KioskProcess) -> dict[str, int]:
     """The outbox counts on the kiosk's staff status page (`/status`)."""
-    import requests
-
     html = requests.get(kiosk.url + "/status", timeout=10).text
     return {k: int(re.search(rf'id="count-{k}">(\d+)<', html).group(1))  # type: ignore[union-attr]
             for k in ("pending", "sent", "rejected")}
@@ -128,7 +127,7 @@ def replay_head(meeting: str, round_id: str, box: Iterable[BoxLine]) -> str:
 
 def verify_box(export_dir: Path, round_id: str) -> str:
     """Run `keys verify-box` (it must exit 0) and return the chain head it recomputed."""
-    out = run_cli(["keys", "verify-box", str(export_dir)], {**_env(), **ENGLISH})
+    out = run_cli(["keys", "verify-box", str(export_dir)], {**os.environ, **ENGLISH})
     m = re.search(rf"^Round {re.escape(round_id)}: \d+ envelopes \(expected \d+\), head ([0-9a-f]{{64}}): OK$",
                   out, re.MULTILINE)
     assert m, out
@@ -149,9 +148,3 @@ def verified_receipts(kiosk_dir: Path, meeting: str) -> dict[str, dict[str, Any]
 
 def meeting_id(tally: TallyProcess) -> str:
     return str(tally.call("GET", "/api/v1/ballot")["meeting"]["id"])
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
