@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from keys.fingerprint import fingerprint
 from tally import checkin, credentials, judging
 from tally.meeting import MeetingInfo
-from tally.models import Kiosk, Round
+from tally.models import AuditEntry, Kiosk, Round
 
 socketio = SocketIO()
 TICK_SECONDS = 0.2
@@ -69,12 +69,21 @@ def round_public(rnd: Round) -> dict[str, Any]:
     return out
 
 
+def revealed_order(s: Session) -> list[str]:
+    """Rounds in the order the chair showed them (the projector shows the latest)."""
+    rows = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "round_revealed").order_by(AuditEntry.id))
+    return [json.loads(d)["round"] for d in rows]
+
+
 def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
     rounds = list(s.scalars(select(Round).order_by(Round.position)))
-    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds]}
+    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds],
+           "revealed_order": revealed_order(s)}
     for r, rnd in zip(out["rounds"], rounds):
         if rnd.kind == "score" and rnd.status != "draft":
             r["judging"] = judging.state(s, info, rnd.id, console=console)
+        if rnd.kind == "recommend":
+            r["post_titles"] = {p["id"]: p.get("title") or p["id"] for p in info.round_raw(rnd.id).get("posts", [])}
     return out
 
 

@@ -48,15 +48,12 @@
     });
   });
 
+  const R = window.ScrutineerResults(T);
+
   function showResult(r) {
     const box = document.getElementById("result-preview");
     box.textContent = "";
-    const pre = document.createElement("pre");
-    pre.className = "result-json";
-    pre.textContent = JSON.stringify(r.result, null, 1);
-    const h = document.createElement("h3");
-    h.textContent = r.title;
-    box.append(h, pre);
+    box.append(R.el("h3", null, r.title), R.render(r, r.result));
   }
 
   function renderKiosks(kiosks) {
@@ -75,12 +72,12 @@
       });
       const td = document.createElement("td");
       const acts = [];
-      if (k.status === "pending") acts.push(["confirm", T.confirm_label || "✔"]);
-      if (k.status !== "revoked") acts.push(["revoke", "✖"]);
+      if (k.status === "pending") acts.push(["confirm", t("confirm_label")]);
+      if (k.status !== "revoked") acts.push(["revoke", t("revoke_label")]);
       for (const [act, label] of acts) {
         const b = document.createElement("button");
         b.dataset.kact = act;
-        b.textContent = document.querySelector(`[data-kact="${act}"]`)?.textContent || label;
+        b.textContent = label;
         if (act === "revoke") b.className = "danger";
         td.append(b);
       }

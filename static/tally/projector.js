@@ -4,63 +4,9 @@
   const T = JSON.parse(document.getElementById("i18n").textContent);
   const stage = document.getElementById("stage");
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function table(headers, rows) {
-    const tb = el("table", "result");
-    const tr = el("tr");
-    headers.forEach((h) => tr.append(el("th", null, h)));
-    const thead = el("thead"); thead.append(tr); tb.append(thead);
-    const body = el("tbody");
-    rows.forEach((r) => {
-      const row = el("tr", r.cls || "");
-      r.cells.forEach((c) => row.append(el("td", null, c)));
-      body.append(row);
-    });
-    tb.append(body);
-    return tb;
-  }
-
-  function recommend(res) {
-    const box = el("div");
-    for (const p of res.posts) {
-      box.append(el("p", "facts", `${T.valid} ${p.valid} · ${T.invalid} ${p.invalid} · ${T.blank} ${p.blank} · ${T.seats} ${p.seats} · ${T.threshold} ${p.threshold}`));
-      box.append(table([T.name, T.votes, T.rate, T.result], p.candidates.map((c) => ({
-        cls: c.passes ? "pass" : "",
-        cells: [c.name + (c.write_in ? ` (${T.write_in})` : ""), c.votes, c.rate + "%", c.passes ? "✔ " + T.passes : T.fails],
-      }))));
-    }
-    return box;
-  }
-
-  function evaluate(res) {
-    const grades = res.subjects.length ? Object.keys(res.subjects[0].counts) : [];
-    return table([T.subject, ...grades, T.competent_or_above, T.score, T.result], res.subjects.map((s) => ({
-      cls: s.passes ? "pass" : "",
-      cells: [s.name, ...grades.map((g) => `${s.counts[g]} (${s.rates[g]}%)`), s.rates.competent_or_above + "%",
-        s.score || "—", s.passes === true ? "✔" : (s.passes === false ? "✖" : "—")],
-    })));
-  }
-
-  function decide(res) {
-    return table([T.name, T.agree, T.disagree, T.abstain, T.not_voted, T.result], res.nominees.map((n) => ({
-      cls: n.outcome === "passed" ? "pass" : "",
-      cells: [n.name, n.agree, n.disagree, n.abstain, n.not_voted, (T[n.outcome] || n.outcome) + (n.elected ? " · " + T.elected : "")],
-    })));
-  }
-
-  function score(res) {
-    return table([T.rank, T.name, T.mean], res.contestants.map((c) => ({
-      cells: [c.rank || "—", c.name, c.mean || T.incomplete],
-    })));
-  }
-
-  const RENDER = {recommend, evaluate, decide, score};
+  const R = window.ScrutineerResults(T);
+  const el = R.el;
+  const table = R.table;
 
   function ranking(rows) {
     return table([T.rank, T.name, T.mean], rows.map((r) => ({cells: [r.rank || "—", r.name, r.mean || T.incomplete]})));
@@ -120,7 +66,7 @@
         sec.append(el("p", "facts", `${T.expected} ${res.expected} · ${T.present} ${res.present} · ` +
           (res.issued !== undefined ? `${T.issued} ${res.issued} · ${T.returned} ${res.returned}` : "")));
       }
-      if (RENDER[r.kind] && (!res.status || res.status === "counted" || r.kind === "decide")) sec.append(RENDER[r.kind](res));
+      if (!res.status || res.status === "counted" || r.kind === "decide") sec.append(R.render(r, res));
     } else if (r.status === "closed" || r.status === "counted") {
       sec.append(el("p", "phase", r.status === "closed" ? T.closed : T.counted));
     }
@@ -128,17 +74,35 @@
     return sec;
   }
 
+  // One thing at a time, legible from the back: the open rounds; else the result shown last;
+  // else the round closed last.
   function apply(state) {
     document.getElementById("att-expected").textContent = state.attendance.expected;
     document.getElementById("att-present").textContent = state.attendance.present;
     // A contest with no roster (judges only) has no 应到/实到 to show.
     document.querySelector("header .att").hidden = !state.attendance.expected;
     stage.textContent = "";
-    const visible = state.rounds.filter((r) => r.status === "open" || r.revealed);
-    const shown = visible.length ? visible : state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
+    const byId = Object.fromEntries(state.rounds.map((r) => [r.id, r]));
+    let shown = state.rounds.filter((r) => r.status === "open");
+    if (!shown.length && state.revealed_order && state.revealed_order.length) {
+      shown = [byId[state.revealed_order[state.revealed_order.length - 1]]].filter(Boolean);
+    }
+    if (!shown.length) shown = state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
     if (!shown.length) stage.append(el("p", "waiting", T.waiting));
     shown.forEach((r) => stage.append(roundBlock(r)));
+    fit();
   }
+
+  // Whatever is shown must fit the screen: shrink the stage until nothing is cut off.
+  function fit() {
+    let zoom = 1;
+    stage.style.zoom = "1";
+    while (zoom > 0.45 && stage.scrollHeight > stage.clientHeight + 1) {
+      zoom -= 0.05;
+      stage.style.zoom = String(zoom);
+    }
+  }
+  window.addEventListener("resize", fit);
 
   apply(JSON.parse(document.getElementById("state").textContent));
   const socket = io("/live", {transports: ["websocket"], auth: {t: window.PROJECTOR_TOKEN}});
