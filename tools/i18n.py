@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "ApiError": (3,), "error_response": (3,)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "ApiError": (3,), "error_response": (3,)}
 
 
 def _method_map(cfg: Path) -> list[tuple[str, str]]:
@@ -85,7 +85,7 @@ def update(extra: dict[str, str] | None = None) -> None:
         if not cfg.exists():
             continue
         old = load_po(po)
-        cat = Catalog(locale="zh", project="scrutineer")
+        cat = Catalog(locale="zh", project="scrutineer", fuzzy=False)
         for msgid in sorted(extract(cfg)):
             prior = old.get(msgid)
             cat.add(msgid, (prior.string if prior and prior.string else None) or (extra or {}).get(msgid, ""))

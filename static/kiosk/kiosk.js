@@ -88,6 +88,8 @@
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof jsQR !== "function") {
       note.textContent = S.no_camera; note.hidden = false; video.hidden = true; return;
     }
+    // Until the camera answers (or the tablet asks for permission), say so instead of a black box.
+    note.textContent = S.opening_camera; note.hidden = false; video.hidden = true;
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false }).then(function (s) {
       if (screen("scan").hidden) { s.getTracks().forEach(function (t) { t.stop(); }); return; }
       stream = s; video.srcObject = s; video.hidden = false; note.hidden = true;
