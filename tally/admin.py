@@ -137,6 +137,17 @@ def round_action(round_id: str, action: str) -> Any:
     return _done(out)
 
 
+@bp.get("/admin/audit")
+@chair_required
+def audit_log() -> Any:
+    """The audit log (全程纪实): every action of the chair, the desk and the tally, oldest first."""
+    from tally.models import AuditEntry
+
+    rows = db_session().scalars(select(AuditEntry).order_by(AuditEntry.id))
+    return jsonify({"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action,
+                                 "detail": json.loads(e.detail)} for e in rows]})
+
+
 @bp.get("/admin/results")
 @chair_required
 def results() -> Any:

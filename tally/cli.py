@@ -231,6 +231,15 @@ def export(data_dir: str | None, url: str | None, round_id: str, out_dir: str) -
 @main.command()
 @DATA
 @URL
+def audit(data_dir: str | None, url: str | None) -> None:
+    """Print the audit log (全程纪实) as JSON lines, oldest first."""
+    for e in remote(data_dir, url).call("GET", "/api/v1/admin/audit")["entries"]:
+        click.echo(json.dumps(e, ensure_ascii=False, sort_keys=True))
+
+
+@main.command()
+@DATA
+@URL
 def links(data_dir: str | None, url: str | None) -> None:
     """Print the console, projector and check-in desk links."""
     for k, v in remote(data_dir, url).call("GET", "/api/v1/admin/links").items():

@@ -139,3 +139,18 @@ def draw_sheet(round_id: str) -> Any:
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
     return render_template("console/draw.html", record=record, title=meeting().title)
+
+
+@bp.get("/console/audit")
+@chair_required
+def audit_page() -> Any:
+    """The audit log as a printable page, newest first."""
+    from flask_babel import gettext
+
+    from tally.models import AuditEntry
+    from tally.vocab import ACTIONS
+
+    rows = [{"at": e.at, "actor": e.actor, "action": gettext(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
+             "detail": json.loads(e.detail)}
+            for e in db_session().scalars(select(AuditEntry).order_by(AuditEntry.id.desc()))]
+    return render_template("console/audit.html", rows=rows, title=meeting().title)

@@ -14,3 +14,16 @@ WORDS = (
     _("passed"), _("not_passed"), _("deferred"), _("no_quorum"), _("tie"), _("void"),
     _("This token is not the chair's token."),
 )
+
+# The audit log's actions (全程纪实), as the chair reads them on the console.
+ACTIONS = {
+    "pairing_offer": _("Pairing code made"), "paired": _("Kiosk paired"), "kiosk_confirmed": _("Kiosk confirmed"),
+    "kiosk_revoked": _("Kiosk revoked"), "kiosk_unlocked": _("Kiosk unlocked by the desk"),
+    "roster_imported": _("Roster imported"), "signed_in_all": _("Everyone signed in"),
+    "cards_printed": _("Ballot cards printed"), "cards_issued_in_bulk": _("Printed cards handed out"),
+    "cards_voided": _("Cards not handed out voided"), "round_opened": _("Round opened"), "round_closed": _("Round closed"),
+    "round_counted": _("Round counted"), "round_revealed": _("Result shown"), "judge_pool_imported": _("Judge pool imported"),
+    "panel_drawn": _("Panel drawn"), "judge_cards_issued": _("Judge cards issued"), "speaking_order": _("Speaking order set"),
+    "contestant_opened": _("Contestant opened for scoring"), "contestant_revealed": _("Contestant's result shown"),
+    "score_voided": _("Score returned to the judge"),
+}

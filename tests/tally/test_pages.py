@@ -112,3 +112,20 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "r1.pdf"), "-"], capture_output=True, text=True)
     if text.returncode == 0:
         assert head in text.stdout.replace("\n", "") and "张三" in text.stdout
+
+
+def test_audit_log_records_the_chairs_actions_and_never_ballots(client, admin_headers):
+    setup_meeting(client, admin_headers)
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    cards = issue_cards(client, admin_headers, kiosk.meeting, 1)
+    client.post("/api/v1/envelopes", json=kiosk.envelope(cards[0], {"round": "r1", "sections": {"mayor": ["王五"]}}))
+    client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
+    entries = client.get("/api/v1/admin/audit", headers=admin_headers).get_json()["entries"]
+    actions = [e["action"] for e in entries]
+    assert actions[:1] == ["roster_imported"] and "round_opened" in actions and actions[-1] == "round_closed"
+    assert entries[-1]["detail"]["accepted"] == 1 and len(entries[-1]["detail"]["chain_head"]) == 64
+    assert "王五" not in str(entries)
+    login(client, admin_headers)
+    page = client.get("/console/audit").get_data(as_text=True)
+    assert "开始投票" in page and "结束投票" in page and "王五" not in page
