@@ -88,6 +88,21 @@ class EnvelopeHeader:
         return ballot_info(self.meeting, self.round_id, self.kiosk_id, b64e(self.nonce), b64e(self.card_public))
 
 
+PAD_BLOCK = 512
+
+
+def pad(plaintext: bytes) -> bytes:
+    """NUL bytes up to the next multiple of PAD_BLOCK (at most up to the size limit), so that a
+    sealed ballot's length does not tell a blank ballot from a full one. Canonical JSON never
+    contains a raw NUL, so `unpad` is exact."""
+    target = min(len(plaintext) + (-len(plaintext) % PAD_BLOCK), max(MAX_SEALED - OVERHEAD, len(plaintext)))
+    return plaintext + b"\0" * (target - len(plaintext))
+
+
+def unpad(plaintext: bytes) -> bytes:
+    return plaintext.rstrip(b"\0")
+
+
 def seal_envelope(
     *,
     meeting: str,
@@ -104,7 +119,7 @@ def seal_envelope(
     check_name(kiosk_id, "kiosk")
     if not isinstance(ballot, dict) or ballot.get("round") != round_id:
         raise Malformed("the ballot's round must be the envelope's round")
-    plaintext = canonical(ballot)
+    plaintext = pad(canonical(ballot))
     if len(plaintext) > MAX_SEALED - OVERHEAD:
         raise Malformed("ballot is too large")
     nonce = b64e(os.urandom(NONCE_SIZE))
@@ -181,7 +196,7 @@ def open_envelope(header: EnvelopeHeader, round_key: RoundKey) -> dict[str, Any]
     """Open the sealed ballot with the round's key; it must be canonical and name this round."""
     try:
         plaintext = round_key.open(header.sealed, header.info)
-        ballot = parse_canonical(plaintext)
+        ballot = parse_canonical(unpad(plaintext))
         if not isinstance(ballot, dict) or ballot.get("round") != header.round_id:
             raise Malformed("ballot is for another round")
     except (BadCiphertext, Malformed) as exc:

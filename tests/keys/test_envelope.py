@@ -297,3 +297,10 @@ def test_receipt_code_vector() -> None:
     assert receipt_code(empty) == "4OYM-IQUY"
     with pytest.raises(Malformed):
         receipt_code(empty.upper())
+
+
+def test_blank_and_full_ballots_seal_to_the_same_length(hall: Hall) -> None:
+    blank = parse_envelope(hall.seal(ballot={"round": "r1", "sections": {}}).body)
+    full = parse_envelope(hall.seal(ballot={"round": "r1", "sections": {"mayor": ["张三"], "deputy": ["李四", "王五"]}}).body)
+    assert len(blank.sealed) == len(full.sealed)
+    assert open_envelope(full, hall.round_keys["r1"])["sections"]["deputy"] == ["李四", "王五"]
