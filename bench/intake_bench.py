@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import TallyProcess, print_json  # noqa: E402
-from keys.canonical import b64d  # noqa: E402
 from keys.cards import card_key, new_card  # noqa: E402
 from keys.envelope import open_envelope, parse_envelope, seal_envelope, verify_envelope  # noqa: E402
 from keys.identity import Identity  # noqa: E402
@@ -50,7 +49,7 @@ def crypto_floor(samples: int = 2000) -> float:
     meeting_id = "0123456789abcdef"
     card = new_card(meeting_id)
     bodies = [seal_envelope(meeting=meeting_id, round_id="r1", kiosk_id="k1", kiosk_identity=kiosk,
-                            card_key=card_key(card.secret, meeting_id), round_public=rk.public_bytes(),
+                            card_key=card_key(card.secret, meeting_id, "r1"), round_public=rk.public_bytes(),
                             ballot={"round": "r1", "sections": {"p": [random.choice(CANDIDATES)]}}).body
               for _ in range(samples)]
     pub = kiosk.public_bytes()

@@ -112,7 +112,7 @@ def main() -> None:
                 for seat in range(1, args.judges + 1):
                     value = Decimal(rng.randint(800, 960)) / 10
                     bodies.append(seal_envelope(meeting=paired["meeting"], round_id="s1", kiosk_id=paired["kiosk_id"],
-                                                kiosk_identity=kiosk, card_key=cards[seat].identity(),
+                                                kiosk_identity=kiosk, card_key=cards[seat].identity("s1"),
                                                 round_public=b64d(form["public_key"]),
                                                 ballot={"round": "s1", "judge": f"J{seat:02d}", "contestant": name,
                                                         "score": str(value)}).body)

@@ -1,10 +1,12 @@
 """Ballot cards (选票凭证卡): one-time credentials printed as QR codes.
 
 A card is a secret `S` (32 random bytes) for one meeting, printed as
-`SCR1.<meeting id>.<base32(S), no padding>`. Its Ed25519 signing key is derived from `S`
-(HKDF-SHA256, salt = meeting id, info = `scrutineer/card-key/v1`); the tally keeps only the
-public key. The check code on the card face comes from `S` through a different HKDF label, so
-the tally, knowing only public keys, cannot link a printed check code to an envelope.
+`SCR1.<meeting id>.<base32(S), no padding>`. It signs with a different Ed25519 key in every
+round, derived from `S` (HKDF-SHA256, salt = meeting id, info = `scrutineer/card-round-key/v1`,
+NUL, round id); the tally keeps only the public keys, one unlinked row per round, so one
+voter's envelopes in two rounds carry keys that nothing but `S` ties together. The check code
+on the card face comes from `S` through a different HKDF label, so the tally, knowing only
+public keys, cannot link a printed check code to an envelope.
 
 The secret never appears in a repr or str. Touches no files and no clock.
 """
@@ -22,7 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from keys import labels
 from keys.errors import Malformed
 from keys.identity import Identity
-from keys.ids import check_meeting
+from keys.ids import check_meeting, check_name
 
 PREFIX = "SCR1"
 SECRET_SIZE = 32
@@ -30,22 +32,27 @@ _B32_LEN = 52  # 32 bytes in base32 without its 4 padding characters
 _CARD_RE = re.compile(r"SCR1\.([0-9A-F]{16})\.([A-Z2-7]{52})")
 
 
-def _hkdf(secret: bytes, meeting_id: str, label: str, length: int) -> bytes:
+def _hkdf(secret: bytes, meeting_id: str, info: bytes, length: int) -> bytes:
     if not isinstance(secret, (bytes, bytearray)) or len(secret) != SECRET_SIZE:
         raise Malformed("a card secret is 32 bytes")
     check_meeting(meeting_id)
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=meeting_id.encode("ascii"),
-                info=label.encode("ascii")).derive(bytes(secret))
+                info=info).derive(bytes(secret))
 
 
-def card_key(secret: bytes, meeting_id: str) -> Identity:
-    """The card's Ed25519 signing identity, derived from its secret and meeting."""
-    return Identity.from_private_bytes(_hkdf(secret, meeting_id, labels.CARD_KEY, 32))
+def card_key(secret: bytes, meeting_id: str, round_id: str) -> Identity:
+    """The card's Ed25519 signing identity for one round, derived from its secret, meeting and round.
+
+    Each round gets its own key so that the public keys a card shows in two rounds cannot be
+    linked without the secret."""
+    check_name(round_id, "round")
+    info = labels.domain(labels.CARD_ROUND_KEY, round_id.encode("ascii"))
+    return Identity.from_private_bytes(_hkdf(secret, meeting_id, info, 32))
 
 
 def check_code(secret: bytes, meeting_id: str) -> str:
     """The short code printed on the card face and shown by the kiosk after a scan (`ABCD-EFGH`)."""
-    text = base64.b32encode(_hkdf(secret, meeting_id, labels.CARD_CHECK, 5)).decode("ascii")
+    text = base64.b32encode(_hkdf(secret, meeting_id, labels.CARD_CHECK.encode("ascii"), 5)).decode("ascii")
     return f"{text[:4]}-{text[4:]}"
 
 
@@ -67,17 +74,17 @@ class Card:
         encoded = base64.b32encode(self.secret).decode("ascii").rstrip("=")
         return f"{PREFIX}.{self.meeting_id}.{encoded}"
 
-    @property
-    def public_bytes(self) -> bytes:
-        """The card's public key: all the tally stores."""
-        return card_key(self.secret, self.meeting_id).public_bytes()
+    def public_for(self, round_id: str) -> bytes:
+        """The card's public key in one round: all the tally stores (one row per round)."""
+        return card_key(self.secret, self.meeting_id, round_id).public_bytes()
 
     @property
     def check_code(self) -> str:
         return check_code(self.secret, self.meeting_id)
 
-    def identity(self) -> Identity:
-        return card_key(self.secret, self.meeting_id)
+    def identity(self, round_id: str) -> Identity:
+        """The key that signs this card's envelope in `round_id`."""
+        return card_key(self.secret, self.meeting_id, round_id)
 
 
 def new_card(meeting_id: str) -> Card:

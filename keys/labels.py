@@ -13,10 +13,10 @@ KIOSK_REQUEST = "scrutineer/kiosk-request/v1"  # kiosk signs a heartbeat / reque
 RESULT = "scrutineer/result/v1"              # tally signs a result sheet
 CHAIN = "scrutineer/chain/v1"                # ballot box chain entry hash
 FINGERPRINT = "scrutineer/fingerprint/v1"    # key fingerprint
-CARD_KEY = "scrutineer/card-key/v1"          # HKDF info: card secret -> card signing key
+CARD_ROUND_KEY = "scrutineer/card-round-key/v1"  # HKDF info (+ NUL + round id): card secret -> that round's card key
 CARD_CHECK = "scrutineer/card-check/v1"      # HKDF info: card secret -> check code on the card face
 
-ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_KEY, CARD_CHECK)
+ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK)
 
 
 def domain(label: str, message: bytes) -> bytes:

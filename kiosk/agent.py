@@ -3,10 +3,12 @@
 One `Agent` per kiosk process. It owns the outbox and the sender, a heartbeat loop that also
 refreshes the ballot form (cached on disk for short tally outages) and the judging state, the
 desk's pending unlock grant, and at most one person at the screen: a voter session (the card's
-identity, held in memory from the scan to the cast and then dropped) or a judge bound to a seat
-(`kiosk.judge`, held in memory until the judge leaves judge mode). For a desk unlock the kiosk
-makes the card itself and sends the tally only its public key. A card secret is never written
-anywhere, never logged, never sent to the page or to the tally.
+round keys, held in memory from the scan to the cast and then dropped) or a judge bound to a seat
+(`kiosk.judge`, held in memory until the judge leaves judge mode). A card signs with another key
+in every round: after a scan the kiosk derives the card's key for each open round, then drops
+the secret. For a desk unlock the kiosk makes the card itself and sends the tally only its
+public keys, one per open ballot round. A card secret is never written anywhere, never logged,
+never sent to the page or to the tally.
 
 Views call `open_session` (which answers a `VoterSession` or, for a judge card, a
 `JudgeSession`), `cast`, and the judge desk `judges`; every refusal is a `Refusal` with a code,
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keys.canonical import b64e
-from keys.cards import card_key, check_code, new_card, parse_card
+from keys.cards import Card, new_card, parse_card
 from keys.errors import Malformed
 from keys.identity import Identity
 from kiosk.ballots import N_, SelectionError, ballot_line
@@ -44,10 +46,11 @@ SESSION_SECONDS = 15 * 60
 
 @dataclass(frozen=True)
 class VoterSession:
-    """One voter at the screen. `card` is the only place the card's key lives."""
+    """One voter at the screen. `cards` (the card's key for each of its rounds, by round id) is
+    the only place the card's keys live."""
 
     token: str
-    card: Identity
+    cards: Mapping[str, Identity]
     check_code: str
     rounds: tuple[RoundForm, ...]
     started: float
@@ -137,9 +140,12 @@ class Agent:
     def unlocked(self) -> bool:
         return self._grant is not None
 
-    def _claim_unlock(self) -> bytes:
-        """Make a fresh card here and have the tally register it against the desk's grant.
-        The card's secret never leaves this process; only its public key travels."""
+    def _claim_unlock(self) -> Card:
+        """Make a fresh card here and have the tally register it against the desk's grant: its
+        public key in each open ballot round. The card's secret never leaves this process."""
+        rounds = [r.id for r in self.voter_rounds()]
+        if not rounds:
+            raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
         with self._lock:
             grant, self._grant = self._grant, None
             if grant is not None:
@@ -148,7 +154,8 @@ class Agent:
             raise Refusal("not_unlocked", N_("This kiosk has not been unlocked by the desk."), 409)
         card = new_card(self.pairing.meeting)
         try:
-            self.page_client.claim_unlock(self.signer.identity, self.signer.kiosk_id, grant, card.public_bytes)
+            self.page_client.claim_unlock(self.signer.identity, self.signer.kiosk_id, grant,
+                                          {r: card.public_for(r) for r in rounds})
         except TallyError as exc:
             log.warning("desk unlock refused by the tally: %s", exc.code)
             raise Refusal("not_unlocked", N_("This kiosk has not been unlocked by the desk."), 409) from exc
@@ -158,7 +165,7 @@ class Agent:
                 self._grant = grant
             raise Refusal("tally_unreachable", N_("The desk unlock cannot be confirmed now. Please try again."),
                           503) from exc
-        return card.secret
+        return card
 
     def _beat_loop(self) -> None:
         while not self._stop.is_set():
@@ -200,6 +207,21 @@ class Agent:
         if not self.voter_rounds() and not self.judges.open_rounds():
             raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
 
+    def _round_keys(self, card: Card, have: Mapping[str, Identity]) -> dict[str, Identity]:
+        """`have` plus the card's key for every other open round this kiosk knows. Score rounds
+        too: only the tally can say a card is a judge's, by its key for the judge's own round."""
+        ids = [r.id for r in self.voter_rounds()] + [r.id for r in self.judges.open_rounds()]
+        return {**have, **{rid: card.identity(rid) for rid in dict.fromkeys(ids) if rid not in have}}
+
+    def _check_card(self, keys: Mapping[str, Identity]) -> dict[str, Any]:
+        try:
+            return self.page_client.check_card(self.signer.identity, self.signer.kiosk_id,
+                                               {rid: key.public_bytes() for rid, key in keys.items()})
+        except (TallyUnreachable, TallyError) as exc:
+            # Advisory only: intake decides. A voter is not turned away because the tally is slow.
+            log.info("card check skipped: %s", exc)
+            return {}
+
     def open_session(self, *, card_text: str | None = None, use_unlock: bool = False,
                      form_version: str | None = None) -> VoterSession | JudgeSession:
         """Take a card (scanned text, or the desk's unlock) and decide which rounds it may vote,
@@ -207,29 +229,30 @@ class Agent:
         self._refuse_if_out_of_service()
         if form_version is not None and form_version != (self.form.version if self.form else ""):
             raise Refusal("form_changed", N_("The ballot changed. Please start again."), 409)
-        meeting = self.pairing.meeting
         if use_unlock:
-            secret = self._claim_unlock()
+            card = self._claim_unlock()
         else:
             try:
                 card_meeting, secret = parse_card(card_text or "")
             except Malformed as exc:
                 raise Refusal("bad_card", N_("This is not a ballot card. Please scan it again.")) from exc
-            if card_meeting != meeting:
+            if card_meeting != self.pairing.meeting:
                 raise Refusal("wrong_meeting", N_("This card belongs to another meeting."), 403)
-        card = card_key(secret, meeting)
-        code = check_code(secret, meeting)
-        del secret
-        card_public = card.public_bytes()
-        used = self.outbox.used_rounds(b64e(card_public))
-        try:
-            answer = self.page_client.check_card(self.signer.identity, self.signer.kiosk_id, card_public)
-        except (TallyUnreachable, TallyError) as exc:
-            # Advisory only: intake decides. A voter is not turned away because the tally is slow.
-            log.info("card check skipped: %s", exc)
-            answer = {}
+            card = Card(card_meeting, secret)
+            del secret
+        keys = self._round_keys(card, {})
+        answer = self._check_card(keys)
+        if answer.get("card") == "unknown" and not use_unlock:
+            # Perhaps a judge card of a score round this kiosk has not heard of yet: look once more.
+            self.judges.refresh(self.judges.fresh)
+            more = self._round_keys(card, keys)
+            if len(more) > len(keys):
+                keys, answer = more, self._check_card(more)
+        code = card.check_code
+        del card
+        used = {rid for rid, key in keys.items() if rid in self.outbox.used_rounds(b64e(key.public_bytes()))}
         if answer.get("card") == "judge" and not use_unlock:
-            judge = self.judges.bind(card, answer)
+            judge = self.judges.bind(keys, answer)
             with self._lock:
                 self._session = None  # one screen, one person
             return judge
@@ -242,13 +265,16 @@ class Agent:
         if answer.get("card") == "void":
             raise Refusal("card_void", N_("This card has been voided."), 403)
         per_round = answer.get("rounds")
-        if isinstance(per_round, dict):
-            used |= {rid for rid, state in per_round.items() if state == "used"}
         rounds = tuple(r for r in self.voter_rounds() if r.id not in used)
+        if isinstance(per_round, dict):
+            # The tally lists the open rounds this card holds a credential in: offer only those.
+            rounds = tuple(r for r in rounds if per_round.get(r.id) == "ok")
+            if not rounds and not used and "used" not in per_round.values():
+                raise Refusal("no_open_round", N_("No round is open for voting now."), 409)
         if not rounds:
             raise Refusal("card_used", N_("This card has already been used."), 409)
-        session = VoterSession(token=secrets.token_urlsafe(24), card=card, check_code=code,
-                               rounds=rounds, started=time.monotonic())
+        session = VoterSession(token=secrets.token_urlsafe(24), cards={r.id: keys[r.id] for r in rounds},
+                               check_code=code, rounds=rounds, started=time.monotonic())
         with self._lock:
             self._session = session  # one screen, one voter: a new scan replaces the last
         self.judges.unbind()
@@ -283,7 +309,7 @@ class Agent:
                 raise Refusal("no_session", N_("Please scan your card again."), 409)
             self._session = None  # one cast per session, even if two taps race
         try:
-            done = cast(self.outbox, self.signer, session.card, lines)
+            done = cast(self.outbox, self.signer, session.cards, lines)
         except CardAlreadyUsed as exc:
             raise Refusal("card_used", N_("This card has already been used."), 409) from exc
         self.sender.wake.set()

@@ -3,13 +3,15 @@
 Used by the kiosk's `/api/cast` and by the simulator alike, so both take the same path:
 `keys.envelope.seal_envelope` (HPKE to the round key, signed by kiosk and card), then one
 durable outbox transaction; only after it returns may anyone tell the voter "cast".
-The card's identity lives in memory only; the outbox gets its public key, never its secret.
+A card signs with a different key in every round (`keys.cards.card_key(S, meeting, round)`), so
+a voter's envelopes of two rounds carry unrelated card keys. The card's identities live in
+memory only; the outbox gets their public keys, never the secret.
 A judge's score line (a `score` round) is stored under its contestant, so one judge card can
 score every contestant, and score again after the chair returns a score.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,24 +51,26 @@ def _subject(form: RoundForm, line: dict[str, Any]) -> str | None:
 def cast(
     outbox: Outbox,
     signer: KioskSigner,
-    card: Identity,
+    cards: Mapping[str, Identity],
     lines: Sequence[tuple[RoundForm, dict[str, Any]]],
 ) -> Cast:
-    """Seal each `(round form, ballot line)` and store all of them in one transaction.
+    """Seal each `(round form, ballot line)` with the card's key for that round (`cards[round id]`)
+    and store all of them in one transaction.
 
-    Raises `kiosk.outbox.CardAlreadyUsed` (nothing stored) if this card already cast in one of
-    the rounds at this kiosk, or (a judge card) if its score for that contestant is still waiting."""
-    card_b64 = b64e(card.public_bytes())
+    Raises `KeyError` (nothing sealed) if `cards` has no key for one of the rounds, and
+    `kiosk.outbox.CardAlreadyUsed` (nothing stored) if this card already cast in one of the
+    rounds at this kiosk, or (a judge card) if its score for that contestant is still waiting."""
+    keys = [cards[form.id] for form, _line in lines]
     sealed = [
         seal_envelope(
             meeting=signer.meeting, round_id=form.id, kiosk_id=signer.kiosk_id,
-            kiosk_identity=signer.identity, card_key=card, round_public=form.public_key, ballot=line,
+            kiosk_identity=signer.identity, card_key=key, round_public=form.public_key, ballot=line,
         )
-        for form, line in lines
+        for key, (form, line) in zip(keys, lines)
     ]
     ids = outbox.add_all(
-        Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=card_b64, body=s.body,
+        Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=b64e(key.public_bytes()), body=s.body,
                  subject=_subject(form, line))
-        for s, (form, line) in zip(sealed, lines)
+        for s, key, (form, line) in zip(sealed, keys, lines)
     )
     return Cast(receipt_codes=tuple(s.receipt_code for s in sealed), outbox_ids=tuple(ids))

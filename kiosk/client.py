@@ -8,6 +8,7 @@ or a non-JSON page from something in between). Signed requests carry the kiosk's
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,11 +95,17 @@ class TallyClient:
     def heartbeat(self, identity: Identity, kiosk_id: str, outbox: int, sent: int) -> dict[str, Any]:
         return self.signed("/api/v1/kiosks/heartbeat", identity, kiosk_id, {"outbox": outbox, "sent": sent})
 
-    def check_card(self, identity: Identity, kiosk_id: str, card_public: bytes, timeout: float = 2.0) -> dict[str, Any]:
-        return self.signed("/api/v1/cards/check", identity, kiosk_id, {"card": b64e(card_public)}, timeout=timeout)
+    def check_card(self, identity: Identity, kiosk_id: str, card_publics: Mapping[str, bytes],
+                   timeout: float = 2.0) -> dict[str, Any]:
+        """Ask about a scanned card by its public key in each open round (`{round_id: key}`)."""
+        return self.signed("/api/v1/cards/check", identity, kiosk_id,
+                           {"cards": {r: b64e(k) for r, k in card_publics.items()}}, timeout=timeout)
 
-    def claim_unlock(self, identity: Identity, kiosk_id: str, grant: str, card_public: bytes) -> dict[str, Any]:
-        return self.signed("/api/v1/kiosks/unlock", identity, kiosk_id, {"grant": grant, "card": b64e(card_public)})
+    def claim_unlock(self, identity: Identity, kiosk_id: str, grant: str,
+                     card_publics: Mapping[str, bytes]) -> dict[str, Any]:
+        """Register a kiosk-made card for a desk unlock: its public key in each open ballot round."""
+        return self.signed("/api/v1/kiosks/unlock", identity, kiosk_id,
+                           {"grant": grant, "cards": {r: b64e(k) for r, k in card_publics.items()}})
 
     def post_envelope(self, body: dict[str, Any]) -> Answer:
         return self._call("POST", "/api/v1/envelopes", body)

@@ -1,9 +1,10 @@
 """The judge's seat on a kiosk (评委席): a judge card bound to the screen, the contest followed live, scores cast.
 
 When a scanned card is a judge card (the tally's card check names its round and seat), the kiosk
-binds to that seat until the judge leaves judge mode: the card's key is held in memory only,
-never written, logged or sent (only its public key and its signatures travel). A restarted
-kiosk has forgotten the seat; the judge scans again.
+binds to that seat until the judge leaves judge mode: the card's key for that score round (a
+card signs with another key in every round) is held in memory only, never written, logged or
+sent (only its public key and its signatures travel). A restarted kiosk has forgotten the seat;
+the judge scans again.
 
 `JudgeDesk` follows the contest through `GET /api/v1/judging` (at most every `fresh` seconds,
 when the judge's page asks, and with every heartbeat) and tells the page which screen to show:
@@ -26,7 +27,7 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,8 @@ RETURNED = N_("The chair has returned your score. Please score again.")
 
 @dataclass(frozen=True)
 class JudgeSession:
-    """The judge at this screen. `card` is the only place the judge card's key lives."""
+    """The judge at this screen. `card` (the judge card's key for `round_id`) is the only place
+    the judge card's key lives."""
 
     token: str
     card: Identity
@@ -137,12 +139,14 @@ class JudgeDesk:
                 self._acked[item.id] = self.clock()
 
     # -- the seat ----------------------------------------------------------------------------
-    def bind(self, card: Identity, answer: dict[str, Any]) -> JudgeSession:
-        """Bind this screen to the seat the tally's card check named."""
+    def bind(self, cards: Mapping[str, Identity], answer: dict[str, Any]) -> JudgeSession:
+        """Bind this screen to the seat the tally's card check named; `cards` holds the scanned
+        card's key for each round the kiosk asked about, and the seat's round picks one."""
         round_id, seat, label = answer.get("round"), answer.get("seat"), answer.get("label")
         if not isinstance(round_id, str) or isinstance(seat, bool) or not isinstance(seat, int) \
-                or not isinstance(label, str):
+                or not isinstance(label, str) or round_id not in cards:
             raise Refusal("tally_unreachable", N_("The card cannot be checked now. Please try again."), 503)
+        card = cards[round_id]
         self.refresh()
         if self._state is None or self._state.round(round_id) is None:
             raise Refusal("round_not_open", N_("This judge card's round is not open for scoring."), 409)
@@ -256,7 +260,7 @@ class JudgeDesk:
         except SelectionError as exc:
             raise Refusal(exc.code, exc.message, 400, **exc.params) from exc
         try:
-            done = cast(self.outbox, self.signer, s.card, [(rnd.form(), line)])
+            done = cast(self.outbox, self.signer, {s.round_id: s.card}, [(rnd.form(), line)])
         except CardAlreadyUsed as exc:  # a second tap raced the first: one score waits already
             raise Refusal("seat_already_scored", N_("Your score for this contestant has been submitted."),
                                409) from exc

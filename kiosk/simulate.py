@@ -126,9 +126,10 @@ def plan_ballots(
     lines: Sequence[Mapping[str, Any]], cards: Sequence[str], forms: Mapping[str, RoundForm],
     meeting: str, n_kiosks: int,
 ) -> list[tuple[int, Identity, RoundForm, dict[str, Any]]]:
-    """(kiosk index, card identity, round form, line) for every line, checked before anything is cast."""
+    """(kiosk index, the card's key for the line's round, round form, line) for every line,
+    checked before anything is cast."""
     per_round: Counter[str] = Counter()
-    keys: dict[int, Identity] = {}
+    card_secrets: dict[int, bytes] = {}
     work = []
     for j, line in enumerate(lines):
         rid = line["round"]
@@ -141,15 +142,14 @@ def plan_ballots(
         per_round[rid] += 1
         if i >= len(cards):
             raise SimulationError(f"round {rid} has more ballot lines than there are cards ({len(cards)})")
-        if i not in keys:
+        if i not in card_secrets:
             try:
-                card_meeting, secret = parse_card(cards[i])
+                card_meeting, card_secrets[i] = parse_card(cards[i])
             except KeysError as exc:
                 raise SimulationError(f"card line {i + 1} is not a ballot card") from exc
             if card_meeting != meeting:
                 raise SimulationError(f"card line {i + 1} belongs to another meeting")
-            keys[i] = card_key(secret, meeting)
-        work.append((j % n_kiosks, keys[i], form, dict(line)))
+        work.append((j % n_kiosks, card_key(card_secrets[i], meeting, rid), form, dict(line)))
     return work
 
 
@@ -233,7 +233,7 @@ def cast_one(f: Fleet, k_index: int, card: Identity, rform: RoundForm, line: dic
     kiosk = f.kiosks[k_index]
     t0 = time.monotonic()
     try:
-        done = cast(kiosk.outbox, kiosk.signer, card, [(rform, line)])
+        done = cast(kiosk.outbox, kiosk.signer, {rform.id: card}, [(rform, line)])
     except Exception as exc:  # counted and reported, never silently dropped
         with f.tracker.cond:
             f.tracker.cast_errors[type(exc).__name__] += 1

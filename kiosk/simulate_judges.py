@@ -104,7 +104,9 @@ def plan_turns(
                 raise SimulationError(f"the judge card of seat {label} is not a card") from exc
             if card_meeting != judging.meeting_id:
                 raise SimulationError(f"the judge card of seat {label} belongs to another meeting")
-            keys[label] = card_key(secret, card_meeting)
+            # A judge card belongs to one score round: the seat's key is its key for that round
+            # (a line of another round is refused by the tally, as that card is no seat there).
+            keys[label] = card_key(secret, card_meeting, rid)
         turns.setdefault((rid, contestant), []).append((label, dict(line)))
     ordered = [Turn(judging.round(rid), name, tuple(ls))  # type: ignore[arg-type]
                for (rid, name), ls in turns.items()]

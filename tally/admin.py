@@ -7,7 +7,6 @@ Bearer token. Every action is one transaction, audited, and followed by a live p
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import secrets
 from typing import Any

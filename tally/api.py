@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
-from keys.canonical import b64d, b64e
+from keys.canonical import b64e
 from keys.request import verify_request
 from keys.errors import BadSignature, Malformed
 from tally import credentials, intake, live, pairing
@@ -103,20 +103,21 @@ def claim_unlock() -> Any:
 
 @bp.post("/cards/check")
 def check_card() -> Any:
+    """Payload `{"cards": {round_id: b64 key}}`: the scanned card's key for every round the kiosk
+    has open, score rounds included, so a judge card is found by its key for its own round."""
     s = session()
     kiosk, payload = signed_kiosk_request(s)
     intake.check_kiosk(kiosk)
-    try:
-        card = b64d(payload["card"]) if isinstance(payload, dict) else b""
-    except (Malformed, KeyError, TypeError) as exc:
-        raise ApiError(400, "malformed", "The card's public key could not be read.") from exc
+    keys = credentials.parse_round_keys(payload.get("cards") if isinstance(payload, dict) else None)
     from tally.judging import seat_label, seat_of_card
 
-    seat = seat_of_card(s, None, card)
-    if seat is not None:
-        return jsonify({"card": "judge", "round": seat.round_id, "seat": seat.seat, "label": seat_label(seat.seat)})
-    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind != "score")))
-    return jsonify(credentials.check(s, card, open_rounds))
+    for round_id, key in sorted(keys.items()):
+        seat = seat_of_card(s, round_id, key)
+        if seat is not None:
+            return jsonify({"card": "judge", "round": seat.round_id, "seat": seat.seat, "label": seat_label(seat.seat)})
+    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind != "score")
+                                 .order_by(Round.position)))
+    return jsonify(credentials.check(s, keys, open_rounds))
 
 
 def score_key(round_id: str):  # type: ignore[no-untyped-def]

@@ -1,87 +1,149 @@
 """Ballot credentials (选票凭证): printed one-time cards and desk unlocks of a kiosk.
 
-A card's secret is made here, printed into its QR code and forgotten: the table keeps only the
-public key derived from it. Cards move printed → issued (handed out at the desk, counted, never
-registered to a person) → void (not handed out by the close). A desk unlock gives one kiosk a
-grant; the kiosk makes a fresh card key itself and registers only its public key.
+A card's secret is made here, printed into its QR code and forgotten. The secret derives one
+Ed25519 key per ballot round (`keys.cards.card_key(S, meeting, round)`); the `cards` table
+keeps one row per card and ballot round (recommend, evaluate, decide: score and composite
+rounds take no ballot cards) holding only that round's public key, and no column ties the rows
+of one card together. So the ballot box of one round cannot be joined to another's through the
+card, and a card's rows are written in key order (random), never card by card.
+
+A card moves printed → issued (handed out at the desk, counted, never registered to a person)
+→ void (not handed out by the close); all its rows move together because the desk derives all
+of them from the scanned secret. A desk unlock gives one kiosk a grant; the kiosk makes a
+fresh card itself and registers only its public keys, one per open ballot round.
+
+Never touches a card secret beyond the request that prints or scans it.
 """
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from keys.canonical import b64d
 from keys.cards import Card as CardSecret, card_key, new_card, parse_card
 from keys.errors import Malformed
+from keys.ids import check_name
 from tally import audit
 from tally.errors import ApiError
-from tally.models import Card, CardUse, Kiosk, UnlockGrant
+from tally.meeting import SECRET_KINDS
+from tally.models import Card, CardUse, Kiosk, Round, UnlockGrant
+
+CARD_ROUND_KINDS = sorted(SECRET_KINDS)  # the rounds a ballot card votes in
+MAX_ROUND_KEYS = 64
+
+
+def ballot_rounds(s: Session) -> list[str]:
+    """The ids of the rounds a ballot card holds a credential for, in plan order."""
+    return list(s.scalars(select(Round.id).where(Round.kind.in_(CARD_ROUND_KINDS)).order_by(Round.position)))
 
 
 def print_cards(s: Session, meeting_id: str, count: int, *, issued: bool = False) -> list[CardSecret]:
     """Make `count` new cards; the caller renders them and must not keep them."""
     if not 1 <= count <= 5000:
         raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
+    rounds = ballot_rounds(s)
+    if not rounds:
+        raise ApiError(409, "no_ballot_rounds", "This meeting has no voting rounds, so it needs no ballot cards.")
     cards = [new_card(meeting_id) for _ in range(count)]
-    for c in cards:
-        s.add(Card(public_key=c.public_bytes, status="issued" if issued else "printed"))
+    status = "issued" if issued else "printed"
+    # Sorted by public key (random): even a heap that keeps insertion order (PostgreSQL) does not
+    # keep one card's rows next to each other.
+    rows = sorted(({"public_key": c.public_for(r), "round_id": r, "status": status} for c in cards for r in rounds),
+                  key=lambda row: row["public_key"])
+    s.execute(insert(Card), rows)
     audit.record(s, "chair", "cards_printed", count=count, issued=issued)
     return cards
 
 
-def card_public_from_text(text: str, meeting_id: str) -> bytes:
+def _secret_from_text(text: str, meeting_id: str) -> bytes:
     try:
         meeting, secret = parse_card(text)
     except Malformed as exc:
         raise ApiError(400, "bad_card", "This is not a ballot card code.") from exc
     if meeting != meeting_id:
         raise ApiError(400, "wrong_meeting", "This ballot card belongs to another meeting.")
-    return card_key(secret, meeting_id).public_bytes()
+    return secret
 
 
 def issue_card(s: Session, text: str, meeting_id: str) -> None:
-    """The desk scanned a card while handing it out."""
-    card = s.get(Card, card_public_from_text(text, meeting_id))
-    if card is None:
+    """The desk scanned a card while handing it out: every round's credential becomes issued."""
+    secret = _secret_from_text(text, meeting_id)
+    wanted = {card_key(secret, meeting_id, r).public_bytes(): r for r in ballot_rounds(s)}
+    del secret
+    rows = [row for row in s.scalars(select(Card).where(Card.public_key.in_(list(wanted))))
+            if wanted[row.public_key] == row.round_id]
+    if not rows:
         raise ApiError(404, "unknown_card", "This ballot card is not one of this meeting's cards.")
-    if card.status == "void":
+    if any(row.status == "void" for row in rows):
         raise ApiError(409, "card_void", "This ballot card has been voided.")
-    if card.status == "issued":
+    if all(row.status == "issued" for row in rows):
         raise ApiError(409, "card_issued", "This ballot card was already handed out.")
-    card.status = "issued"
+    for row in rows:
+        row.status = "issued"
+
+
+def counts(s: Session) -> dict[str, int]:
+    """Cards (not rows) printed, issued and void, as the console and the desk show them.
+
+    A card has one row per ballot round, so a status's card count is its largest count among the
+    rounds (a desk unlock holds rows only in the rounds that were open when it was claimed)."""
+    out = {"printed": 0, "issued": 0, "void": 0}
+    per_round = select(Card.round_id, Card.status, func.count()).group_by(Card.round_id, Card.status)
+    for _round_id, status, n in s.execute(per_round):
+        out[status] = max(out[status], n)
+    return out
 
 
 def issue_all_printed(s: Session) -> int:
-    n = s.execute(update(Card).where(Card.status == "printed").values(status="issued")).rowcount
+    n = counts(s)["printed"]
+    s.execute(update(Card).where(Card.status == "printed").values(status="issued"))
     audit.record(s, "desk", "cards_issued_in_bulk", count=n)
     return n
 
 
 def void_unissued(s: Session) -> int:
-    n = s.execute(update(Card).where(Card.status == "printed").values(status="void")).rowcount
+    n = counts(s)["printed"]
+    s.execute(update(Card).where(Card.status == "printed").values(status="void"))
     audit.record(s, "chair", "cards_voided", count=n)
     return n
 
 
-def counts(s: Session) -> dict[str, int]:
-    rows = s.execute(select(Card.status, func.count()).group_by(Card.status)).all()
-    out = {"printed": 0, "issued": 0, "void": 0}
-    out.update({status: n for status, n in rows})
+def parse_round_keys(value: Any) -> dict[str, bytes]:
+    """A kiosk's `{round_id: b64 public key}`: one card's key in each round it asks about."""
+    if not isinstance(value, dict) or not 1 <= len(value) <= MAX_ROUND_KEYS:
+        raise ApiError(400, "malformed", "The card's public key could not be read.")
+    out: dict[str, bytes] = {}
+    try:
+        for round_id, text in value.items():
+            key = b64d(text) if isinstance(text, str) else b""
+            if len(key) != 32:
+                raise Malformed("a card public key is 32 bytes")
+            out[check_name(round_id, "round")] = key
+    except Malformed as exc:
+        raise ApiError(400, "malformed", "The card's public key could not be read.") from exc
+    if len(set(out.values())) != len(out):
+        raise ApiError(400, "malformed", "The card's public key could not be read.")
     return out
 
 
-def check(s: Session, card_public: bytes, open_rounds: list[str]) -> dict[str, Any]:
-    card = s.get(Card, card_public)
-    if card is None:
+def check(s: Session, keys: dict[str, bytes], open_rounds: list[str]) -> dict[str, Any]:
+    """What a kiosk may tell a voter at once (advisory: intake decides).
+
+    `keys` holds the scanned card's public key for each round the kiosk asks about; a key counts
+    only in the round it was made for. `rounds` lists the open ballot rounds the card holds a
+    credential in, each "ok" or "used"."""
+    found = {row.round_id: row for row in s.scalars(select(Card).where(Card.public_key.in_(list(keys.values()))))
+             if keys.get(row.round_id) == row.public_key}
+    if not found:
         return {"card": "unknown", "rounds": {}}
-    if card.status == "void":
+    if any(row.status == "void" for row in found.values()):
         return {"card": "void", "rounds": {}}
-    used = set(s.scalars(select(CardUse.round_id).where(CardUse.card == card_public)))
-    state = "ok" if card.status == "issued" else "not_issued"
-    return {"card": state, "rounds": {r: ("used" if r in used else "ok") for r in open_rounds}}
+    state = "ok" if all(row.status == "issued" for row in found.values()) else "not_issued"
+    rounds = {r: ("used" if s.get(CardUse, (keys[r], r)) is not None else "ok") for r in open_rounds if r in found}
+    return {"card": state, "rounds": rounds}
 
 
 def grant_unlock(s: Session, kiosk_id: str) -> str:
@@ -101,16 +163,24 @@ def pending_grant(s: Session, kiosk_id: str) -> str | None:
 
 
 def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
-    if not isinstance(payload, dict) or not isinstance(payload.get("grant"), str) or not isinstance(payload.get("card"), str):
+    """Register the kiosk-made card of a desk unlock: one public key per open ballot round.
+
+    A key for a ballot round that is not open (the chair closed it a moment ago) is left out;
+    a key for a round that takes no ballot cards, or for no open round at all, is refused."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("grant"), str):
         raise ApiError(400, "malformed", "Send the grant and the card's public key.")
     grant = s.get(UnlockGrant, payload["grant"])
     if grant is None or grant.kiosk_id != kiosk_id:
         raise ApiError(409, "no_unlock", "There is no desk unlock waiting for this kiosk.")
-    try:
-        public = b64d(payload["card"])
-    except Malformed as exc:
-        raise ApiError(400, "malformed", "The card's public key could not be read.") from exc
-    if len(public) != 32 or s.get(Card, public) is not None:
+    keys = parse_round_keys(payload.get("cards"))
+    status = {r.id: r.status for r in s.execute(select(Round.id, Round.status).where(Round.kind.in_(CARD_ROUND_KINDS)))}
+    if any(r not in status for r in keys):
+        raise ApiError(400, "malformed", "The card's public key could not be read.")
+    keys = {r: key for r, key in keys.items() if status[r] == "open"}
+    if not keys:
+        raise ApiError(409, "round_not_open", "This round is not open for ballots.")
+    if s.scalars(select(Card.public_key).where(Card.public_key.in_(list(keys.values())))).first() is not None:
         raise ApiError(400, "malformed", "The card's public key could not be read.")
     s.delete(grant)
-    s.add(Card(public_key=public, status="issued"))
+    s.execute(insert(Card), sorted(({"public_key": key, "round_id": r, "status": "issued"} for r, key in keys.items()),
+                                   key=lambda row: row["public_key"]))

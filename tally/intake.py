@@ -2,7 +2,8 @@
 
 Order of checks: shape → meeting → kiosk known, confirmed, not revoked → both signatures → then
 one transaction: a resent identical envelope gets its stored receipt; the round is open; the
-card was handed out and not voided; the card has not been used in this round (primary key);
+card's credential for this round (a card signs with another key in every round) was handed out
+and not voided; the card has not been used in this round (primary key);
 the round is not full (收回 ≤ 实到, a conditional update); the chain head moves by exactly one
 entry (unique `(round, prev_hash)`); the envelope and the tally-signed receipt are stored. All
 of it commits together or not at all; nothing is acknowledged before the commit is durable.
@@ -99,7 +100,8 @@ Q_STORED = select(Envelope.receipt, Envelope.round_id).where(Envelope.envelope_h
 Q_KIOSK = select(Kiosk.status).where(Kiosk.id == _P("k"))
 Q_NONCE = select(Envelope.id).where(Envelope.round_id == _P("r"), Envelope.kiosk_id == _P("k"), Envelope.nonce == _P("n"))
 Q_ROUND = select(Round.id, Round.kind, Round.status, Round.chain_head, Round.present, Round.accepted).where(Round.id == _P("r"))
-Q_CARD = select(Card.status).where(Card.public_key == _P("c"))
+# A card's credential is for one round: its key from another round is an unknown card here.
+Q_CARD = select(Card.status).where(Card.public_key == _P("c"), Card.round_id == _P("r"))
 Q_USED = select(CardUse.card).where(CardUse.card == _P("c"), CardUse.round_id == _P("r"))
 I_USE = insert(CardUse).values(card=_P("c"), round_id=_P("r"))
 U_BALLOT = (update(Round).where(Round.id == _P("r"), Round.status == "open", Round.chain_head == _P("prev"),
@@ -134,7 +136,7 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
         judging.take_score(s, info, rnd.id, seat, score, header.envelope_hash)
         move = U_SCORE
     else:
-        card = conn.execute(Q_CARD, {"c": header.card_public}).scalar()
+        card = conn.execute(Q_CARD, {"c": header.card_public, "r": rnd.id}).scalar()
         if card is None:
             raise ApiError(403, "unknown_card", "This ballot card is not one of this meeting's cards.")
         if card == "void":

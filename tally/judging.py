@@ -109,11 +109,12 @@ def issue_judge_cards(s: Session, info: MeetingInfo, round_id: str, seats: list[
     out = []
     for n in wanted:
         card = new_card(info.id)
+        public = card.public_for(round_id)  # a judge card signs with its key for this score round
         row = s.get(JudgeSeat, (round_id, n))
         if row is None:
-            s.add(JudgeSeat(round_id=round_id, seat=n, card_public=card.public_bytes))
+            s.add(JudgeSeat(round_id=round_id, seat=n, card_public=public))
         else:
-            row.card_public = card.public_bytes
+            row.card_public = public
         out.append({"seat": n, "label": seat_label(n), "qr_text": card.qr_text, "check": card.check_code})
     audit.record(s, "chair", "judge_cards_issued", round=round_id, seats=wanted)
     return out

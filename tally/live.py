@@ -16,9 +16,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, request
 from flask_socketio import SocketIO, join_room
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint

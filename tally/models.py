@@ -2,7 +2,8 @@
 
 Anonymity (DESIGN.md): no table stores an arrival time, sequence number or auto-increment order
 next to a secret ballot. Envelope and ballot ids are random; opened ballots keep no link to the
-envelope they came from; check-in keeps a flag, not a time; cards are stored as public keys only.
+envelope they came from; check-in keeps a flag, not a time; cards are stored as public keys
+only, one row per card and round with nothing linking a card's rows.
 The audit log records the chair's actions with times, never ballots.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     LargeBinary,
     String,
@@ -86,20 +88,32 @@ UNORDERED = {"sqlite_with_rowid": False}
 
 
 class Card(Base):
-    """A ballot credential: the public key derived from a card's secret. No time, no holder."""
+    """A ballot credential for one round: the public key a card's secret derives for that round.
+
+    A printed card has one row per ballot round and nothing ties its rows together: no card id,
+    no time, no holder. Only the secret on the card derives all of them."""
 
     __tablename__ = "cards"
-    __table_args__ = (CheckConstraint("status in ('printed','issued','void')", name="card_status"), UNORDERED)
+    __table_args__ = (
+        CheckConstraint("status in ('printed','issued','void')", name="card_status"),
+        # The target of card_uses' foreign key: a use must name the round its credential is for.
+        UniqueConstraint("public_key", "round_id", name="card_round"),
+        UNORDERED,
+    )
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"))
     status: Mapped[str] = mapped_column(String(16), default="printed")
 
 
 class CardUse(Base):
-    """One row per card per round: the primary key is what makes a card count once."""
+    """One row per card credential per round: the primary key is what makes a card count once."""
 
     __tablename__ = "card_uses"
-    __table_args__ = (UNORDERED,)
-    card: Mapped[bytes] = mapped_column(ForeignKey("cards.public_key"), primary_key=True)
+    __table_args__ = (
+        ForeignKeyConstraint(["card", "round_id"], ["cards.public_key", "cards.round_id"], name="card_use_credential"),
+        UNORDERED,
+    )
+    card: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
 
 

@@ -32,7 +32,7 @@ class Hall:
         card = card or self.card
         return seal_envelope(
             meeting=MEETING, round_id=round_id, kiosk_id=kiosk_id, kiosk_identity=kiosk,
-            card_key=card.identity(), round_public=self.round_keys[round_id].public_bytes(),
+            card_key=card.identity(round_id), round_public=self.round_keys[round_id].public_bytes(),
             ballot=ballot if ballot is not None else {**BALLOT, "round": round_id},
         )
 

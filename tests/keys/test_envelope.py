@@ -26,17 +26,31 @@ from keys.sealing import OVERHEAD, RoundKey, seal
 MEETING = "0123456789abcdef"
 Hall = Any  # the `hall` fixture of conftest.py
 
-# A body sealed once by kiosk "kiosk-1" (RFC 8032 test 2 key) with the card whose secret is
-# bytes(range(32)), to the RFC 7748 Alice key. If this stops verifying or opening, the wire
+# A body sealed once by kiosk "kiosk-1" (RFC 8032 test 2 key) with the r1 key of the card whose
+# secret is bytes(range(32)), to the RFC 7748 Alice key. If this stops verifying or opening, the wire
 # format has drifted and every kiosk in the field would be refused.
 VECTOR_BODY = {
-    "envelope": "eyJjYXJkIjoidURpZ2oxSURVUHBPQWlUS0ZRempsUUZ2TnE3NnVuMjhBalNhR2dYcFdqUSIsImtpb3NrIjoia2lvc2stMSIsIm1lZXRpbmciOiIwMTIzNDU2Nzg5YWJjZGVmIiwibm9uY2UiOiJ6VF9zOFkyTk56VndtVnZsX3hsTGxRIiwicm91bmQiOiJyMSIsInNlYWxlZCI6ImZqTVF6QjhmTFNvU3MyTzg3QWM1NlV1QWJoZ0JJNmpPV2ZwRjZYQ1EtbVh5NTF1dFVtay03MVkxbTdaQ3Aza1RFMUtwelM0NFNZVklBZU9VYUxTVldmaHZ3U0U0RXdiaG9jMW44QjVIclAyY0ROZ3QyR3VUa1dTTGdqT20ybENpS2NDR0hLRTQwdUs3T2ciLCJ2IjoxfQ",
-    "kiosk_sig": "Tj0Ikt5rcl0tCeJtIoCGpoowJeDg--3kzNCJ-jUXNg3HzeysjVav6zSWBTccf42R1JAq_hHh1E022w4NaYUuAQ",
-    "card_sig": "Sa9uQn4Mv8sOIlUWZm7zegAPiECHzGBonqEhGqBNAks_cWm-cmLtJCcbc-6GrQLQ4j3aix0cK98M4SZfhl71CA",
+    "envelope": (
+        "eyJjYXJkIjoiUS1ITlBEX1N0TkRRc2RjT19XT2hVLWpjc0NCdmJoS2dBYW1WdVJaWFc1NCIsImtpb3NrIjoia2lvc2stMSIs"
+        "Im1lZXRpbmciOiIwMTIzNDU2Nzg5YWJjZGVmIiwibm9uY2UiOiJGeXFPX3JqaFpwV1pkWWtISkZHamZBIiwicm91bmQiOiJy"
+        "MSIsInNlYWxlZCI6InhGS0ZtRG1TekJ0YXhiZ055bm50dWpxRjZmUUtsN3NNTzJBT242dUZpR2J0X2dVLXRpUXFUTnNSbmpL"
+        "UFVlcUxzWjlzWGZCLW44X0ZhUXA3SmxUcGt6dlJxSVNJLVhFOWd0Y3pUd0tFRnVjbGhYUnpmeV9vZFUydjJSV1JDbmhxZFh2"
+        "R25seFVFS080YkZSdWNFS1hiMmV6LXY5ZzdWYmRJMVlWMlBXY2VyVnVodDF4MlVuWmJ6X1Y1RlJNZ2lzSHl6aW1rRmtBSERD"
+        "bE5WVWdLM2lxSkhJSndMTFVnM3ZCSDRGX3ZLbHlWY0FuRG9aU3lTMjctdGNaVmlocmNGNDVkb24tbENIY3ZxQVpBdTNGOUdo"
+        "TVBqS1hVcWV6S1dQTGZuMV9haUpKT3E3eHNQZ3g3MllPejhGNXlMNkQycGlpV0U3WDB5VldEaWdpNjE4SVdGUy00RHJKMUNx"
+        "cnNrZXZabC1xaGxIQ2ZocGhCeUE5Vm5Rc0N1RVkwcURUMXJYYnlIVlpYSW5WN21tUzVCYVpiQU04aWxmaGt5bm5TZF9UV3hp"
+        "ZHd6TlVuTUlGQWxlb01NUXpQWGRzSUZOR0JVeVhFaFAzNGR3eUE4N1oweVZQM1Y1Y0VPQ3dOYjdpWkhhU3YwRUJBTk5ReUpH"
+        "dVpSYkxPRzFVUlZaNDRrWGQ4ZVBPYTBYdzQtMkFSakdlbWIxNW1LdV9oTnFvSGJ5ME8tTFpXZWRhV0lKdy0yVWRPV3prUWhj"
+        "VTlzdzdLa1p2YTFDdkxjdlhnYmNTNl8tYnJrc1d3NklKWEtDek9RWkxqeHA1dXFSWU8yT1laLWJrcEFETGtqYkV3M0RXRmJX"
+        "X1dCWnBKQy1wd2JlSGZDbU92RDRPdkVValZ3YW5nWE9VWlZwUUZVUnRadS1PYjZaemtVNDBvcHFzeVJQOXlCdUMzOTJGZkNn"
+        "TTY1eXllRkVkTVVOeFk2bTJmRWcyM1lTUHBMSGdDZjhHcURFazhXTSIsInYiOjF9"
+    ),
+    "kiosk_sig": "Y2oTfHXvA_iL-DwPl2WhruzRRj2Jon2s2OQTRuvbH7J4kxlp--pECpFHbEdYTS93JDWGvQPFmZpJxZ17CityAg",
+    "card_sig": "Ee2f5L9EVjGH_ApK32NE7AGTFZMWmxiBvvLbYM7b6W1wk_eA2osw2zBuQyHAq57ctPOk7aaD5Dops6P0ilvBDg",
 }
 VECTOR_KIOSK_PUBLIC = bytes.fromhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
 VECTOR_ROUND_KEY = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
-VECTOR_HASH = "0483619f03851878fbf2541c5d48b539dd5310dfd954984a5fc5d25ba022f2b8"
+VECTOR_HASH = "2c199f58443d13e5a3efa1beba77292b9c73c658e5bcc14e2b28ca416c519f4e"
 
 
 def refused(action: Callable[..., object], *args: object) -> BadEnvelope:
@@ -55,9 +69,9 @@ def test_stored_vector_verifies_and_opens() -> None:
     header = parse_envelope(VECTOR_BODY)
     verify_envelope(header, VECTOR_KIOSK_PUBLIC)
     assert (header.meeting, header.round_id, header.kiosk_id) == (MEETING, "r1", "kiosk-1")
-    assert header.card_public == card_key(bytes(range(32)), MEETING).public_bytes()
+    assert header.card_public == card_key(bytes(range(32)), MEETING, "r1").public_bytes()
     assert header.envelope_hash == VECTOR_HASH == hashlib.sha256(b64d(VECTOR_BODY["envelope"])).hexdigest()
-    assert header.receipt_code == "ASBW-DHYD"
+    assert header.receipt_code == "FQMZ-6WCE"
     ballot = open_envelope(header, RoundKey.from_private_bytes(bytes.fromhex(VECTOR_ROUND_KEY)))
     assert ballot == {"round": "r1", "sections": {"mayor": ["张三"], "deputy": []}}
 
@@ -69,7 +83,7 @@ def test_round_trip(hall: Hall, sealed: Any) -> None:
     assert header.envelope_bytes == sealed.envelope_bytes
     assert header.envelope_hash == sealed.envelope_hash == hashlib.sha256(sealed.envelope_bytes).hexdigest()
     assert header.receipt_code == sealed.receipt_code == receipt_code(sealed.envelope_hash)
-    assert header.card_public == hall.card.public_bytes
+    assert header.card_public == hall.card.public_for("r1")
     assert set(sealed.body) == {"envelope", "kiosk_sig", "card_sig"}
 
 
@@ -152,7 +166,7 @@ def test_rewrapped_ciphertext_does_not_open(hall: Hall, sealed: Any, change: dic
     header = parse_envelope(sealed.body)
     kiosk = hall.kiosk_b if change.get("kiosk_id") == "kiosk-b" else hall.kiosk_a
     fields: dict[str, Any] = {"nonce": b64e(header.nonce), **change}
-    body = forge(kiosk=kiosk, card=hall.card.identity(), sealed=header.sealed, **fields)
+    body = forge(kiosk=kiosk, card=hall.card.identity("r1"), sealed=header.sealed, **fields)
     moved = parse_envelope(body)
     verify_envelope(moved, kiosk.public_bytes())  # the forger's signatures are fine...
     refused(lambda: open_envelope(moved, hall.round_keys["r1"]))  # ...the ballot is not
@@ -175,7 +189,7 @@ def test_rewrapped_ciphertext_under_another_card_does_not_open(hall: Hall, seale
     b"\xff\xfe",
 ])
 def test_plaintext_must_be_a_canonical_ballot_for_this_round(hall: Hall, plaintext: bytes) -> None:
-    nonce, card = b64e(b"\7" * 16), hall.card.identity()
+    nonce, card = b64e(b"\7" * 16), hall.card.identity("r1")
     info = ballot_info(MEETING, "r1", "kiosk-a", nonce, b64e(card.public_bytes()))
     sealed = seal(hall.round_keys["r1"].public_bytes(), plaintext, info)
     header = parse_envelope(forge(kiosk=hall.kiosk_a, card=card, sealed=sealed, nonce=nonce))
@@ -190,7 +204,7 @@ def _resigned(hall: Hall, sealed: Any, mutate: Callable[[dict[str, Any]], Any]) 
     envelope = canonical(fields)
     return {"envelope": b64e(envelope),
             "kiosk_sig": b64e(hall.kiosk_a.sign(labels.domain(labels.ENVELOPE, envelope))),
-            "card_sig": b64e(hall.card.identity().sign(labels.domain(labels.CARD, envelope)))}
+            "card_sig": b64e(hall.card.identity("r1").sign(labels.domain(labels.CARD, envelope)))}
 
 
 def parse_envelope_fields(sealed: Any) -> dict[str, Any]:
@@ -243,7 +257,7 @@ def test_parse_refuses_non_canonical_e(hall: Hall, sealed: Any) -> None:
     envelope = sealed.envelope_bytes.replace(b'","', b'", "', 1)
     body = {"envelope": b64e(envelope),
             "kiosk_sig": b64e(hall.kiosk_a.sign(labels.domain(labels.ENVELOPE, envelope))),
-            "card_sig": b64e(hall.card.identity().sign(labels.domain(labels.CARD, envelope)))}
+            "card_sig": b64e(hall.card.identity("r1").sign(labels.domain(labels.CARD, envelope)))}
     refused(lambda: parse_envelope(body))
 
 
@@ -272,7 +286,7 @@ def test_seal_checks_its_inputs(hall: Hall) -> None:
     for meeting, round_id, kiosk_id in [("ABC", "r1", "k"), (MEETING, "r 1", "k"), (MEETING, "r1", "")]:
         with pytest.raises(Malformed):
             seal_envelope(meeting=meeting, round_id=round_id, kiosk_id=kiosk_id, kiosk_identity=hall.kiosk_a,
-                          card_key=hall.card.identity(), round_public=hall.round_keys["r1"].public_bytes(),
+                          card_key=hall.card.identity("r1"), round_public=hall.round_keys["r1"].public_bytes(),
                           ballot={"round": round_id})
 
 

@@ -231,8 +231,9 @@ def judging_tally(tmp_path: Path) -> Iterator[LiveJudging]:
     app.extensions["tally.engine"].dispose()
 
 
-def paired_agent(root: Path, live: LiveTally, name: str = "评委终端") -> Agent:
-    """A kiosk paired with the live tally over HTTP (as `kiosk pair` does), its form and judging state fetched."""
+def paired_agent(root: Path, live: LiveTally, name: str = "评委终端", *, judging: bool = True) -> Agent:
+    """A kiosk paired with the live tally over HTTP (as `kiosk pair` does), its form and (unless
+    `judging` is false) its judging state fetched."""
     from kiosk.config import load_pairing
     from kiosk.pairing import load_identity, pair
 
@@ -241,7 +242,8 @@ def paired_agent(root: Path, live: LiveTally, name: str = "评委终端") -> Age
     agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
     agent.heartbeat()
     agent.refresh_form()
-    agent.judges.refresh()
+    if judging:
+        agent.judges.refresh()
     return agent
 
 

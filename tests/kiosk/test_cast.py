@@ -89,9 +89,11 @@ def test_cast_seals_what_was_chosen_and_stores_it_before_answering(
     for item in agent.outbox.pending():
         header = parse_envelope(item.body)
         verify_envelope(header, agent.signer.identity.public_bytes())
-        assert header.card_public == card.public_bytes
+        # Each round's envelope carries the card's key for that round, never one shared key.
+        assert header.card_public == card.public_for(item.round_id)
         assert header.receipt_code in receipts
         opened[item.round_id] = open_envelope(header, hall.round_keys[item.round_id])
+    assert len({parse_envelope(i.body).card_public for i in agent.outbox.pending()}) == 3
     assert opened == {
         "r1": {"round": "r1", "sections": {"mayor": ["钱多多"], "deputy": ["孙八", "赵六"]}},
         "e1": {"round": "e1", "grades": {"张三": "优秀", "李四": "称职"}, "directions": {"张三": "提拔"}},
@@ -183,10 +185,11 @@ def test_card_secret_never_reaches_the_disk(client: FlaskClient, agent: Agent, c
     agent.outbox.close()  # let SQLite put everything where it rests (db and WAL files)
     secret_forms = [
         card.secret, card.secret.hex().encode(), b64e(card.secret).encode(), card.qr_text.encode(),
-        card.qr_text.split(".")[-1].encode(), card.identity().private_bytes(),
+        *(card.identity(r).private_bytes() for r in ("r1", "e1", "d1")),
     ]
     files = [f for f in Path(paths.data).rglob("*") if f.is_file()]
     blob = b"".join(f.read_bytes() for f in files)
-    assert b64e(card.public_bytes).encode() in blob  # the scan reads where envelopes rest
+    for r in ("r1", "e1", "d1"):
+        assert b64e(card.public_for(r)).encode() in blob  # the scan reads where envelopes rest
     for form in secret_forms:
         assert form not in blob

@@ -320,6 +320,31 @@ def test_a_score_that_arrives_after_the_chair_showed_the_result(kiosks: list[Age
     assert waiting["notice"]["message"] == "该选手的评分尚未开始或已经结束，您的评分未被接收。"
 
 
+def test_a_judge_card_binds_before_the_kiosk_has_heard_of_its_round(tmp_path: Path,
+                                                                    judging_tally: LiveJudging) -> None:
+    """A judge card is known to the tally only by its key for its score round. A kiosk whose
+    judging state has not arrived yet asks with its voter rounds' keys, hears "unknown", fetches
+    the judging state and asks again with the score round's key."""
+    agent = paired_agent(tmp_path / "fresh", judging_tally, judging=False)
+    try:
+        assert agent.judges.open_rounds() == ()
+        doc = bind(web(agent), judging_tally.judge_cards["J02"])
+        assert (doc["label"], doc["round"]["id"]) == ("J02", "s1")
+    finally:
+        agent.outbox.close()
+
+
+def test_a_judge_cards_keys_for_other_rounds_are_no_seat(kiosk: Agent, judging_tally: LiveJudging) -> None:
+    """The check asks with one key per open round; only the s1 key names the seat."""
+    meeting, secret = parse_card(judging_tally.judge_cards["J05"])
+    answer = kiosk.page_client.check_card(kiosk.signer.identity, kiosk.signer.kiosk_id,
+                                          {"r1": card_key(secret, meeting, "r1").public_bytes()})
+    assert answer == {"card": "unknown", "rounds": {}}
+    answer = kiosk.page_client.check_card(kiosk.signer.identity, kiosk.signer.kiosk_id,
+                                          {r: card_key(secret, meeting, r).public_bytes() for r in ("r1", "s1")})
+    assert answer == {"card": "judge", "round": "s1", "seat": 5, "label": "J05"}
+
+
 # -- secrets -----------------------------------------------------------------------------------
 
 def test_the_judge_card_secret_is_never_on_disk(kiosk: Agent, judging_tally: LiveJudging) -> None:
@@ -332,7 +357,7 @@ def test_the_judge_card_secret_is_never_on_disk(kiosk: Agent, judging_tally: Liv
     assert kiosk.sender.step() is None
     client.post("/api/judge/exit", json={"session": token})
     meeting, secret = parse_card(text)
-    private = card_key(secret, meeting).private_bytes()
+    private = card_key(secret, meeting, "s1").private_bytes()
     needles = [text.encode(), text.split(".")[-1].encode(), secret, private, secret.hex().encode(),
                private.hex().encode(), b64e(secret).encode(), b64e(private).encode(),
                base64.b64encode(secret), base64.b64encode(private)]
@@ -344,7 +369,7 @@ def test_the_judge_card_secret_is_never_on_disk(kiosk: Agent, judging_tally: Liv
             assert needle not in data, path.name
         assert b"87.5" not in data and b'"score"' not in data, path.name  # the score is sealed
     # The outbox does hold the card's public key (it is in the envelope anyway).
-    public = b64e(card_key(secret, meeting).public_bytes()).encode()
+    public = b64e(card_key(secret, meeting, "s1").public_bytes()).encode()
     assert any(public in p.read_bytes() for p in files if p.name.startswith("outbox"))
 
 

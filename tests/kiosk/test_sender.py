@@ -104,7 +104,7 @@ def fill(outbox: Outbox, hall: Hall, n: int) -> list[int]:
     assert r1 is not None
     ids: list[int] = []
     for _ in range(n):
-        ids += cast(outbox, SIGNER, new_card(MEETING).identity(), [(r1, {"round": "r1", "sections": {}})]).outbox_ids
+        ids += cast(outbox, SIGNER, {"r1": new_card(MEETING).identity("r1")}, [(r1, {"round": "r1", "sections": {}})]).outbox_ids
     return ids
 
 

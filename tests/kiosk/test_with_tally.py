@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from keys.envelope import parse_envelope
 from keys.fingerprint import compact, fingerprint
 from keys.identity import Identity
 from keys.pairing import PairingOffer
@@ -18,6 +20,7 @@ from kiosk.agent import Agent
 from kiosk.app import create_app
 from kiosk.config import Paths, load_pairing
 from kiosk.pairing import PairingFailed, load_identity, pair
+from tally.models import Card
 
 from .conftest import LiveTally, local_offer
 
@@ -104,6 +107,13 @@ def test_desk_unlock_makes_a_card_on_the_kiosk(kiosk: Agent, tally: LiveTally) -
     assert client.post("/api/cast", json={"session": session["session"], "rounds": blank}).status_code == 201
     assert kiosk.sender.step() is None
     assert kiosk.outbox.counts()["sent"] == 3
+    # The claim registered the kiosk-made card once per open ballot round, each with its own key,
+    # and the envelopes were signed with those keys.
+    sent = {item.round_id: parse_envelope(item.body).card_public for item in map(kiosk.outbox.get, (1, 2, 3))}
+    assert set(sent) == {"r1", "e1", "d1"} and len(set(sent.values())) == 3
+    with tally.client.application.extensions["tally.sessionmaker"]() as s:
+        registered = {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
+    assert registered == {key: (rid, "issued") for rid, key in sent.items()}
     kiosk.heartbeat()  # the grant was used up: no second ballot from one unlock
     assert client.post("/api/card", json={"unlock": True}).get_json()["error"]["code"] == "not_unlocked"
 

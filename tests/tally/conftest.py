@@ -86,13 +86,23 @@ class Kiosk:
     meeting: str
     forms: dict[str, Any] = field(default_factory=dict)
 
-    def envelope(self, card: Any, ballot: dict[str, Any]) -> dict[str, Any]:
+    def envelope(self, card: Any, ballot: dict[str, Any], *, key_round: str | None = None) -> dict[str, Any]:
+        """The ballot sealed and signed as a kiosk does, with the card's key for the ballot's
+        round (or, to test refusals, its key for `key_round`)."""
         form = self.forms[ballot["round"]]
         from keys.canonical import b64d
 
         return seal_envelope(meeting=self.meeting, round_id=ballot["round"], kiosk_id=self.kiosk_id,
-                             kiosk_identity=self.identity, card_key=card.identity(),
+                             kiosk_identity=self.identity, card_key=card.identity(key_round or ballot["round"]),
                              round_public=b64d(form["public_key"]), ballot=ballot).body
+
+    def signed(self, payload: dict[str, Any]) -> dict[str, str]:
+        """A signed kiosk request (heartbeat, card check, unlock claim) carrying `payload`."""
+        import time
+
+        from keys.request import sign_request
+
+        return sign_request(self.identity, self.kiosk_id, payload, int(time.time()))
 
 
 def pair_kiosk(client: Any, admin: dict[str, str], *, preconfirm: bool = True, name: str = "k") -> Kiosk:

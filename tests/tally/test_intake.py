@@ -141,10 +141,10 @@ def test_replayed_nonce_with_other_content_is_refused(client, app, voting):
 
     e = parse_canonical(b64d(body["envelope"]))
     card2 = cards[1]
-    e2 = dict(e, card=b64e(card2.public_bytes))
+    e2 = dict(e, card=b64e(card2.public_for("r1")))
     raw = canonical(e2)
     forged = {"envelope": b64e(raw), "kiosk_sig": b64e(kiosk.identity.sign(domain(ENVELOPE, raw))),
-              "card_sig": b64e(card2.identity().sign(domain(CARD, raw)))}
+              "card_sig": b64e(card2.identity("r1").sign(domain(CARD, raw)))}
     r = client.post("/api/v1/envelopes", json=forged)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "nonce_reused"
     assert box_state(app)[:3] == (1, 1, 1)

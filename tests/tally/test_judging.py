@@ -166,3 +166,44 @@ def test_a_stranger_card_cannot_score(jclient):
     r = client.post("/api/v1/envelopes", json=kiosk.envelope(new_card(kiosk.meeting), {
         "round": "s1", "judge": "J01", "contestant": "甲", "score": "80"}))
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "unknown_judge_card"
+
+
+def test_a_judge_card_is_its_key_for_the_score_round(jclient):
+    """The seat keeps the card's s1 key: the kiosk's check finds the seat by that key only, and the
+    same card's key for any other round scores nothing."""
+    from keys.canonical import b64e
+    from tally.models import JudgeSeat
+
+    client, admin = jclient
+    cards = judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin)
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    app = client.application
+    with app.extensions["tally.sessionmaker"]() as s:
+        seats = {row.seat: row.card_public for row in s.query(JudgeSeat)}
+    assert seats == {n: card.public_for("s1") for n, card in cards.items()}
+
+    def check(keys):  # type: ignore[no-untyped-def]
+        r = client.post("/api/v1/cards/check", json=kiosk.signed({"cards": {k: b64e(v) for k, v in keys.items()}}))
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    assert check({"s1": cards[3].public_for("s1")}) == {"card": "judge", "round": "s1", "seat": 3, "label": "J03"}
+    assert check({"r1": cards[3].public_for("r1"), "s1": cards[4].public_for("s1")})["seat"] == 4
+    assert check({"s2": cards[3].public_for("s1")})["card"] == "unknown"  # a key counts in its own round only
+    client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
+    r = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[3], {
+        "round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}, key_round="r1"))
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "unknown_judge_card"
+    r = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[3], {
+        "round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}))
+    assert r.status_code == 201, r.get_json()
+
+
+def test_a_meeting_without_voting_rounds_prints_no_ballot_cards(jclient):
+    client, admin = jclient
+    r = client.post("/api/v1/admin/cards", json={"count": 3}, headers=admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_ballot_rounds"
+    r = client.post("/api/v1/admin/cards", json={"count": 3}, headers={**admin, "Accept-Language": "zh"})
+    assert r.get_json()["error"]["message"] == "本次会议没有投票轮次，不需要选票卡。"

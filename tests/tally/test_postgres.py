@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tally.models import CardUse, Envelope, Round
 from tests.services import fresh_postgres_database
@@ -41,6 +41,11 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
     load_forms(client, k1)
     k2.forms = k1.forms
     cards = issue_cards(client, admin, k1.meeting, 6)
+    with pg_app.extensions["tally.sessionmaker"]() as s:
+        # A PostgreSQL heap keeps insertion order: the cards' rows went in by key (random), so
+        # the physical order does not keep one card's three round credentials together.
+        heap = [bytes(k) for k in s.scalars(text("SELECT public_key FROM cards ORDER BY ctid"))]
+    assert len(heap) == 6 * 3 and heap == sorted(heap)
     results: list[int] = []
     lock = threading.Lock()
 

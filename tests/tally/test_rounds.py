@@ -95,7 +95,11 @@ def test_close_voids_cards_not_handed_out(client, app, admin_headers):
     assert printed.status_code == 201
     assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers).status_code == 200
     with app.extensions["tally.sessionmaker"]() as s:
-        assert sorted(c.status for c in s.scalars(select(Card))) == ["void"] * 3
+        # One credential per card and ballot round (r1, e1, d1): all of them voided.
+        rows = [(c.round_id, c.status) for c in s.scalars(select(Card))]
+        assert sorted(rows) == sorted([(r, "void") for r in ("r1", "e1", "d1")] * 3)
+    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    assert state["cards"] == {"printed": 0, "issued": 0, "void": 3}
 
 
 def test_open_needs_people_signed_in_and_only_once(client, admin_headers):

@@ -78,7 +78,7 @@ def test_two_workers_share_ballots_chain_and_live_feed(two_workers):
         clients.append(sio)
 
     bodies = [seal_envelope(meeting=paired["meeting"], round_id="r1", kiosk_id=paired["kiosk_id"], kiosk_identity=kiosk,
-                            card_key=c.identity(), round_public=b64d(form["public_key"]),
+                            card_key=c.identity("r1"), round_public=b64d(form["public_key"]),
                             ballot={"round": "r1", "sections": {"p": [random.choice(["张三", "李四", "王五"])]}}).body
               for c in cards]
     # Every card is sent twice, concurrently, over fresh connections (so both workers take some).

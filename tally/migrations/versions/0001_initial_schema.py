@@ -31,13 +31,6 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('cards',
-    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.CheckConstraint("status in ('printed','issued','void')", name='card_status'),
-    sa.PrimaryKeyConstraint('public_key'),
-    sqlite_with_rowid=False
-    )
     op.create_table('kiosks',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
@@ -95,10 +88,20 @@ def upgrade() -> None:
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ballots_round_id'), ['round_id'], unique=False)
 
+    op.create_table('cards',
+    sa.Column('public_key', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('round_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.CheckConstraint("status in ('printed','issued','void')", name='card_status'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], ),
+    sa.PrimaryKeyConstraint('public_key'),
+    sa.UniqueConstraint('public_key', 'round_id', name='card_round'),
+    sqlite_with_rowid=False
+    )
     op.create_table('card_uses',
     sa.Column('card', sa.LargeBinary(length=32), nullable=False),
     sa.Column('round_id', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['card'], ['cards.public_key'], ),
+    sa.ForeignKeyConstraint(['card', 'round_id'], ['cards.public_key', 'cards.round_id'], name='card_use_credential'),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], ),
     sa.PrimaryKeyConstraint('card', 'round_id'),
     sqlite_with_rowid=False
@@ -143,6 +146,7 @@ def downgrade() -> None:
 
     op.drop_table('envelopes')
     op.drop_table('card_uses')
+    op.drop_table('cards')
     with op.batch_alter_table('ballots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ballots_round_id'))
 
@@ -151,7 +155,6 @@ def downgrade() -> None:
     op.drop_table('pairing_offers')
     op.drop_table('meeting')
     op.drop_table('kiosks')
-    op.drop_table('cards')
     op.drop_table('audit_log')
     op.drop_table('attendees')
     # ### end Alembic commands ###
