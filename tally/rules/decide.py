@@ -16,7 +16,7 @@ from tally.rules.attendance import is_void, quorum_met, require, settle
 from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, DecideRound
 from tally.rules.shape import check_fields, mapping_of, marked_invalid, unknown_key
-from tally.rules.tallying import Tally
+from tally.rules.tallying import MarkCounter
 
 FIELDS: Final = frozenset({"round", "votes", "invalid"})
 CHOICES: Final = {"agree": 0, "disagree": 1, "abstain": 2}
@@ -58,22 +58,14 @@ class DecideForm:
         return tuple(codes)
 
 
-class DecideCounter:
+class DecideCounter(MarkCounter):
     """Counts one decide round; `result()` is its contract document."""
 
     def __init__(self, rnd: DecideRound) -> None:
         self.plan = rnd
         self._counts = [[0, 0, 0] for _ in rnd.nominees]
         self._invalid = 0
-        self._tally = Tally(self._absorb)
-        self.add_marks = self._tally.add
-
-    def add(self, ballot: Any) -> None:
-        self._tally.add(ballot.marks)
-        self._tally.fold()
-
-    def fold(self) -> None:
-        self._tally.fold()
+        self._start()
 
     def _absorb(self, marks: Hashable, n: int) -> None:
         if marks is None:

@@ -16,7 +16,7 @@ from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, EvaluateRound
 from tally.rules.rounding import percent, quantize, text
 from tally.rules.shape import check_fields, mapping_of, marked_invalid, unknown_key
-from tally.rules.tallying import Tally
+from tally.rules.tallying import MarkCounter
 
 FIELDS: Final = frozenset({"round", "grades", "directions", "invalid"})
 ABSTAIN: Final = -1
@@ -77,7 +77,7 @@ class EvaluateForm:
         return grade_codes, direction_codes
 
 
-class EvaluateCounter:
+class EvaluateCounter(MarkCounter):
     """Counts one evaluate round; `result()` is its contract document."""
 
     def __init__(self, rnd: EvaluateRound) -> None:
@@ -88,15 +88,7 @@ class EvaluateCounter:
         self._invalid_entries = [0] * size
         self._directions = [[0] * len(rnd.directions) for _ in range(size)]
         self._invalid_ballots = 0
-        self._tally = Tally(self._absorb)
-        self.add_marks = self._tally.add
-
-    def add(self, ballot: Any) -> None:
-        self._tally.add(ballot.marks)
-        self._tally.fold()
-
-    def fold(self) -> None:
-        self._tally.fold()
+        self._start()
 
     def _absorb(self, marks: Hashable, n: int) -> None:
         if marks is None:

@@ -14,7 +14,7 @@ from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, RecommendRound
 from tally.rules.rounding import percent, text
 from tally.rules.shape import MAX_NAME, check_fields, mapping_of, marked_invalid, name_error, unknown_key
-from tally.rules.tallying import Tally
+from tally.rules.tallying import MarkCounter
 
 FIELDS: Final = frozenset({"round", "sections", "invalid"})
 MEMO: Final = 1024
@@ -100,22 +100,14 @@ class _PostTotals:
         self.votes: dict[str, int] = {}
 
 
-class RecommendCounter:
+class RecommendCounter(MarkCounter):
     """Counts one recommend round; `result()` is its contract document."""
 
     def __init__(self, rnd: RecommendRound) -> None:
         self.plan = rnd
         self._posts = [_PostTotals() for _ in rnd.posts]
         self._unreadable = 0
-        self._tally = Tally(self._absorb)
-        self.add_marks = self._tally.add
-
-    def add(self, ballot: Any) -> None:
-        self._tally.add(ballot.marks)
-        self._tally.fold()
-
-    def fold(self) -> None:
-        self._tally.fold()
+        self._start()
 
     def _absorb(self, marks: Hashable, n: int) -> None:
         if marks is None:

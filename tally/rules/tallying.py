@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Hashable
-from typing import Final
+from typing import Any, Final
 
 BATCH: Final = 4096
 
@@ -33,3 +33,25 @@ class Tally:
         for marks, n in counts.items():
             self.returned += n
             self._absorb(marks, n)
+
+
+class MarkCounter:
+    """The plumbing the ballot counters share: marks are batched in a `Tally` and folded into the
+    counter's totals by its `_absorb`. `add_marks` is the hot path (`tally count` feeds marks);
+    `add` takes one parsed ballot and folds at once (the live tally)."""
+
+    _tally: Tally
+
+    def _start(self) -> None:
+        self._tally = Tally(self._absorb)
+        self.add_marks = self._tally.add
+
+    def add(self, ballot: Any) -> None:
+        self._tally.add(ballot.marks)
+        self._tally.fold()
+
+    def fold(self) -> None:
+        self._tally.fold()
+
+    def _absorb(self, marks: Hashable, n: int) -> None:
+        raise NotImplementedError
