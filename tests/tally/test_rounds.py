@@ -170,3 +170,38 @@ def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     assert by["甲"]["composite"] == "88.00" and by["乙"]["composite"] == "82.00"
     assert by["甲"]["shortlisted"] and not by["乙"]["shortlisted"]
     app.extensions["tally.engine"].dispose()
+
+
+ELECTORATE = """
+meeting: {title: 常委会}
+rounds:
+  - id: d1
+    kind: decide
+    title: 常委会票决
+    expected: 3
+    electorate: 常委
+    nominees: [王五]
+"""
+
+
+def test_a_rounds_present_counts_only_its_electorate(tmp_path: Path):
+    import io
+
+    from tally import create_app
+    from tally.meeting import init_meeting
+
+    from .conftest import KEY_PASS
+
+    f = tmp_path / "m.yaml"
+    f.write_text(ELECTORATE, encoding="utf-8")
+    d = tmp_path / "d"
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    app = create_app({"DATA_DIR": str(d), "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
+    client = app.test_client()
+    admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
+    roster = "编号,姓名,类别\n1,甲,常委\n2,乙,常委\n3,丙,常委\n4,丁,列席\n5,戊,列席\n"
+    client.post("/api/v1/admin/roster", data={"file": (io.BytesIO(roster.encode()), "r.csv")}, headers=admin)
+    client.post("/api/v1/desk/signin", json={"all": True}, headers=admin)
+    opened = client.post("/api/v1/admin/rounds/d1/open", json={}, headers=admin).get_json()
+    assert opened["present"] == 3 and opened["expected"] == 3  # the two 列席 are in the hall but do not vote
+    app.extensions["tally.engine"].dispose()
