@@ -89,6 +89,14 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
         if not cards_file.exists():
             made = r.call("POST", "/api/v1/admin/cards", {"count": 30, "issued": True})["cards"]
             cards_file.write_text("\n".join(made) + "\n")
+        judge_file = d / "demo-judge-cards.txt"
+        if not judge_file.exists():
+            # The roster doubles as the judge pool of the demo's interview round.
+            with open(HERE / "roster.csv", "rb") as f:
+                r.call("POST", "/api/v1/admin/judges/pool", files={"file": ("pool.csv", f)})
+            r.call("POST", "/api/v1/admin/rounds/s1/draw", {})
+            made = r.call("POST", "/api/v1/admin/rounds/s1/judge-cards", {})["cards"]
+            judge_file.write_text("".join(f"{c['label']}\t{c['qr_text']}\n" for c in made))
         kdir = d / "kiosk1"
         kenv = dict(env, KIOSK_PASSPHRASE=_kiosk_passphrase(kdir))
         if not (kdir / "kiosk.json").exists():
@@ -110,8 +118,10 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
             f"  Check-in desk 签到台:       {links['desk']}",
             f"  Kiosk 投票平板:             http://127.0.0.1:{kiosk_port}/",
             f"  Ballot cards 选票卡 (type one on the kiosk): {cards_file}",
+            f"  Judge cards 评委卡 (interview round s1): {judge_file}",
             f"  Scrutineers' passphrase 监票人口令 (to count): {scrutineer_file.read_text().strip()}",
             "Open a round on the console, vote on the kiosk, close and count. Ctrl-C stops. 按 Ctrl-C 退出。",
+            "For judging: open s1, press 下一位选手, type a judge card on the kiosk and score.",
             "",
         ]))
         while all(p.poll() is None for p in procs):
