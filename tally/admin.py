@@ -78,7 +78,7 @@ def links() -> Any:
 def offers() -> Any:
     body = json_body()
     count = body.get("count", 1)
-    if not isinstance(count, int) or not 1 <= count <= 500:
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 500:
         raise ApiError(400, "bad_count", "Make between 1 and 500 pairing offers at a time.")
     preconfirm = body.get("preconfirm") is True
     with transaction() as s:
@@ -102,7 +102,7 @@ def kiosk_action(kiosk_id: str, action: str) -> Any:
 def cards() -> Any:
     body = json_body()
     count = body.get("count")
-    if not isinstance(count, int):
+    if not isinstance(count, int) or isinstance(count, bool):
         raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
     with transaction() as s:
         made = credentials.print_cards(s, meeting().id, count, issued=body.get("issued") is True)

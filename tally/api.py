@@ -25,12 +25,15 @@ from tally.models import Kiosk, Round
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def json_body() -> Any:
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; anything else (not JSON, an array, a string) is refused."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json).")
     body = request.get_json(silent=True)
     if body is None:
         raise ApiError(400, "malformed", "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed", "Send a JSON object.")
     return body
 
 

@@ -42,7 +42,10 @@ def parse_seat_label(label: Any) -> int | None:
 
 
 def score_plan(info: MeetingInfo, round_id: str) -> ScoreRound:
-    plan = info.plan.round(round_id)
+    try:
+        plan = info.plan.round(round_id)
+    except (KeyError, LookupError) as exc:
+        raise ApiError(404, "unknown_round", "There is no such round in this meeting.") from exc
     if not isinstance(plan, ScoreRound):
         raise ApiError(409, "not_a_score_round", "This round is not a judge-scoring round.")
     return plan
