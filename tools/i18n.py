@@ -89,6 +89,9 @@ def update(extra: dict[str, str] | None = None) -> None:
         for msgid in sorted(extract(cfg)):
             prior = old.get(msgid)
             cat.add(msgid, (prior.string if prior and prior.string else None) or (extra or {}).get(msgid, ""))
+        unchanged = {m.id: m.string for m in old if m.id} == {m.id: m.string for m in cat if m.id}
+        if unchanged and po.with_suffix(".mo").exists():
+            continue  # nothing new: keep the files (and their dates) as they are
         po.parent.mkdir(parents=True, exist_ok=True)
         with po.open("wb") as f:
             write_po(f, cat, width=0, omit_header=False, sort_output=True)
