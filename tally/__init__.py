@@ -52,5 +52,4 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
         with app.extensions["tally.read_sessionmaker"]() as s:
             info = meeting_info(s)
     app.extensions["tally.meeting"] = info
-    app.extensions["tally.meeting_title"] = info.title
     return app

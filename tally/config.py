@@ -87,7 +87,6 @@ def load_config(data_dir: Path | str, env: Mapping[str, str] | None = None) -> d
         "ADMIN_TOKEN": read_secret(data_dir, "admin-token", env),
         "DATABASE_URL": database_url(data_dir, env),
         "MESSAGE_QUEUE": env.get("TALLY_MESSAGE_QUEUE") or None,
-        "KEY_PASSPHRASE": Secret(env["TALLY_KEY_PASSPHRASE"]) if env.get("TALLY_KEY_PASSPHRASE") else None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
