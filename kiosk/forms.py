@@ -93,9 +93,10 @@ def _count(obj: Any, what: str) -> int:
     return obj
 
 
-def _round(doc: Any) -> RoundForm:
+def round_key(doc: Any, what: str = "a round") -> tuple[str, bytes]:
+    """A round document's id and its 32-byte public sealing key; FormError otherwise."""
     if not isinstance(doc, dict):
-        raise FormError("a round must be an object")
+        raise FormError(f"{what} must be an object")
     try:
         rid = check_name(doc.get("id"), "round")
         public_key = b64d(doc.get("public_key", ""))
@@ -103,6 +104,11 @@ def _round(doc: Any) -> RoundForm:
         raise FormError(str(exc)) from exc
     if len(public_key) != 32:
         raise FormError(f"round {rid}: public key must be 32 bytes")
+    return rid, public_key
+
+
+def _round(doc: Any) -> RoundForm:
+    rid, public_key = round_key(doc)
     kind = _str(doc.get("kind"), "kind")
     title = doc.get("title") or rid
     base: dict[str, Any] = {"id": rid, "kind": kind, "title": _str(title, "title"), "public_key": public_key}

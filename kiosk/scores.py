@@ -16,11 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from keys.canonical import b64d
-from keys.errors import Malformed
-from keys.ids import check_name
 from kiosk.ballots import N_, SelectionError
-from kiosk.forms import FormError, RoundForm, meeting_and_rounds
+from kiosk.forms import FormError, RoundForm, meeting_and_rounds, round_key
 
 PHASES = ("idle", "scoring", "revealed")
 # What a pad can produce: digits and at most one decimal point (a sign only for a plan below 0).
@@ -86,15 +83,7 @@ class JudgingState:
 
 
 def _round(doc: Any) -> ScoreRound:
-    if not isinstance(doc, dict):
-        raise FormError("a score round must be an object")
-    try:
-        rid = check_name(doc.get("id"), "round")
-        public_key = b64d(doc.get("public_key", ""))
-    except Malformed as exc:
-        raise FormError(str(exc)) from exc
-    if len(public_key) != 32:
-        raise FormError(f"round {rid}: public key must be 32 bytes")
+    rid, public_key = round_key(doc, "a score round")
     judges = doc.get("judges")
     if isinstance(judges, bool) or not isinstance(judges, int) or judges < 1:
         raise FormError(f"round {rid}: judges must be a positive integer")

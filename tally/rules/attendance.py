@@ -5,7 +5,7 @@ returned exceed those issued is void. Pure.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tally.rules.errors import MissingAttendance
 from tally.rules.model import Attendance
@@ -51,3 +51,27 @@ def quorum_met(expected: int, present: int) -> bool:
 
 def is_void(returned: int, issued: int | None) -> bool:
     return issued is not None and returned > issued
+
+
+class Head(NamedTuple):
+    """What a quorum round's result opens with: the document so far and the figures it used."""
+
+    doc: dict[str, Any]
+    expected: int
+    present: int
+    issued: int
+    quorum: bool
+    void: bool
+
+
+def quorum_round_head(rnd: Any, returned: int, attendance: Attendance | None) -> Head:
+    """The shared start of a recommend or decide result: attendance, quorum, void, status."""
+    expected, present, issued = require(rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
+    quorum = quorum_met(expected, present)
+    void = is_void(returned, issued)
+    doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+    if rnd.title:
+        doc["title"] = rnd.title
+    doc.update(status="void" if void else "counted" if quorum else "no_quorum",
+               expected=expected, present=present, issued=issued, returned=returned)
+    return Head(doc, expected, present, issued, quorum, void)

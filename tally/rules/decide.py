@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
-from tally.rules.attendance import is_void, quorum_met, require, settle
+from tally.rules.attendance import quorum_round_head
 from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, DecideRound
 from tally.rules.shape import check_fields, mapping_of, marked_invalid, unknown_key
@@ -80,17 +80,9 @@ class DecideCounter(MarkCounter):
                resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         rnd = self.plan
         self._tally.fold()
-        expected, present, issued = require(
-            rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
         returned = self._tally.returned
-        quorum = quorum_met(expected, present)
-        void = is_void(returned, issued)
-        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
-        if rnd.title:
-            doc["title"] = rnd.title
-        doc.update(status="void" if void else "counted" if quorum else "no_quorum",
-                   expected=expected, present=present, issued=issued, returned=returned,
-                   invalid=self._invalid, quorum_met=quorum, threshold=rnd.threshold.text)
+        doc, expected, present, issued, quorum, void = quorum_round_head(rnd, returned, attendance)
+        doc.update(invalid=self._invalid, quorum_met=quorum, threshold=rnd.threshold.text)
         if rnd.defer_rule is not None:
             doc["defer_rule"] = rnd.defer_rule.text
         if rnd.seats is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import Any, Final
 
-from tally.rules.attendance import is_void, quorum_met, require, settle
+from tally.rules.attendance import quorum_round_head
 from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, RecommendRound
 from tally.rules.rounding import percent, text
@@ -128,17 +128,9 @@ class RecommendCounter(MarkCounter):
                resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         rnd = self.plan
         self._tally.fold()
-        expected, present, issued = require(
-            rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
         returned = self._tally.returned
-        quorum = quorum_met(expected, present)
-        void = is_void(returned, issued)
-        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
-        if rnd.title:
-            doc["title"] = rnd.title
-        doc.update(status="void" if void else "counted" if quorum else "no_quorum",
-                   expected=expected, present=present, issued=issued, returned=returned,
-                   quorum_met=quorum)
+        doc, expected, present, issued, quorum, void = quorum_round_head(rnd, returned, attendance)
+        doc["quorum_met"] = quorum
         if not void:
             doc["posts"] = [self._post_result(i, returned, expected, present, quorum)
                             for i in range(len(rnd.posts))]
