@@ -17,10 +17,14 @@ if TYPE_CHECKING:  # Flask is imported when an app is made, so `tally count` sta
 def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     from flask import Flask
 
-    from tally import admin, api, db, errors, i18n, judging_api, live, pages
-    from tally.assets import static_dir, templates_dir
     from tally.config import load_config
-    from tally.meeting import key_passphrase, load_identity, meeting_info
+    from tally.setup.meeting import key_passphrase, load_identity, meeting_info
+    from tally.show import feed as live
+    from tally.store import db
+    from tally.web import admin, errors, i18n, pages
+    from tally.web import judging as judging_api
+    from tally.web import kiosk_api as api
+    from tally.web.assets import static_dir, templates_dir
 
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
                 static_url_path="/static")
@@ -51,5 +55,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     with app.app_context():
         with app.extensions["tally.read_sessionmaker"]() as s:
             info = meeting_info(s)
-    app.extensions["tally.meeting"] = info
+    app.extensions["tally.setup.meeting"] = info
     return app

@@ -29,16 +29,16 @@ NO_BACKEND = ("No matching distribution found for hatchling", "Could not find a 
 PROBE = """
 import json, sys
 from pathlib import Path
-import kiosk, kiosk.assets, tally, tally.assets
+import kiosk, kiosk.assets, tally, tally.web.assets
 from tally import create_app
-from tally.meeting import init_meeting
+from tally.setup.meeting import init_meeting
 data = Path(sys.argv[1])
-init_meeting(data, Path(tally.__file__).parent / "demo" / "meeting.yaml", key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
+init_meeting(data, Path(tally.__file__).parent / "cli" / "demo_meeting" / "meeting.yaml", key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
 app = create_app({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": "wheel key"}})
 page = app.test_client().get("/console/login")
 app.extensions["tally.engine"].dispose()
-print(json.dumps({"tally": tally.__file__, "kiosk": kiosk.__file__, "templates": str(tally.assets.templates_dir()),
-                  "static": str(tally.assets.static_dir()), "kiosk_templates": str(kiosk.assets.templates_dir()),
+print(json.dumps({"tally": tally.__file__, "kiosk": kiosk.__file__, "templates": str(tally.web.assets.templates_dir()),
+                  "static": str(tally.web.assets.static_dir()), "kiosk_templates": str(kiosk.assets.templates_dir()),
                   "status": page.status_code, "page": page.get_data(as_text=True)}))
 """
 
@@ -68,13 +68,13 @@ def test_the_wheel_carries_packages_assets_and_commands(wheel: Path) -> None:
         ep.read_string(z.read(entry_points).decode("utf-8"))
     for package in ("keys", "tally", "kiosk"):
         assert repo_files(package, "**/*.py") <= names, f"{package}: Python modules missing from the wheel"
-    migrations = repo_files("tally/migrations/versions", "*.py")
+    migrations = repo_files("tally/store/migrations/versions", "*.py")
     catalogs = repo_files("tally/translations", "**/*.mo") | repo_files("kiosk/translations", "**/*.mo") \
         | repo_files("keys/locale", "**/*.mo")
     assert migrations and {m for m in catalogs if m.startswith("kiosk/")} and {m for m in catalogs if m.startswith("tally/")}
     assert migrations <= names
     assert catalogs <= names
-    assert "tally/demo/meeting.yaml" in names and "tally/migrations/env.py" in names
+    assert "tally/cli/demo_meeting/meeting.yaml" in names and "tally/store/migrations/env.py" in names
     templates = {"scrutineer_assets/" + f for f in repo_files("templates", "**/*") if not f.endswith("/.keep")}
     static = {"scrutineer_assets/" + f for f in repo_files("static", "**/*")}
     assert "scrutineer_assets/templates/kiosk/index.html" in templates

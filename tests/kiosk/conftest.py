@@ -122,7 +122,7 @@ class LiveTally:
 @pytest.fixture
 def tally(tmp_path: Path) -> Iterator[LiveTally]:
     from tally import create_app as create_tally
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
     from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
     from tests.tally.conftest import MEETING as MEETING_YAML
 
@@ -202,7 +202,7 @@ def judging_tally(tmp_path: Path) -> Iterator[LiveJudging]:
     import io
 
     from tally import create_app as create_tally
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
     from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
 
     f = tmp_path / "judging.yaml"

@@ -20,7 +20,7 @@ from kiosk.agent import Agent
 from kiosk.app import create_app
 from kiosk.config import Paths, load_pairing
 from kiosk.pairing import PairingFailed, load_identity, pair
-from tally.models import Card
+from tally.store.models import Card
 
 from .conftest import LiveTally, local_offer
 

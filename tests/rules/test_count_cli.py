@@ -13,7 +13,7 @@ import pytest
 from contract_ballots import contract_ballots, contract_lines
 
 from tally.cli import main
-from tally.count_cli import width
+from tally.cli.count import width
 from tally.plan import load_plan
 from tally.rules import count_meeting
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from tally.count_cli import CATALOG_DIR, DOMAIN, translations
+from tally.cli.count import CATALOG_DIR, DOMAIN, translations
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SOURCE = ROOT / "tally" / "count_cli.py"
+SOURCE = ROOT / "tally" / "cli" / "count.py"
 
 
 def _msgids() -> set[str]:

@@ -51,7 +51,7 @@ ROSTER = "编号,姓名,类别\n" + "".join(f"{i:03d},代表{i},代表\n" for i 
 
 @pytest.fixture
 def meeting_dir(tmp_path: Path) -> Path:
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
 
     f = tmp_path / "meeting.yaml"
     f.write_text(MEETING, encoding="utf-8")

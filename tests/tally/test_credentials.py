@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from keys.canonical import b64e
 from keys.cards import Card as CardSecret, new_card, parse_card
-from tally.models import Card
+from tally.store.models import Card
 
 from .conftest import issue_cards, load_forms, pair_kiosk, setup_meeting
 

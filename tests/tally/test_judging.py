@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from keys.cards import Card, parse_card
 from tally.cli import main as tally_cli
-from tally.export import write_export
+from tally.box.export import write_export
 
 from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
 
@@ -37,7 +37,7 @@ POOL = "编号,姓名,类别\n" + "".join(f"P{i:02d},评委{i},代表\n" for i i
 @pytest.fixture
 def jclient(tmp_path: Path):  # type: ignore[no-untyped-def]
     from tally import create_app
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
 
     f = tmp_path / "m.yaml"
     f.write_text(MEETING, encoding="utf-8")
@@ -172,7 +172,7 @@ def test_a_judge_card_is_its_key_for_the_score_round(jclient):
     """The seat keeps the card's s1 key: the kiosk's check finds the seat by that key only, and the
     same card's key for any other round scores nothing."""
     from keys.canonical import b64e
-    from tally.models import JudgeSeat
+    from tally.store.models import JudgeSeat
 
     client, admin = jclient
     cards = judge_cards(client, admin)

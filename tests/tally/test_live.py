@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from tally.live import socketio
+from tally.show.feed import socketio
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
 

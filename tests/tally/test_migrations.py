@@ -1,7 +1,7 @@
 """The migrations build exactly the models: `alembic upgrade head` on an empty database, then compare.
 
 The initial migration is edited in place until the first release, so this is what keeps it and
-`tally/models.py` from drifting apart (a column, a key, a constraint or WITHOUT ROWID).
+`tally/store/models.py` from drifting apart (a column, a key, a constraint or WITHOUT ROWID).
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, text
 
-from tally import db
-from tally.models import UNORDERED, Base
+from tally.store import db
+from tally.store.models import UNORDERED, Base
 from tests.services import fresh_postgres_database
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from tally.models import CardUse, Envelope, Round
+from tally.store.models import CardUse, Envelope, Round
 from tests.services import fresh_postgres_database
 
 from .conftest import KEY_PASS, MEETING, SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     from tally import create_app
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
 
     for url in fresh_postgres_database():
         f = tmp_path / "meeting.yaml"

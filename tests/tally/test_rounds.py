@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tally.cli import main as tally_cli
-from tally.export import write_export
-from tally.models import Ballot, Card, Round
+from tally.box.export import write_export
+from tally.store.models import Ballot, Card, Round
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
 
@@ -142,7 +142,7 @@ rounds:
 
 def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     from tally import create_app
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
 
     from .conftest import KEY_PASS
 
@@ -188,7 +188,7 @@ def test_a_rounds_present_counts_only_its_electorate(tmp_path: Path):
     import io
 
     from tally import create_app
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
 
     from .conftest import KEY_PASS
 

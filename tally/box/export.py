@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from keys.canonical import b64e
 from tally.errors import ApiError
-from tally.meeting import BALLOT_KINDS, MeetingInfo
-from tally.models import Ballot, Envelope, Kiosk, Meeting, Round
+from tally.setup.meeting import BALLOT_KINDS, MeetingInfo
+from tally.store.models import Ballot, Envelope, Kiosk, Meeting, Round
 
 
 def chain_order(envelopes: list[Envelope], genesis: str) -> list[Envelope]:

@@ -20,10 +20,10 @@ from keys.chain import genesis
 from keys.identity import Identity
 from keys.sealing import RoundKey
 from keys.store import load_private, save_private
-from tally import db as dbm
+from tally.store import db as dbm
 from tally.config import ConfigError, make_secrets, write_secret_file
-from tally.custody import wrap_round_key
-from tally.models import Meeting, Round
+from tally.setup.custody import wrap_round_key
+from tally.store.models import Meeting, Round
 from tally.plan import Plan, load_plan, parse_plan, read_mapping
 
 SECRET_KINDS = frozenset({"recommend", "evaluate", "decide"})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 def assets_root() -> Path:
     """The folder holding `templates/` and `static/`."""
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "templates").is_dir() and (checkout / "static").is_dir():
         return checkout
     spec = importlib.util.find_spec("scrutineer_assets")

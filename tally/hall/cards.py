@@ -26,10 +26,10 @@ from keys.canonical import b64d
 from keys.cards import Card as CardSecret, card_key, new_card, parse_card
 from keys.errors import Malformed
 from keys.ids import check_name
-from tally import audit
+from tally.store import audit
 from tally.errors import ApiError
-from tally.meeting import SECRET_KINDS
-from tally.models import Card, CardUse, Kiosk, Round, UnlockGrant
+from tally.setup.meeting import SECRET_KINDS
+from tally.store.models import Card, CardUse, Kiosk, Round, UnlockGrant
 
 CARD_ROUND_KINDS = sorted(SECRET_KINDS)  # the rounds a ballot card votes in
 MAX_ROUND_KEYS = 64

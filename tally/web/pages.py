@@ -1,7 +1,7 @@
 """The HTML pages: chair console, projector, check-in desk, printable ballot cards and result sheets.
 
 Pages render the first state server-side and then follow the live Socket.IO feed; every action
-on them goes through the JSON API in `tally.admin`.
+on them goes through the JSON API in `tally.web.admin`.
 """
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from sqlalchemy import select
 
 from keys.fingerprint import fingerprint
 from keys.pairing import qr_svg
-from tally import checkin, credentials, live
-from tally.admin import csrf_token
-from tally.api import meeting
-from tally.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
-from tally.db import session as db_session, transaction
+from tally.hall import checkin
+from tally.hall import cards as credentials
+from tally.show import feed as live
+from tally.web.admin import csrf_token
+from tally.web.kiosk_api import meeting
+from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
+from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
-from tally.models import Kiosk, Round
+from tally.store.models import Kiosk, Round
 
 bp = Blueprint("console", __name__)
 
@@ -115,7 +117,7 @@ def result_sheet(round_id: str) -> Any:
 @chair_required
 def judge_cards(round_id: str) -> Any:
     """Print one judge card per seat; the codes exist only in this response (reprinting replaces them)."""
-    from tally import judging
+    from tally.judging import scoring as judging
 
     if request.form.get("csrf") != session.get("csrf"):
         raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
@@ -133,7 +135,7 @@ def judge_cards(round_id: str) -> Any:
 @bp.get("/console/rounds/<round_id>/draw")
 @chair_required
 def draw_sheet(round_id: str) -> Any:
-    from tally import judging
+    from tally.judging import scoring as judging
 
     record = judging.draw_record(db_session(), round_id)
     if record is None:
@@ -147,8 +149,8 @@ def audit_page() -> Any:
     """The audit log as a printable page, newest first."""
     from flask_babel import gettext
 
-    from tally.models import AuditEntry
-    from tally.vocab import ACTIONS
+    from tally.store.models import AuditEntry
+    from tally.show.vocab import ACTIONS
 
     rows = [{"at": e.at, "actor": e.actor, "action": gettext(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
              "detail": json.loads(e.detail)}

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tally.models import AuditEntry
+from tally.store.models import AuditEntry
 
 
 def record(s: Session, actor: str, action: str, **detail: Any) -> None:

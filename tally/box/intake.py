@@ -26,10 +26,10 @@ from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_env
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
 from keys.sealing import RoundKey
-from tally import judging
+from tally.judging import scoring as judging
 from tally.errors import ApiError
-from tally.meeting import MeetingInfo
-from tally.models import Card, CardUse, Envelope, Kiosk, Round
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import Card, CardUse, Envelope, Kiosk, Round
 
 MAX_RETRIES = 20
 

@@ -1,6 +1,6 @@
 """The judge-scoring endpoints: the chair's (`/api/v1/admin/rounds/<id>/…`) and the kiosks' (`/api/v1/judging`).
 
-Thin views over `tally.judging`; every action is one transaction followed by a live push.
+Thin views over `tally.judging.scoring`; every action is one transaction followed by a live push.
 """
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from keys.canonical import b64e
-from tally import checkin, judging, live
-from tally.api import json_body, meeting
-from tally.auth import chair_required
-from tally.db import session as db_session, transaction
+from tally.hall import checkin
+from tally.judging import scoring as judging
+from tally.show import feed as live
+from tally.web.kiosk_api import json_body, meeting
+from tally.web.auth import chair_required
+from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
-from tally.models import Round
+from tally.store.models import Round
 
 bp = Blueprint("judging", __name__, url_prefix="/api/v1")
 
@@ -136,7 +138,7 @@ def draw_record(round_id: str) -> Any:
 @bp.get("/admin/rounds/<round_id>/scoresheet.<fmt>")
 @chair_required
 def scoresheet(round_id: str, fmt: str) -> Any:
-    from tally.reports import scoresheet_pdf, scoresheet_xlsx
+    from tally.show.sheets import scoresheet_pdf, scoresheet_xlsx
 
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")
@@ -150,7 +152,7 @@ def scoresheet(round_id: str, fmt: str) -> Any:
 @chair_required
 def result_sheet(round_id: str, fmt: str) -> Any:
     """A counted round's signed result sheet (结果报告单) with the ballot box fingerprint."""
-    from tally.reports import result_sheet_pdf, result_sheet_xlsx
+    from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx
 
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")

@@ -15,12 +15,15 @@ from sqlalchemy import select
 from keys.canonical import b64e
 from keys.request import verify_request
 from keys.errors import BadSignature, Malformed
-from tally import credentials, intake, live, pairing
-from tally.db import session, transaction
+from tally.hall import cards as credentials
+from tally.box import intake
+from tally.show import feed as live
+from tally.hall import kiosks as pairing
+from tally.store.db import session, transaction
 from tally.errors import ApiError
-from tally.forms import ballot_forms
-from tally.meeting import MeetingInfo
-from tally.models import Kiosk, Round
+from tally.box.forms import ballot_forms
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import Kiosk, Round
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -38,7 +41,7 @@ def json_body() -> dict[str, Any]:
 
 
 def meeting() -> MeetingInfo:
-    return current_app.extensions["tally.meeting"]
+    return current_app.extensions["tally.setup.meeting"]
 
 
 def signed_kiosk_request(s: Any) -> tuple[Kiosk, Any]:
@@ -112,7 +115,7 @@ def check_card() -> Any:
     kiosk, payload = signed_kiosk_request(s)
     intake.check_kiosk(kiosk)
     keys = credentials.parse_round_keys(payload.get("cards") if isinstance(payload, dict) else None)
-    from tally.judging import seat_label, seat_of_card
+    from tally.judging.scoring import seat_label, seat_of_card
 
     for round_id, key in sorted(keys.items()):
         seat = seat_of_card(s, round_id, key)
@@ -125,7 +128,7 @@ def check_card() -> Any:
 
 def score_key(round_id: str):  # type: ignore[no-untyped-def]
     """A score round's key, unwrapped with the tally's key passphrase on first use, kept in memory."""
-    from tally.custody import unwrap_round_key
+    from tally.setup.custody import unwrap_round_key
 
     cache = current_app.extensions.setdefault("tally.score_keys", {})
     if round_id not in cache:

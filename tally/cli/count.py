@@ -27,7 +27,7 @@ from babel.support import Translations
 from tally.plan import Plan, PlanError, load_plan
 from tally.rules import BallotInputError, MeetingCount, RulesError
 
-CATALOG_DIR = Path(__file__).parent / "translations"
+CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
 DOMAIN = "count"
 PROGRESS_EVERY = 1 << 14
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import click
 
-from tally.remote import Remote, remote
+from tally.cli.remote import Remote, remote
 
-HERE = Path(__file__).resolve().parent / "demo"
+HERE = Path(__file__).resolve().parent / "demo_meeting"
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], what: str, path: str) -> None:
@@ -54,7 +54,7 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
     env = dict(os.environ)
     scrutineer_file = d / "DEMO-scrutineer-passphrase.txt"
     if not (d / "meeting.json").exists():
-        from tally.meeting import init_meeting
+        from tally.setup.meeting import init_meeting
 
         scrutineer = secrets.token_urlsafe(9)
         init_meeting(d, HERE / "meeting.yaml", key_passphrase=secrets.token_urlsafe(24),

@@ -12,9 +12,9 @@ from typing import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tally import audit
+from tally.store import audit
 from tally.errors import ApiError
-from tally.models import Attendee
+from tally.store.models import Attendee
 
 HEADERS = {"number": ("number", "编号", "序号", "no"), "name": ("name", "姓名"), "group": ("group", "类别", "分组")}
 

@@ -14,14 +14,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tally import judging
+from tally.judging import scoring as judging
 from tally.errors import ApiError
-from tally.meeting import MeetingInfo
-from tally.models import ContestantResult, Round
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import ContestantResult, Round
 
 
 def _value(word: str) -> str:
-    """Translate a word that comes from data (an outcome, a status), declared in `tally.vocab`."""
+    """Translate a word that comes from data (an outcome, a status), declared in `tally.show.vocab`."""
     return _(word)
 
 

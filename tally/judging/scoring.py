@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.cards import new_card
-from tally import audit
+from tally.store import audit
 from tally.errors import ApiError
-from tally.meeting import MeetingInfo
-from tally.models import ContestantResult, JudgeDraw, JudgePoolMember, JudgeSeat, Round, Score, ScoringProgress
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import ContestantResult, JudgeDraw, JudgePoolMember, JudgeSeat, Round, Score, ScoringProgress
 from tally.rules import ScoreRound, rank_contestants, trimmed_result
 
 

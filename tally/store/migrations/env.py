@@ -1,10 +1,10 @@
-"""Alembic environment: the URL comes from the caller (`tally.db.upgrade`), never from a file."""
+"""Alembic environment: the URL comes from the caller (`tally.store.db.upgrade`), never from a file."""
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from tally.models import Base
+from tally.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

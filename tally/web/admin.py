@@ -14,13 +14,21 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, session
 from sqlalchemy import select
 
-from tally import checkin, credentials, live, pairing, rounds
-from tally.api import json_body, meeting
-from tally.auth import bearer, admin_token_ok, chair_required, desk_required
-from tally.db import session as db_session, transaction
+from tally.hall import checkin
+
+from tally.hall import cards as credentials
+
+from tally.show import feed as live
+
+from tally.hall import kiosks as pairing
+
+from tally.box import rounds
+from tally.web.kiosk_api import json_body, meeting
+from tally.web.auth import bearer, admin_token_ok, chair_required, desk_required
+from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
-from tally.export import export_round
-from tally.models import Kiosk
+from tally.box.export import export_round
+from tally.store.models import Kiosk
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
@@ -66,7 +74,7 @@ def links() -> Any:
     """The links the chair hands out: console, projector (display token), check-in desk."""
     from flask import url_for
 
-    from tally.auth import role_token
+    from tally.web.auth import role_token
 
     return jsonify({"console": url_for("console.console", _external=True),
                     "projector": url_for("console.projector", t=role_token("projector"), _external=True),
@@ -140,7 +148,7 @@ def round_action(round_id: str, action: str) -> Any:
 @chair_required
 def audit_log() -> Any:
     """The audit log (全程纪实): every action of the chair, the desk and the tally, oldest first."""
-    from tally.models import AuditEntry
+    from tally.store.models import AuditEntry
 
     rows = db_session().scalars(select(AuditEntry).order_by(AuditEntry.id))
     return jsonify({"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action,

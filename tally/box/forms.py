@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from keys.canonical import b64e
-from tally.meeting import MeetingInfo
-from tally.models import Round
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import Round
 
 DEFAULT_GRADES = ["优秀", "称职", "基本称职", "不称职"]
 

@@ -22,9 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint
-from tally import checkin, credentials, judging
-from tally.meeting import MeetingInfo
-from tally.models import AuditEntry, Kiosk, Round
+from tally.hall import checkin
+from tally.hall import cards as credentials
+from tally.judging import scoring as judging
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import AuditEntry, Kiosk, Round
 
 socketio = SocketIO()
 TICK_SECONDS = 0.2
@@ -118,7 +120,7 @@ def _ticker(app: Flask, generation: int) -> None:
         try:
             with app.app_context():
                 maker = app.extensions["tally.read_sessionmaker"]
-                info = app.extensions["tally.meeting"]
+                info = app.extensions["tally.setup.meeting"]
                 with maker() as s:
                     proj = projector_state(s, info)
                     cons = console_state(s, info)
@@ -151,7 +153,7 @@ def init_app(app: Flask) -> None:
 def _connect(auth: Any = None) -> bool:
     from flask import current_app
 
-    from tally.auth import is_chair, token_role
+    from tally.web.auth import is_chair, token_role
 
     current_app.extensions["tally.start_ticker"]()
     token = auth.get("t") if isinstance(auth, dict) else None

@@ -21,11 +21,13 @@ from keys.envelope import open_envelope, parse_envelope, verify_envelope
 from keys.errors import KeysError
 from keys.identity import Identity
 from keys.document import sign_document
-from tally import audit, credentials, judging
-from tally.custody import CustodyError, unwrap_round_key
+from tally.store import audit
+from tally.hall import cards as credentials
+from tally.judging import scoring as judging
+from tally.setup.custody import CustodyError, unwrap_round_key
 from tally.errors import ApiError
-from tally.meeting import BALLOT_KINDS, MeetingInfo
-from tally.models import Attendee, Ballot, Envelope, Kiosk, Round
+from tally.setup.meeting import BALLOT_KINDS, MeetingInfo
+from tally.store.models import Attendee, Ballot, Envelope, Kiosk, Round
 from tally.rules import Attendance, BallotInputError, MissingComponent, new_counter, parse_ballot
 
 

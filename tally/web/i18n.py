@@ -12,7 +12,7 @@ from flask import Flask, request
 from flask_babel import Babel
 
 LANGUAGES = ("zh", "en")
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 
 def select_locale() -> str:

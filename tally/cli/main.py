@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from tally.remote import remote
+from tally.cli.remote import remote
 
 DATA = click.option("--data", "data_dir", type=click.Path(file_okay=False), envvar="TALLY_DATA",
                     help="The meeting's data directory.")
@@ -46,7 +46,7 @@ def main() -> None:
 def init(data_dir: str | None, meeting_file: str, database_url: str | None, store_key_passphrase: bool) -> None:
     """Make a data directory for a meeting: secrets, keys, database, plan."""
     from tally.config import ConfigError
-    from tally.meeting import init_meeting
+    from tally.setup.meeting import init_meeting
     from tally.plan import PlanError
 
     if not data_dir:
@@ -72,7 +72,7 @@ def init(data_dir: str | None, meeting_file: str, database_url: str | None, stor
 def serve(data_dir: str | None, host: str, port: int, workers: int, public_url: str | None) -> None:
     """Serve the tally (gunicorn, gevent worker)."""
     from tally.config import ConfigError, load_config
-    from tally.meeting import key_passphrase
+    from tally.setup.meeting import key_passphrase
 
     if not data_dir:
         raise click.ClickException("say which meeting: --data DIR")
@@ -84,7 +84,7 @@ def serve(data_dir: str | None, host: str, port: int, workers: int, public_url: 
         raise click.ClickException(str(exc)) from exc
     if workers > 1 and (cfg["DATABASE_URL"].startswith("sqlite") or not cfg["MESSAGE_QUEUE"]):
         raise click.ClickException("several workers need PostgreSQL (TALLY_DATABASE_URL) and Redis (TALLY_MESSAGE_QUEUE)")
-    from tally.db import upgrade
+    from tally.store.db import upgrade
 
     upgrade(cfg["DATABASE_URL"])  # bring an older data directory's schema up to date before serving
     url = public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
@@ -221,7 +221,7 @@ def results(data_dir: str | None, url: str | None, as_json: bool) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 def export(data_dir: str | None, url: str | None, round_id: str, out_dir: str) -> None:
     """Export a counted round: meeting.yaml, ballots.jsonl, envelopes.jsonl, public.json."""
-    from tally.export import write_export
+    from tally.box.export import write_export
 
     doc = remote(data_dir, url).call("GET", f"/api/v1/admin/rounds/{round_id}/export")
     for p in write_export(doc, Path(out_dir)):
@@ -363,8 +363,8 @@ def state(data_dir: str | None, url: str | None) -> None:
 
 
 def _register() -> None:
-    from tally.count_cli import count
-    from tally.demo import demo
+    from tally.cli.count import count
+    from tally.cli.demo import demo
 
     main.add_command(count)
     main.add_command(demo)

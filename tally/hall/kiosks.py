@@ -18,9 +18,9 @@ from keys.canonical import b64d
 from keys.errors import Malformed
 from keys.fingerprint import fingerprint
 from keys.pairing import PairingOffer
-from tally import audit
+from tally.store import audit
 from tally.errors import ApiError
-from tally.models import Kiosk, PairingOffer as OfferRow
+from tally.store.models import Kiosk, PairingOffer as OfferRow
 
 
 def _code_hash(code: str) -> str:

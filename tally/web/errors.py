@@ -1,0 +1,56 @@
+"""One error shape for the whole tally: `{"error": {"code", "message"}}` with a 4xx status.
+
+Pages get the same message rendered in Chinese (or English); a 500 rolls the session back and
+never shows a stack trace. Messages are msgids of the translation layer.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
+
+from tally.errors import ApiError
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, **params: object) -> tuple[Response | str, int]:
+    text = gettext(message, **params) if params else gettext(message)
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": text}}), status
+    return render_template("console/error.html", status=status, code=code, message=text), status
+
+
+_HTTP_CODES = {
+    400: ("malformed", "The request could not be read."),
+    401: ("unauthorized", "Please sign in first."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "There is no such page or item."),
+    405: ("method_not_allowed", "This address does not accept that method."),
+    413: ("too_large", "The request is too large."),
+    415: ("unsupported_media_type", "Send JSON (Content-Type: application/json)."),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(err.status, err.code, err.message, **err.params)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+        code, message = _HTTP_CODES.get(err.code or 500, ("error", "The request could not be handled."))
+        return error_response(err.code or 500, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        from tally.store import db
+
+        db.close_session(err)
+        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "Something went wrong on the tally; nothing was recorded.")
