@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import TallyProcess, print_json  # noqa: E402
+from tests.harness import TallyProcess, print_json  # noqa: E402
 from keys.canonical import b64d, b64e  # noqa: E402
 from keys.cards import card_key, new_card, parse_card  # noqa: E402
 from keys.envelope import open_envelope, parse_envelope, seal_envelope, verify_envelope  # noqa: E402

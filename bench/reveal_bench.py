@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import TallyProcess, print_json  # noqa: E402
+from tests.harness import TallyProcess, print_json  # noqa: E402
 from keys.canonical import b64d, b64e  # noqa: E402
 from keys.cards import Card, parse_card  # noqa: E402
 from keys.envelope import seal_envelope  # noqa: E402

@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     from tally.setup.meeting import key_passphrase, load_identity, meeting_info
     from tally.show import feed as live
     from tally.store import db
-    from tally.web import admin, errors, i18n, pages
+    from tally.web import admin, errors, i18n, live as live_door, pages
     from tally.web import judging as judging_api
     from tally.web import kiosk_api as api
     from tally.web.assets import static_dir, templates_dir
@@ -44,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     errors.init_app(app)
     i18n.init_app(app)
     live.init_app(app)
+    live_door.init_app()
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(judging_api.bp)

@@ -26,7 +26,7 @@ from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_env
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
 from keys.sealing import RoundKey
-from tally.judging import scoring as judging
+from tally.judging import panel, scoring
 from tally.errors import ApiError
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import Card, CardUse, Envelope, Kiosk, Round
@@ -130,10 +130,10 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
     prev = rnd.chain_head
     entry = next_entry(prev, header.envelope_hash)
     if rnd.kind == "score":
-        seat = judging.seat_of_card(s, rnd.id, header.card_public)
+        seat = panel.seat_of_card(s, rnd.id, header.card_public)
         if seat is None or score is None:
             raise ApiError(403, "unknown_judge_card", "This judge card is not a seat of this round.")
-        judging.take_score(s, info, rnd.id, seat, score, header.envelope_hash)
+        scoring.take_score(s, info, rnd.id, seat, score, header.envelope_hash)
         move = U_SCORE
     else:
         card = conn.execute(Q_CARD, {"c": header.card_public, "r": rnd.id}).scalar()
@@ -157,7 +157,7 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
         "envelope_hash": header.envelope_hash, "prev_hash": prev, "entry_hash": entry,
         "body": json.dumps(body, sort_keys=True, separators=(",", ":")),
         "receipt": json.dumps(receipt, sort_keys=True, separators=(",", ":"))})
-    revealed = judging.maybe_auto_reveal(s, info, rnd.id) if rnd.kind == "score" else False
+    revealed = scoring.maybe_auto_reveal(s, info, rnd.id) if rnd.kind == "score" else False
     return Accepted(receipt, True, rnd.id, revealed)
 
 

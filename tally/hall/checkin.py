@@ -73,20 +73,6 @@ def read_roster_file(filename: str, data: bytes) -> list[tuple[str, str, str]]:
     return parse_roster(list(csv.reader(io.StringIO(text))))
 
 
-def roster_from_request() -> list[tuple[str, str, str]]:
-    """A roster sent as an uploaded file (CSV or Excel) or as JSON rows with a header row."""
-    from flask import request
-
-    if "file" in request.files:
-        f = request.files["file"]
-        return read_roster_file(f.filename or "roster.csv", f.read())
-    body = request.get_json(silent=True) if request.is_json else None
-    rows = body.get("rows") if isinstance(body, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-        raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
-    return parse_roster([[str(c) for c in r] for r in rows])
-
-
 def import_roster(s: Session, entries: list[tuple[str, str, str]]) -> int:
     if s.scalar(select(func.count()).select_from(Attendee).where(Attendee.checked_in)):
         raise ApiError(409, "checkin_started", "Check-in has started; the roster can no longer be replaced.")

@@ -1,36 +1,23 @@
 """Live screens over Socket.IO: the only module that emits.
 
 Views call `touch()` after their commit. A background task wakes a few times a second and, if
-anything was touched, reads the aggregate state from the database and pushes it: one message
-per audience per tick, never one per ballot (each delivery costs server CPU per client). With
-several workers, Redis carries the messages (`TALLY_MESSAGE_QUEUE`), and every worker's ticker
-reads the same database, so a projector on one worker sees ballots taken by another.
-
-What each audience may see (DESIGN.md, anonymity): while a secret round is open, the projector
-gets turnout only (cast / present), never partial counts; results only after the chair reveals.
+anything was touched, reads the aggregate state from the database (`tally.show.screens`) and
+pushes it: one message per audience per tick, never one per ballot (each delivery costs server
+CPU per client). With several workers, Redis carries the messages (`TALLY_MESSAGE_QUEUE`), and
+every worker's ticker reads the same database, so a projector on one worker sees ballots taken
+by another.
 """
 from __future__ import annotations
 
-import json
 import threading
-from datetime import datetime, timedelta, timezone
-from typing import Any
 
-from flask import Flask, request
-from flask_socketio import SocketIO, join_room
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask import Flask
+from flask_socketio import SocketIO
 
-from keys.fingerprint import fingerprint
-from tally.hall import checkin
-from tally.hall import cards as credentials
-from tally.judging import scoring as judging
-from tally.setup.meeting import MeetingInfo
-from tally.store.models import AuditEntry, Kiosk, Round
+from tally.show.screens import console_state, projector_state
 
 socketio = SocketIO()
 TICK_SECONDS = 0.2
-ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
 
 
 class _Dirty:
@@ -57,53 +44,6 @@ _generation = {"n": 0}
 def touch(urgent: bool = False) -> None:
     """Something changed (after the commit). Ballots coalesce; `urgent` (亮分, a round shown) goes out now."""
     _dirty.bump(urgent)
-
-
-def round_public(rnd: Round) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind, "title": rnd.title, "status": rnd.status,
-                           "cast": rnd.accepted, "present": rnd.present, "expected": rnd.expected,
-                           "revealed": rnd.revealed}
-    if rnd.revealed and rnd.result_json:
-        out["result"] = json.loads(rnd.result_json)
-        out["chain_head"] = rnd.chain_head
-    if rnd.status in ("closed", "counted"):
-        out["chain_head"] = rnd.chain_head
-    return out
-
-
-def revealed_order(s: Session) -> list[str]:
-    """Rounds in the order the chair showed them (the projector shows the latest)."""
-    rows = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "round_revealed").order_by(AuditEntry.id))
-    return [json.loads(d)["round"] for d in rows]
-
-
-def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
-    rounds = list(s.scalars(select(Round).order_by(Round.position)))
-    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds],
-           "revealed_order": revealed_order(s)}
-    for r, rnd in zip(out["rounds"], rounds):
-        if rnd.kind == "score" and rnd.status != "draft":
-            r["judging"] = judging.state(s, info, rnd.id, console=console)
-        if rnd.kind == "recommend":
-            r["post_titles"] = {p["id"]: p.get("title") or p["id"] for p in info.round_raw(rnd.id).get("posts", [])}
-    return out
-
-
-def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
-    state = projector_state(s, info, console=True)
-    rounds = {r.id: r for r in s.scalars(select(Round))}
-    for r in state["rounds"]:
-        rnd = rounds[r["id"]]
-        if rnd.result_json:
-            r["result"] = json.loads(rnd.result_json)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
-                        "fingerprint": fingerprint(k.public_key),
-                        "online": k.last_seen is not None and now - k.last_seen < ONLINE_WITHIN,
-                        "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
-                       for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
-    state["cards"] = credentials.counts(s)
-    return state
 
 
 def _ticker(app: Flask, generation: int) -> None:
@@ -147,19 +87,3 @@ def init_app(app: Flask) -> None:
                 socketio.start_background_task(_ticker, app, generation)
 
     app.extensions["tally.start_ticker"] = start_ticker
-
-
-@socketio.on("connect", namespace="/live")
-def _connect(auth: Any = None) -> bool:
-    from flask import current_app
-
-    from tally.web.auth import is_chair, token_role
-
-    current_app.extensions["tally.start_ticker"]()
-    token = auth.get("t") if isinstance(auth, dict) else None
-    role = "console" if is_chair() else token_role(token or request.args.get("t"))
-    if role not in ("console", "projector"):
-        return False
-    join_room(role)
-    touch()
-    return True

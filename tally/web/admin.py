@@ -19,11 +19,13 @@ from tally.hall import checkin
 from tally.hall import cards as credentials
 
 from tally.show import feed as live
+from tally.show import screens
 
 from tally.hall import kiosks as pairing
 
-from tally.box import rounds
-from tally.web.kiosk_api import json_body, meeting
+from tally.box import counting, rounds
+from tally.web.body import json_body, roster_from_request
+from tally.web.kiosk_api import meeting
 from tally.web.auth import bearer, admin_token_ok, chair_required, desk_required
 from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
@@ -65,7 +67,7 @@ def _done(payload: Any, status: int = 200) -> Any:
 @bp.get("/admin/state")
 @chair_required
 def state() -> Any:
-    return jsonify(live.console_state(db_session(), meeting()))
+    return jsonify(screens.console_state(db_session(), meeting()))
 
 
 @bp.get("/admin/links")
@@ -133,12 +135,12 @@ def round_action(round_id: str, action: str) -> Any:
             needs = rounds.get_round(s, round_id).secret
             if needs and (not isinstance(secret, str) or not secret):
                 raise ApiError(400, "passphrase_required", "Enter the scrutineers' passphrase to open the ballot box.")
-            rnd = rounds.count_round(s, info, identity(), round_id, secret if needs else None)
+            rnd = counting.count_round(s, info, identity(), round_id, secret if needs else None)
         elif action == "reveal":
             rnd = rounds.reveal(s, round_id)
         else:
             raise ApiError(404, "not_found", "There is no such page or item.")
-        out = live.round_public(rnd)
+        out = screens.round_public(rnd)
         if rnd.result_json:
             out["result"] = json.loads(rnd.result_json)
     return _done(out)
@@ -158,7 +160,7 @@ def audit_log() -> Any:
 @bp.get("/admin/results")
 @chair_required
 def results() -> Any:
-    return jsonify(rounds.results_document(db_session(), meeting()))
+    return jsonify(counting.results_document(db_session(), meeting()))
 
 
 @bp.get("/admin/rounds/<round_id>/export")
@@ -170,7 +172,7 @@ def export(round_id: str) -> Any:
 @bp.post("/admin/roster")
 @chair_required
 def roster() -> Any:
-    entries = checkin.roster_from_request()
+    entries = roster_from_request()
     with transaction() as s:
         n = checkin.import_roster(s, entries)
     return _done({"imported": n})

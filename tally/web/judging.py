@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from keys.canonical import b64e
 from tally.hall import checkin
-from tally.judging import scoring as judging
+from tally.judging import panel, scoring, standings
 from tally.show import feed as live
-from tally.web.kiosk_api import json_body, meeting
+from tally.web.body import json_body, roster_from_request
+from tally.web.kiosk_api import meeting
 from tally.web.auth import chair_required
 from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
@@ -34,8 +35,8 @@ def judging_state() -> Any:
     s = db_session()
     out = []
     for rnd in s.scalars(select(Round).where(Round.kind == "score", Round.status == "open").order_by(Round.position)):
-        plan = judging.score_plan(info, rnd.id)
-        st = judging.state(s, info, rnd.id, console=False)
+        plan = panel.score_plan(info, rnd.id)
+        st = standings.state(s, info, rnd.id, console=False)
         out.append({"id": rnd.id, "title": rnd.title, "public_key": b64e(rnd.public_key), "judges": plan.judges,
                     "min": str(plan.min), "max": str(plan.max), "step": str(plan.step),
                     "current": st["current"], "phase": st["phase"], "scored_seats": st.get("scored_seats", [])})
@@ -45,9 +46,9 @@ def judging_state() -> Any:
 @bp.post("/admin/judges/pool")
 @chair_required
 def pool() -> Any:
-    entries = checkin.roster_from_request()
+    entries = roster_from_request()
     with transaction() as s:
-        n = judging.import_pool(s, entries)
+        n = panel.import_pool(s, entries)
     return _done({"imported": n})
 
 
@@ -59,7 +60,7 @@ def draw(round_id: str) -> Any:
     if seed is not None and (not isinstance(seed, str) or not 1 <= len(seed) <= 64):
         raise ApiError(400, "bad_seed", "The seed must be text of at most 64 characters.")
     with transaction() as s:
-        record = judging.draw_panel(s, meeting(), round_id, seed)
+        record = panel.draw_panel(s, meeting(), round_id, seed)
     return _done(record, 201)
 
 
@@ -71,7 +72,7 @@ def judge_cards(round_id: str) -> Any:
     if seats is not None and (not isinstance(seats, list) or not all(isinstance(n, int) for n in seats)):
         raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
     with transaction() as s:
-        cards = judging.issue_judge_cards(s, meeting(), round_id, seats)
+        cards = panel.issue_judge_cards(s, meeting(), round_id, seats)
     return _done({"cards": cards}, 201)
 
 
@@ -83,7 +84,7 @@ def order(round_id: str) -> Any:
     if given is not None and (not isinstance(given, list) or not all(isinstance(n, str) for n in given)):
         raise ApiError(400, "bad_order", "The speaking order must list every contestant exactly once.")
     with transaction() as s:
-        result = judging.set_order(s, meeting(), round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
+        result = scoring.set_order(s, meeting(), round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
     return _done({"order": result})
 
 
@@ -95,7 +96,7 @@ def next_contestant(round_id: str) -> Any:
     if name is not None and not isinstance(name, str):
         raise ApiError(404, "unknown_contestant", "There is no such contestant in this round.")
     with transaction() as s:
-        current = judging.open_contestant(s, meeting(), round_id, name)
+        current = scoring.open_contestant(s, meeting(), round_id, name)
     return _done({"current": current})
 
 
@@ -107,7 +108,7 @@ def void(round_id: str) -> Any:
     if not isinstance(seat, int) or not isinstance(reason, str):
         raise ApiError(400, "reason_required", "Give a reason for voiding a score.")
     with transaction() as s:
-        judging.void_score(s, round_id, seat, reason)
+        scoring.void_score(s, round_id, seat, reason)
     return _done({"voided": seat})
 
 
@@ -116,20 +117,20 @@ def void(round_id: str) -> Any:
 def show(round_id: str) -> Any:
     """The chair shows the current contestant's result (a full panel with flags, or ≥ 2k+1 scores)."""
     with transaction() as s:
-        result = judging.reveal_current(s, meeting(), round_id, by_chair=True)
+        result = scoring.reveal_current(s, meeting(), round_id, by_chair=True)
     return _done(result)
 
 
 @bp.get("/admin/rounds/<round_id>/judging")
 @chair_required
 def console_state(round_id: str) -> Any:
-    return jsonify(judging.state(db_session(), meeting(), round_id, console=True))
+    return jsonify(standings.state(db_session(), meeting(), round_id, console=True))
 
 
 @bp.get("/admin/rounds/<round_id>/draw")
 @chair_required
 def draw_record(round_id: str) -> Any:
-    record = judging.draw_record(db_session(), round_id)
+    record = panel.draw_record(db_session(), round_id)
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
     return jsonify(record)
@@ -138,7 +139,7 @@ def draw_record(round_id: str) -> Any:
 @bp.get("/admin/rounds/<round_id>/scoresheet.<fmt>")
 @chair_required
 def scoresheet(round_id: str, fmt: str) -> Any:
-    from tally.show.sheets import scoresheet_pdf, scoresheet_xlsx
+    from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
 
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")

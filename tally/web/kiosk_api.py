@@ -21,23 +21,12 @@ from tally.show import feed as live
 from tally.hall import kiosks as pairing
 from tally.store.db import session, transaction
 from tally.errors import ApiError
+from tally.web.body import json_body
 from tally.box.forms import ballot_forms
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import Kiosk, Round
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object; anything else (not JSON, an array, a string) is refused."""
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json).")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "malformed", "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed", "Send a JSON object.")
-    return body
 
 
 def meeting() -> MeetingInfo:
@@ -115,7 +104,7 @@ def check_card() -> Any:
     kiosk, payload = signed_kiosk_request(s)
     intake.check_kiosk(kiosk)
     keys = credentials.parse_round_keys(payload.get("cards") if isinstance(payload, dict) else None)
-    from tally.judging.scoring import seat_label, seat_of_card
+    from tally.judging.panel import seat_label, seat_of_card
 
     for round_id, key in sorted(keys.items()):
         seat = seat_of_card(s, round_id, key)

@@ -16,6 +16,7 @@ from keys.pairing import qr_svg
 from tally.hall import checkin
 from tally.hall import cards as credentials
 from tally.show import feed as live
+from tally.show import screens
 from tally.web.admin import csrf_token
 from tally.web.kiosk_api import meeting
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
@@ -55,7 +56,7 @@ def logout() -> Any:
 def console() -> Any:
     s = db_session()
     info = meeting()
-    state = live.console_state(s, info)
+    state = screens.console_state(s, info)
     fps = {k.id: fingerprint(k.public_key) for k in s.scalars(select(Kiosk))}
     return render_template("console/console.html", state=state, state_json=json.dumps(state, ensure_ascii=False),
                            csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
@@ -70,7 +71,7 @@ def projector() -> Any:
     if token_role(token) != "projector" and not session.get("role") == "chair":
         raise ApiError(401, "unauthorized", "Open the projector link given by the chair.")
     s = db_session()
-    state = live.projector_state(s, meeting())
+    state = screens.projector_state(s, meeting())
     return render_template("projector/projector.html", state_json=json.dumps(state, ensure_ascii=False),
                            token=token if token_role(token) == "projector" else "", title=meeting().title)
 
@@ -117,13 +118,13 @@ def result_sheet(round_id: str) -> Any:
 @chair_required
 def judge_cards(round_id: str) -> Any:
     """Print one judge card per seat; the codes exist only in this response (reprinting replaces them)."""
-    from tally.judging import scoring as judging
+    from tally.judging import panel
 
     if request.form.get("csrf") != session.get("csrf"):
         raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
     info = meeting()
     with transaction() as s:
-        cards = judging.issue_judge_cards(s, info, round_id)
+        cards = panel.issue_judge_cards(s, info, round_id)
         sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
     live.touch()
     resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,
@@ -135,9 +136,9 @@ def judge_cards(round_id: str) -> Any:
 @bp.get("/console/rounds/<round_id>/draw")
 @chair_required
 def draw_sheet(round_id: str) -> Any:
-    from tally.judging import scoring as judging
+    from tally.judging import panel
 
-    record = judging.draw_record(db_session(), round_id)
+    record = panel.draw_record(db_session(), round_id)
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
     return render_template("console/draw.html", record=record, title=meeting().title)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench._harness import KioskProcess, TallyProcess
+from tests.harness import KioskProcess, TallyProcess
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 

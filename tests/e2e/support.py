@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from bench._harness import KioskProcess, TallyProcess, run_cli
+from tests.harness import KioskProcess, TallyProcess, run_cli
 from keys.canonical import b64d
 from keys.chain import genesis, next_entry
 from keys.envelope import parse_envelope, verify_receipt

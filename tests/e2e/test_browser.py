@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bench._harness import SCRUTINEER, KioskProcess
+from tests.harness import SCRUTINEER, KioskProcess
 
 from .conftest import ARTIFACTS, Fleet
 from .support import wait_for

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._harness import TallyProcess
+from tests.harness import TallyProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench._harness import free_port
+from tests.harness import free_port
 
 pytestmark = pytest.mark.slow
 

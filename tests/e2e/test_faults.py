@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from bench._harness import BIN, KioskProcess, TallyProcess
+from tests.harness import BIN, KioskProcess, TallyProcess
 
 from .conftest import Fleet
 from .support import (answers, cast_count, meeting_id, outbox_rows, read_box, replay_head, round_state, status_counts,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench._harness import TallyProcess, run_cli
+from tests.harness import TallyProcess, run_cli
 from keys.envelope import receipt_code
 
 from .conftest import Fleet

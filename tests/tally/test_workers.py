@@ -28,7 +28,7 @@ rounds:
 
 @pytest.fixture
 def two_workers(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from bench._harness import TallyProcess
+    from tests.harness import TallyProcess
 
     queue = redis_url()
     for url in fresh_postgres_database():
@@ -109,7 +109,7 @@ def test_two_workers_share_ballots_chain_and_live_feed(two_workers):
     state = tally.call("GET", "/api/v1/admin/state")
     assert state["rounds"][0]["cast"] == 40
     tally.round("r1", "close")
-    from bench._harness import SCRUTINEER
+    from tests.harness import SCRUTINEER
 
     result = tally.round("r1", "count", {"passphrase": SCRUTINEER})["result"]
     assert result["returned"] == 40 and result["posts"][0]["valid"] == 40

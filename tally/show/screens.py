@@ -1,0 +1,70 @@
+"""The screens' read models: what the projector and the chair's console are shown, built from the database.
+
+Plain dictionaries that the pages render and the live feed pushes. What each audience may see
+(DESIGN.md, anonymity): while a secret round is open, the projector gets turnout only (cast /
+present), never partial counts; results only after the chair reveals. Emits nothing.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.fingerprint import fingerprint
+from tally.hall import checkin
+from tally.hall import cards as credentials
+from tally.judging import standings
+from tally.setup.meeting import MeetingInfo
+from tally.store.models import AuditEntry, Kiosk, Round
+
+ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
+
+
+def round_public(rnd: Round) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind, "title": rnd.title, "status": rnd.status,
+                           "cast": rnd.accepted, "present": rnd.present, "expected": rnd.expected,
+                           "revealed": rnd.revealed}
+    if rnd.revealed and rnd.result_json:
+        out["result"] = json.loads(rnd.result_json)
+        out["chain_head"] = rnd.chain_head
+    if rnd.status in ("closed", "counted"):
+        out["chain_head"] = rnd.chain_head
+    return out
+
+
+def revealed_order(s: Session) -> list[str]:
+    """Rounds in the order the chair showed them (the projector shows the latest)."""
+    rows = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "round_revealed").order_by(AuditEntry.id))
+    return [json.loads(d)["round"] for d in rows]
+
+
+def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
+    rounds = list(s.scalars(select(Round).order_by(Round.position)))
+    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds],
+           "revealed_order": revealed_order(s)}
+    for r, rnd in zip(out["rounds"], rounds):
+        if rnd.kind == "score" and rnd.status != "draft":
+            r["judging"] = standings.state(s, info, rnd.id, console=console)
+        if rnd.kind == "recommend":
+            r["post_titles"] = {p["id"]: p.get("title") or p["id"] for p in info.round_raw(rnd.id).get("posts", [])}
+    return out
+
+
+def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
+    state = projector_state(s, info, console=True)
+    rounds = {r.id: r for r in s.scalars(select(Round))}
+    for r in state["rounds"]:
+        rnd = rounds[r["id"]]
+        if rnd.result_json:
+            r["result"] = json.loads(rnd.result_json)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
+                        "fingerprint": fingerprint(k.public_key),
+                        "online": k.last_seen is not None and now - k.last_seen < ONLINE_WITHIN,
+                        "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
+                       for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
+    state["cards"] = credentials.counts(s)
+    return state
