@@ -14,16 +14,17 @@ if TYPE_CHECKING:  # Flask is imported when an app is made, so `tally count` sta
     from flask import Flask
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
-    from tally.config import load_config
+    from tally.box.intake import KioskKeys
+    from tally.config import ConfigError, Secret, load_config
+    from tally.services import EXTENSION, Services
+    from tally.setup.custody import ScoreKeys
     from tally.setup.meeting import key_passphrase, load_identity, meeting_info
-    from tally.show import feed as live
+    from tally.show import feed
     from tally.store import db
-    from tally.web import admin, errors, i18n, live as live_door, pages
-    from tally.web import judging as judging_api
-    from tally.web import kiosk_api as api
+    from tally.web import admin, errors, i18n, judging, kiosk_api, live, pages
     from tally.web.assets import static_dir, templates_dir
 
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
@@ -32,29 +33,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     test_config = dict(test_config or {})
     data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("TALLY_DATA") or "")
     if not str(data_dir) or str(data_dir) == ".":
-        from tally.config import ConfigError
-
         raise ConfigError("say where the meeting's data directory is: TALLY_DATA or --data")
     env = dict(os.environ)
     env.update({k: str(v) for k, v in test_config.get("ENV", {}).items()})
     app.config.update(load_config(data_dir, env))
     app.config.update({k: v for k, v in test_config.items() if k != "ENV"})
 
+    passphrase = Secret(key_passphrase(data_dir, env))
+    store = db.Store.open(app.config["DATABASE_URL"])
+    with store.reader() as s:
+        info = meeting_info(s)
+    app.extensions[EXTENSION] = Services(meeting=info, store=store, identity=load_identity(data_dir, passphrase.value),
+                                         score_keys=ScoreKeys(passphrase), kiosk_keys=KioskKeys())
     db.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
-    live.init_app(app)
-    live_door.init_app()
-    app.register_blueprint(api.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(judging_api.bp)
-    app.register_blueprint(pages.bp)
-
-    passphrase = key_passphrase(data_dir, env)
-    app.extensions["tally.identity"] = load_identity(data_dir, passphrase)
-    app.extensions["tally.key_passphrase"] = passphrase
-    with app.app_context():
-        with app.extensions["tally.read_sessionmaker"]() as s:
-            info = meeting_info(s)
-    app.extensions["tally.setup.meeting"] = info
+    feed.init_app(app)
+    live.init_app()
+    for blueprint in (kiosk_api.bp, admin.bp, judging.bp, pages.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -17,7 +17,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "ApiError": (3,), "error_response": (3,)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "ApiError": (3,), "error_response": (3,), "ScoreValueError": (2,)}
 
 
 def _method_map(cfg: Path) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from tally.errors import ApiError
 from tally.judging import scoring
 from tally.rules import Attendance, BallotInputError, MissingComponent, new_counter, parse_ballot
 from tally.setup.custody import CustodyError, unwrap_round_key
-from tally.setup.meeting import BALLOT_KINDS, MeetingInfo
+from tally.setup.meeting import MeetingInfo
 from tally.store import audit
 from tally.store.models import Ballot, Envelope, Kiosk, Round
 
@@ -38,17 +38,18 @@ def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str
     rnd = get_round(s, round_id, lock=True)
     if rnd.status == "counted":
         raise ApiError(409, "round_counted", "This round has already been counted; results never change.")
-    if rnd.kind in BALLOT_KINDS and rnd.status != "closed":
+    kind = rnd.round_kind
+    if kind.takes_ballots and rnd.status != "closed":
         raise ApiError(409, "round_not_closed", "Close the round before counting it.")
     plan = info.plan
-    if rnd.kind == "score":
+    if kind.opened_at_intake:
         # Judge scores were opened at intake; the active version of each seat's score counts.
         counter = new_counter(plan.round(round_id))
         for line in scoring.score_lines(s, round_id):
             counter.add(parse_ballot(plan, line))
             s.add(Ballot(id=secrets.token_hex(16), round_id=round_id, content=json.dumps(line, ensure_ascii=False, sort_keys=True)))
         result = counter.result(None, resolved=None)
-    elif rnd.kind in BALLOT_KINDS:
+    elif kind.secret:
         try:
             key = unwrap_round_key(rnd.wrapped_private, custody_secret or "")
         except CustodyError as exc:

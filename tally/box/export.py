@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from keys.canonical import b64e
 from tally.errors import ApiError
-from tally.setup.meeting import BALLOT_KINDS, MeetingInfo
+from tally.plan import dump_plan
+from tally.rules import Attendance
+from tally.setup.meeting import MeetingInfo
 from tally.store.models import Ballot, Envelope, Kiosk, Meeting, Round
 
 
@@ -33,22 +35,17 @@ def chain_order(envelopes: list[Envelope], genesis: str) -> list[Envelope]:
 
 
 def meeting_with_attendance(info: MeetingInfo, rounds: dict[str, Round]) -> dict[str, Any]:
-    raw = json.loads(json.dumps(info.raw))
-    for r in raw["rounds"]:
-        rnd = rounds.get(r["id"])
-        if rnd is not None and rnd.kind in BALLOT_KINDS and rnd.kind != "score" and rnd.present is not None:
-            r["present"] = rnd.present
-            r["issued"] = rnd.issued
-            if rnd.expected is not None:
-                r["expected"] = rnd.expected
-    return raw
+    """The meeting file of the plan, with each opened round's live 应到/实到/发出 written in."""
+    live = {r.id: Attendance(expected=r.expected, present=r.present, issued=r.issued)
+            for r in rounds.values() if r.round_kind.has_attendance and r.present is not None}
+    return dump_plan(info.plan, live)
 
 
 def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
     rnd = s.get(Round, round_id)
     if rnd is None:
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
-    if rnd.status != "counted" or rnd.kind not in BALLOT_KINDS:
+    if rnd.status != "counted" or not rnd.round_kind.takes_ballots:
         raise ApiError(409, "round_not_counted", "Only a counted ballot round can be exported.")
     from keys.chain import genesis
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,11 +25,14 @@ from keys.chain import next_entry
 from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_envelope, verify_envelope
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
-from keys.sealing import RoundKey
 from tally.judging import panel, scoring
 from tally.errors import ApiError
+from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import Card, CardUse, Envelope, Kiosk, Round
+
+if TYPE_CHECKING:
+    from tally.services import Services
 
 MAX_RETRIES = 20
 
@@ -129,7 +132,7 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
         raise ApiError(409, "round_not_open", "This round is not open for ballots.")
     prev = rnd.chain_head
     entry = next_entry(prev, header.envelope_hash)
-    if rnd.kind == "score":
+    if RoundKind(rnd.kind).opened_at_intake:
         seat = panel.seat_of_card(s, rnd.id, header.card_public)
         if seat is None or score is None:
             raise ApiError(403, "unknown_judge_card", "This judge card is not a seat of this round.")
@@ -157,7 +160,7 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
         "envelope_hash": header.envelope_hash, "prev_hash": prev, "entry_hash": entry,
         "body": json.dumps(body, sort_keys=True, separators=(",", ":")),
         "receipt": json.dumps(receipt, sort_keys=True, separators=(",", ":"))})
-    revealed = scoring.maybe_auto_reveal(s, info, rnd.id) if rnd.kind == "score" else False
+    revealed = scoring.maybe_auto_reveal(s, info, rnd.id) if RoundKind(rnd.kind).opened_at_intake else False
     return Accepted(receipt, True, rnd.id, revealed)
 
 
@@ -165,16 +168,15 @@ class _Retry(Exception):
     """Another transaction moved the chain first; try again from the top."""
 
 
-def open_score(info: MeetingInfo, header: EnvelopeHeader, score_key: Callable[[str], RoundKey]) -> dict[str, Any] | None:
+def open_score(svc: Services, header: EnvelopeHeader) -> dict[str, Any] | None:
     """Judge scores are open data: a score round's envelope is opened at intake to check it."""
+    plan = svc.meeting.plan
+    if header.round_id not in plan or not plan.round(header.round_id).kind.opened_at_intake:
+        return None  # a sealed ballot, or an unknown round (refused inside the transaction)
     try:
-        kind = info.round_raw(header.round_id)["kind"]
-    except KeyError:
-        return None  # unknown round: refused inside the transaction with its own message
-    if kind != "score":
-        return None
-    try:
-        ballot = open_envelope(header, score_key(header.round_id))
+        with svc.store.reader() as s:
+            key = svc.score_keys.get(s, header.round_id)
+        ballot = open_envelope(header, key)
     except BadEnvelope as exc:
         raise ApiError(400, "bad_signature", "The envelope could not be opened.") from exc
     if not isinstance(ballot, dict) or ballot.get("round") != header.round_id:
@@ -182,18 +184,16 @@ def open_score(info: MeetingInfo, header: EnvelopeHeader, score_key: Callable[[s
     return ballot
 
 
-def accept(sessionmaker: Any, body: Any, info: MeetingInfo, identity: Identity,
-           score_key: Callable[[str], RoundKey], read_sessionmaker: Any = None,
-           kiosk_keys: KioskKeys | None = None) -> Accepted:
+def accept(svc: Services, body: Any) -> Accepted:
     """Take one envelope; raises ApiError (4xx) on refusal. Safe to call from many workers."""
-    with (read_sessionmaker or sessionmaker)() as s:
+    with svc.store.reader() as s:
         # A cached kiosk key means this session never touches the database.
-        header = parse_and_verify(s, body, info.id, kiosk_keys)
-    score = open_score(info, header, score_key)
+        header = parse_and_verify(s, body, svc.meeting.id, svc.kiosk_keys)
+    score = open_score(svc, header)
     for _ in range(MAX_RETRIES):
         try:
-            with sessionmaker() as s, s.begin():
-                return _accept_in(s, header, body, info, identity, score)
+            with svc.store.writer() as s, s.begin():
+                return _accept_in(s, header, body, svc.meeting, svc.identity, score)
         except (_Retry, OperationalError):
             continue
         except IntegrityError:

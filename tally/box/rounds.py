@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
 from tally.hall import cards as credentials
-from tally.setup.meeting import BALLOT_KINDS, MeetingInfo
+from tally.setup.meeting import MeetingInfo
 from tally.store import audit
 from tally.store.models import Attendee, Round
 
@@ -32,13 +32,13 @@ def electorate_present(s: Session, group: str | None) -> int:
 
 def open_round(s: Session, info: MeetingInfo, round_id: str) -> Round:
     rnd = get_round(s, round_id, lock=True)
-    if rnd.kind not in BALLOT_KINDS:
+    kind = rnd.round_kind
+    if not kind.takes_ballots:
         raise ApiError(409, "not_a_ballot_round", "This round is computed from other rounds; it takes no ballots.")
     if rnd.status != "draft":
         raise ApiError(409, "round_not_draft", "Only a round that has not been opened yet can be opened.")
-    raw = info.round_raw(round_id)
-    if rnd.kind != "score":
-        present = electorate_present(s, raw.get("electorate"))
+    if kind.has_attendance:
+        present = electorate_present(s, getattr(info.plan.round(round_id), "electorate", None))
         if present == 0:
             raise ApiError(409, "nobody_present", "Nobody has signed in yet: 实到 would be 0.")
         rnd.present = present
@@ -53,7 +53,7 @@ def close_round(s: Session, round_id: str) -> Round:
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open.")
     rnd.status = "closed"
-    voided = credentials.void_unissued(s) if rnd.kind != "score" else 0
+    voided = credentials.void_unissued(s) if rnd.round_kind.takes_cards else 0
     audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, cards_voided=voided,
                  chain_head=rnd.chain_head)
     return rnd

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from tally.cli.remote import remote
+from tally.rules.kinds import RoundKind
 
 DATA = click.option("--data", "data_dir", type=click.Path(file_okay=False), envvar="TALLY_DATA",
                     help="The meeting's data directory.")
@@ -190,8 +191,8 @@ def _round_action(action: str):  # type: ignore[no-untyped-def]
         body = {}
         if action == "count":
             state = remote(data_dir, url).call("GET", "/api/v1/admin/state")
-            kinds = {r["id"]: r["kind"] for r in state["rounds"]}
-            if kinds.get(round_id) in ("recommend", "evaluate", "decide"):
+            kinds = {r["id"]: RoundKind(r["kind"]) for r in state["rounds"]}
+            if round_id in kinds and kinds[round_id].secret:
                 body = {"passphrase": _secret("TALLY_SCRUTINEER_PASSPHRASE", "Scrutineers' passphrase")}
         _print_json(remote(data_dir, url).call("POST", f"/api/v1/admin/rounds/{round_id}/{action}", body))
 

@@ -28,10 +28,10 @@ from keys.errors import Malformed
 from keys.ids import check_name
 from tally.store import audit
 from tally.errors import ApiError
-from tally.setup.meeting import SECRET_KINDS
+from tally.rules.kinds import KINDS
 from tally.store.models import Card, CardUse, Kiosk, Round, UnlockGrant
 
-CARD_ROUND_KINDS = sorted(SECRET_KINDS)  # the rounds a ballot card votes in
+CARD_ROUND_KINDS = sorted(k.value for k in KINDS if k.takes_cards)  # the rounds a ballot card votes in
 MAX_ROUND_KEYS = 64
 
 

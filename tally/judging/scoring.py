@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
 from tally.judging.panel import parse_seat_label, score_plan, seat_label
-from tally.rules import ScoreRound, trimmed_result
+from tally.rules import ScoreRound, ScoreValueError, score_value, trimmed_result
 from tally.setup.meeting import MeetingInfo
 from tally.store import audit
 from tally.store.models import ContestantResult, JudgeSeat, Round, Score, ScoringProgress
@@ -87,19 +87,11 @@ def open_contestant(s: Session, info: MeetingInfo, round_id: str, contestant: st
 
 
 def check_value(plan: ScoreRound, text: Any) -> Decimal:
+    """The rules engine's check of a score (`tally.rules.score_value`), refused as a JSON 400."""
     try:
-        value = Decimal(text) if isinstance(text, str) else None
-    except ArithmeticError:
-        value = None
-    if value is None or not value.is_finite():
-        raise ApiError(400, "bad_score", "The score must be a number.")
-    if value < Decimal(plan.min) or value > Decimal(plan.max):
-        raise ApiError(400, "score_out_of_range", "The score must be between %(min)s and %(max)s.",
-                       min=str(plan.min), max=str(plan.max))
-    step = Decimal(plan.step)
-    if (value - Decimal(plan.min)) % step != 0:
-        raise ApiError(400, "score_off_step", "The score must be a multiple of %(step)s.", step=str(plan.step))
-    return value
+        return score_value(plan, text)
+    except ScoreValueError as exc:
+        raise ApiError(400, exc.code, exc.msgid, **exc.params) from exc
 
 
 def take_score(s: Session, info: MeetingInfo, round_id: str, seat: JudgeSeat, ballot: dict[str, Any],

@@ -45,7 +45,7 @@ def _attendance(out: dict[str, Any], rnd: RecommendRound | EvaluateRound | Decid
 
 
 def _round(rnd: RoundPlan, given: Attendance | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+    out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
     _put(out, title=rnd.title)
     if isinstance(rnd, RecommendRound):
         _attendance(out, rnd, given)

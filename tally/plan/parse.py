@@ -14,15 +14,15 @@ from typing import Any, Final
 from tally.plan.errors import PlanError
 from tally.plan.fields import ID, Node
 from tally.rules.errors import ThresholdError
+from tally.rules.kinds import KINDS, RoundKind
 from tally.rules.model import (DEFAULT_GRADES, SCORE_TIE_BREAKS, Component, CompositeRound, DecideRound,
                                EvaluateRound, Plan, Post, RecommendRound, RoundPlan, ScoreRound)
 from tally.rules.presets import PRESETS
 from tally.rules.rounding import ROUNDING_MODES, places
 from tally.rules.threshold import Threshold
 
-KINDS: Final = ("recommend", "evaluate", "decide", "score", "composite")
 TOP_KEYS: Final = ("meeting", "rounds", "presets")
-ROUND_KEYS: Final = {
+ROUND_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "recommend": ("id", "kind", "title", "expected", "present", "issued", "denominator", "overvote",
                   "electorate", "posts"),
     "evaluate": ("id", "kind", "title", "expected", "present", "issued", "electorate", "subjects",
@@ -266,7 +266,7 @@ def _check_composite_sources(node: Node, rnd: CompositeRound, plan: Plan) -> Non
         if c.round not in plan:
             cnode.fail("round", f'names round "{c.round}", which is not in the meeting file')
         source = plan.round(c.round)
-        if source.kind not in ("score", "evaluate", "recommend"):
+        if source.kind not in (RoundKind.SCORE, RoundKind.EVALUATE, RoundKind.RECOMMEND):
             cnode.fail("round", f'round "{c.round}" is a {source.kind} round: it publishes no per-person score')
         if isinstance(source, EvaluateRound) and source.grade_values is None:
             cnode.fail("round", f'evaluate round "{c.round}" has no grade_values, so no quantified score')

@@ -69,7 +69,7 @@ def quorum_round_head(rnd: Any, returned: int, attendance: Attendance | None) ->
     expected, present, issued = require(rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
     quorum = quorum_met(expected, present)
     void = is_void(returned, issued)
-    doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+    doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
     if rnd.title:
         doc["title"] = rnd.title
     doc.update(status="void" if void else "counted" if quorum else "no_quorum",

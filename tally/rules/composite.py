@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from tally.rules.kinds import RoundKind
 from tally.rules.errors import BallotInputError, MissingComponent
 from tally.rules.model import Attendance, Component, CompositeRound
 from tally.rules.ranking import rank
@@ -30,11 +31,11 @@ def _published(component: Component, resolved: Mapping[str, dict[str, Any]]) -> 
     result = resolved[component.round]
     kind = result.get("kind")
     counted = result.get("status") == "counted"
-    if kind == "score":
+    if kind == RoundKind.SCORE:
         return {c["name"]: c.get("mean") for c in result.get("contestants", [])}
-    if kind == "evaluate":
+    if kind == RoundKind.EVALUATE:
         return {s["name"]: s.get("score") if counted else None for s in result.get("subjects", [])}
-    if kind == "recommend":
+    if kind == RoundKind.RECOMMEND:
         for post in result.get("posts", []):
             if post["id"] == component.post:
                 return {c["name"]: c.get("rate") if counted else None for c in post["candidates"]}
@@ -80,7 +81,7 @@ class CompositeCounter:
             if rnd.shortlist is not None:
                 entry["shortlisted"] = name in ranks and ranks[name] <= rnd.shortlist
             candidates.append(entry)
-        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
         if rnd.title:
             doc["title"] = rnd.title
         doc.update(status="counted", candidates=candidates)

@@ -31,6 +31,20 @@ class BallotInputError(RulesError):
         return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
+class ScoreValueError(BallotInputError):
+    """A judge's score that is not a number, out of the plan's range or off its step.
+
+    `code` is stable (`bad_score`, `score_out_of_range`, `score_off_step`) and `msgid`/`params`
+    say it in the words of a screen; `str()` says it in the words of `tally count`.
+    """
+
+    def __init__(self, code: str, msgid: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.msgid = msgid
+        self.params = params
+
+
 class ThresholdError(RulesError, ValueError):
     """A threshold string that is not `>=` or `>` followed by a fraction or a percentage."""
 

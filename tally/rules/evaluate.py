@@ -114,7 +114,7 @@ class EvaluateCounter(MarkCounter):
         settled = settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance)
         returned = self._tally.returned
         void = is_void(returned, settled.issued)
-        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
         if rnd.title:
             doc["title"] = rnd.title
         doc["status"] = "void" if void else "counted"

@@ -15,6 +15,7 @@ from tally.rules.composite import CompositeCounter
 from tally.rules.decide import DecideCounter, DecideForm
 from tally.rules.errors import BallotInputError
 from tally.rules.evaluate import EvaluateCounter, EvaluateForm
+from tally.rules.kinds import RoundKind
 from tally.rules.model import Attendance, CompositeRound, Plan, RoundPlan
 from tally.rules.recommend import RecommendCounter, RecommendForm
 from tally.rules.score import ScoreCounter, ScoreForm
@@ -47,12 +48,13 @@ class RoundCounter(Protocol):
                resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]: ...
 
 
-_FORMS: dict[str, Callable[[Any], Form]] = {
-    "recommend": RecommendForm, "evaluate": EvaluateForm, "decide": DecideForm, "score": ScoreForm,
+_FORMS: dict[RoundKind, Callable[[Any], Form]] = {
+    RoundKind.RECOMMEND: RecommendForm, RoundKind.EVALUATE: EvaluateForm, RoundKind.DECIDE: DecideForm,
+    RoundKind.SCORE: ScoreForm,
 }
-_COUNTERS: dict[str, Callable[[Any], RoundCounter]] = {
-    "recommend": RecommendCounter, "evaluate": EvaluateCounter, "decide": DecideCounter,
-    "score": ScoreCounter, "composite": CompositeCounter,
+_COUNTERS: dict[RoundKind, Callable[[Any], RoundCounter]] = {
+    RoundKind.RECOMMEND: RecommendCounter, RoundKind.EVALUATE: EvaluateCounter, RoundKind.DECIDE: DecideCounter,
+    RoundKind.SCORE: ScoreCounter, RoundKind.COMPOSITE: CompositeCounter,
 }
 
 
@@ -74,7 +76,7 @@ def _form(plan: Plan, round_id: str) -> Form:
     if round_id not in plan:
         raise BallotInputError(f'round "{round_id}" is not in the meeting file')
     rnd = plan.round(round_id)
-    if rnd.kind not in _FORMS:
+    if not rnd.kind.takes_ballots:
         raise BallotInputError(f'round "{round_id}" is a {rnd.kind} round: it takes no ballots')
     return _FORMS[rnd.kind](rnd)
 

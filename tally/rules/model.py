@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar, Literal, TypeAlias
 
+from tally.rules.kinds import RoundKind
 from tally.rules.rounding import Rounding
 from tally.rules.threshold import Threshold
 
@@ -47,7 +48,7 @@ class Post:
 class RecommendRound:
     """民主推荐 (会议推荐): one section per post."""
 
-    kind: ClassVar[str] = "recommend"
+    kind: ClassVar[RoundKind] = RoundKind.RECOMMEND
     id: str
     expected: int
     posts: tuple[Post, ...]
@@ -63,7 +64,7 @@ class RecommendRound:
 class EvaluateRound:
     """民主测评: one grade (and optionally a direction) per subject."""
 
-    kind: ClassVar[str] = "evaluate"
+    kind: ClassVar[RoundKind] = RoundKind.EVALUATE
     id: str
     subjects: tuple[str, ...]
     grades: tuple[str, ...] = DEFAULT_GRADES
@@ -84,7 +85,7 @@ class EvaluateRound:
 class DecideRound:
     """票决: agree/disagree/abstain per nominee; 差额 when `seats` is set."""
 
-    kind: ClassVar[str] = "decide"
+    kind: ClassVar[RoundKind] = RoundKind.DECIDE
     id: str
     expected: int
     nominees: tuple[str, ...]
@@ -101,7 +102,7 @@ class DecideRound:
 class ScoreRound:
     """评分: a panel of `judges`; drop `trim` highest and lowest instances; mean of the rest."""
 
-    kind: ClassVar[str] = "score"
+    kind: ClassVar[RoundKind] = RoundKind.SCORE
     id: str
     judges: int
     trim: int
@@ -132,7 +133,7 @@ class Component:
 class CompositeRound:
     """综合成绩: Σ weight × component / 100 over published components, then a short list."""
 
-    kind: ClassVar[str] = "composite"
+    kind: ClassVar[RoundKind] = RoundKind.COMPOSITE
     id: str
     components: tuple[Component, ...]
     shortlist: int | None = None

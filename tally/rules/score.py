@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from tally.rules.errors import BallotInputError
+from tally.rules.errors import BallotInputError, ScoreValueError
 from tally.rules.model import Attendance, ScoreRound
 from tally.rules.rounding import DECIMAL_TEXT, text
 from tally.rules.shape import check_fields
@@ -23,14 +23,37 @@ JUDGE: Final = re.compile(r"[A-Za-z0-9_-]{1,32}")
 Marks = tuple[str, int, Decimal]
 
 
+def score_value(rnd: ScoreRound, raw: object) -> Decimal:
+    """A judge's score as the exact decimal it is: a decimal string (or a JSON integer) within
+    the plan's range, on its step. The one check of a score: `tally count`, the live intake and
+    the judge's pad (`kiosk.scores`, a copy held to the same cases by a test) all apply it."""
+    if type(raw) is int:
+        score = Decimal(raw)
+    elif type(raw) is str and DECIMAL_TEXT.fullmatch(raw):
+        score = Decimal(raw)
+    else:
+        detail = f'score {raw!r} must be a decimal string such as "88.5"'
+        raise ScoreValueError("bad_score", "The score must be a number.", detail)
+    if not score:
+        score = abs(score)  # "-0" is a zero, printed without a sign
+    if not rnd.min <= score <= rnd.max:
+        detail = f"score {raw} is outside {rnd.min}–{rnd.max}"
+        raise ScoreValueError("score_out_of_range", "The score must be between %(min)s and %(max)s.", detail,
+                              min=str(rnd.min), max=str(rnd.max))
+    if (score - rnd.min) % rnd.step:
+        detail = f"score {raw} is not on the step {rnd.step}"
+        raise ScoreValueError("score_off_step", "The score must be a multiple of %(step)s.", detail, step=str(rnd.step))
+    return score
+
+
 class ScoreForm:
     """Turns a score line into marks (judge, contestant index, score)."""
 
-    __slots__ = ("_index", "_min", "_max", "_step")
+    __slots__ = ("_index", "_plan")
 
     def __init__(self, rnd: ScoreRound) -> None:
         self._index = {c: i for i, c in enumerate(rnd.contestants)}
-        self._min, self._max, self._step = rnd.min, rnd.max, rnd.step
+        self._plan = rnd
 
     def parse(self, obj: Mapping[str, Any]) -> Marks:
         if obj.keys() != FIELDS:
@@ -42,19 +65,7 @@ class ScoreForm:
             raise BallotInputError(f"judge {judge!r} is not a judge id (letters, digits, - or _)")
         if contestant not in self._index:
             raise BallotInputError(f"contestant {contestant!r} is not in the meeting file")
-        if type(raw) is int:
-            score = Decimal(raw)
-        elif type(raw) is str and DECIMAL_TEXT.fullmatch(raw):
-            score = Decimal(raw)
-        else:
-            raise BallotInputError(f'score {raw!r} must be a decimal string such as "88.5"')
-        if not score:
-            score = abs(score)  # "-0" is a zero, printed without a sign
-        if not self._min <= score <= self._max:
-            raise BallotInputError(f"score {raw} is outside {self._min}–{self._max}")
-        if (score - self._min) % self._step:
-            raise BallotInputError(f"score {raw} is not on the step {self._step}")
-        return judge, self._index[contestant], score
+        return judge, self._index[contestant], score_value(self._plan, raw)
 
 
 class ScoreCounter:
@@ -107,7 +118,7 @@ class ScoreCounter:
             if rnd.shortlist is not None:
                 entry["shortlisted"] = name in ranks and ranks[name] <= rnd.shortlist
             contestants.append(entry)
-        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind}
+        doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
         if rnd.title:
             doc["title"] = rnd.title
         doc.update(status="counted", judges=rnd.judges, trim=rnd.trim, contestants=contestants)

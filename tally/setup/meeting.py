@@ -2,8 +2,9 @@
 
 `init_meeting` is what `tally init` does: validate the meeting file, make the per-purpose
 secrets, the tally's signing key and one sealing key per round, migrate the database and store
-the plan. The plan is kept as the meeting file's own mapping (JSON) so that forms, counting and
-exports all read the same words the chair wrote.
+the plan. The meeting file's own mapping is stored (JSON) and parsed again when the tally
+starts; everything else reads the parsed `Plan` (forms, counting, screens, sheets, exports), so
+the words and defaults are the plan's, in one place.
 """
 from __future__ import annotations
 
@@ -26,26 +27,19 @@ from tally.setup.custody import wrap_round_key
 from tally.store.models import Meeting, Round
 from tally.plan import Plan, load_plan, parse_plan, read_mapping
 
-SECRET_KINDS = frozenset({"recommend", "evaluate", "decide"})
-BALLOT_KINDS = SECRET_KINDS | {"score"}
 
 
 @dataclass(frozen=True)
 class MeetingInfo:
+    """The meeting a tally serves: its id, its title and its parsed plan."""
+
     id: str
     title: str
-    raw: dict[str, Any]
     plan: Plan
-
-    def round_raw(self, round_id: str) -> dict[str, Any]:
-        for r in self.raw["rounds"]:
-            if r["id"] == round_id:
-                return r
-        raise KeyError(round_id)
 
 
 def read_meeting_file(path: Path) -> tuple[dict[str, Any], Plan]:
-    """The meeting file's mapping and its validated plan (PlanError on a bad file)."""
+    """The meeting file's mapping (kept as the chair wrote it) and its validated plan (PlanError on a bad file)."""
     plan = load_plan(path)
     return read_mapping(path), plan
 
@@ -75,14 +69,13 @@ def init_meeting(data_dir: Path, meeting_file: Path, *, key_passphrase: str, scr
             s.add(Meeting(id=meeting_id, title=raw["meeting"]["title"],
                           plan_json=json.dumps(raw, ensure_ascii=False),
                           tally_public_key=identity.public_bytes()))
-            for position, r in enumerate(raw["rounds"]):
-                kind = r["kind"]
+            for position, rp in enumerate(plan.rounds):
                 key = RoundKey.generate()
-                custody = scrutineer_passphrase if kind in SECRET_KINDS else key_passphrase
-                s.add(Round(id=r["id"], position=position, kind=kind, title=r.get("title") or r["id"],
-                            secret=kind in SECRET_KINDS, status="draft", public_key=key.public_bytes(),
-                            wrapped_private=wrap_round_key(key, custody), expected=r.get("expected"),
-                            accepted=0, chain_head=genesis(meeting_id, r["id"])))
+                custody = scrutineer_passphrase if rp.kind.secret else key_passphrase
+                s.add(Round(id=rp.id, position=position, kind=rp.kind.value, title=rp.title or rp.id,
+                            secret=rp.kind.secret, status="draft", public_key=key.public_bytes(),
+                            wrapped_private=wrap_round_key(key, custody), expected=getattr(rp, "expected", None),
+                            accepted=0, chain_head=genesis(meeting_id, rp.id)))
     finally:
         engine.dispose()
     (data_dir / "meeting.json").write_text(json.dumps({"id": meeting_id, "title": raw["meeting"]["title"],
@@ -111,5 +104,4 @@ def load_identity(data_dir: Path, passphrase: str) -> Identity:
 
 def meeting_info(s: Session) -> MeetingInfo:
     m = s.scalars(select(Meeting)).one()
-    raw = json.loads(m.plan_json)
-    return MeetingInfo(id=m.id, title=m.title, raw=raw, plan=parse_plan(raw, source="meeting"))
+    return MeetingInfo(id=m.id, title=m.title, plan=parse_plan(json.loads(m.plan_json), source="meeting"))

@@ -14,6 +14,7 @@ import threading
 from flask import Flask
 from flask_socketio import SocketIO
 
+from tally.services import services
 from tally.show.screens import console_state, projector_state
 
 socketio = SocketIO()
@@ -58,12 +59,10 @@ def _ticker(app: Flask, generation: int) -> None:
             continue
         sent = version
         try:
-            with app.app_context():
-                maker = app.extensions["tally.read_sessionmaker"]
-                info = app.extensions["tally.setup.meeting"]
-                with maker() as s:
-                    proj = projector_state(s, info)
-                    cons = console_state(s, info)
+            svc = services(app)
+            with app.app_context(), svc.store.reader() as s:
+                proj = projector_state(s, svc.meeting)
+                cons = console_state(s, svc.meeting)
             socketio.emit("state", proj, to="projector", namespace="/live")
             socketio.emit("state", cons, to="console", namespace="/live")
         except Exception:  # keep the screens alive through a passing database error
@@ -86,4 +85,4 @@ def init_app(app: Flask) -> None:
                 started["done"] = True
                 socketio.start_background_task(_ticker, app, generation)
 
-    app.extensions["tally.start_ticker"] = start_ticker
+    services(app).start_live = start_ticker

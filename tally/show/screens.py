@@ -17,6 +17,7 @@ from keys.fingerprint import fingerprint
 from tally.hall import checkin
 from tally.hall import cards as credentials
 from tally.judging import standings
+from tally.rules import RecommendRound
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import AuditEntry, Kiosk, Round
 
@@ -46,10 +47,11 @@ def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> 
     out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds],
            "revealed_order": revealed_order(s)}
     for r, rnd in zip(out["rounds"], rounds):
-        if rnd.kind == "score" and rnd.status != "draft":
+        if rnd.round_kind.opened_at_intake and rnd.status != "draft":
             r["judging"] = standings.state(s, info, rnd.id, console=console)
-        if rnd.kind == "recommend":
-            r["post_titles"] = {p["id"]: p.get("title") or p["id"] for p in info.round_raw(rnd.id).get("posts", [])}
+        plan = info.plan.round(rnd.id)
+        if isinstance(plan, RecommendRound):
+            r["post_titles"] = {p.id: p.title or p.id for p in plan.posts}
     return out
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
+from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import Round
 
@@ -23,24 +24,23 @@ def _value(word: str) -> str:
     return _(word)
 
 
-def _result_rows(kind: str, result: dict[str, Any], raw: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def _result_rows(kind: str, result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """The table of a counted round as header + rows of text, in the words of the sheet."""
-    if kind == "recommend":
-        titles = {p["id"]: p.get("title") or p["id"] for p in raw.get("posts", [])}
+    if kind == RoundKind.RECOMMEND:
         header = [_("Post"), _("Name"), _("Votes"), _("Rate"), _("Result")]
-        rows = [[titles.get(p["id"], p["id"]), c["name"] + (f" ({_('write-in')})" if c.get("write_in") else ""), str(c["votes"]),
+        rows = [[p.get("title") or p["id"], c["name"] + (f" ({_('write-in')})" if c.get("write_in") else ""), str(c["votes"]),
                  f"{c['rate']}%" if c.get("rate") is not None else "—", _("passes") if c.get("passes") else _("does not pass")]
                 for p in result.get("posts", []) for c in p["candidates"]]
-    elif kind == "evaluate":
+    elif kind == RoundKind.EVALUATE:
         grades = list(result["subjects"][0]["counts"]) if result.get("subjects") else []
         header = [_("Person evaluated"), "N", *grades, _("Competent or above"), _("Score")]
         rows = [[s["name"], str(s["valid"]), *[f"{s['counts'][g]} ({s['rates'][g]}%)" for g in grades],
                  f"{s['rates'].get('competent_or_above')}%", s.get("score") or "—"] for s in result.get("subjects", [])]
-    elif kind == "decide":
+    elif kind == RoundKind.DECIDE:
         header = [_("Name"), _("Agree"), _("Disagree"), _("Abstain"), _("Not voted"), _("Result")]
         rows = [[n["name"], str(n["agree"]), str(n["disagree"]), str(n["abstain"]), str(n["not_voted"]), _value(n["outcome"])]
                 for n in result.get("nominees", [])]
-    elif kind == "score":
+    elif kind == RoundKind.SCORE:
         header = [_("Rank"), _("Name"), _("Mean")]
         rows = [[str(c.get("rank") or "—"), c["name"], c.get("mean") or _("incomplete")] for c in result.get("contestants", [])]
     else:
@@ -60,12 +60,11 @@ def _attendance_line(result: dict[str, Any]) -> str:
     return "，".join(parts)  # a full-width comma: the PDF's CJK font has no middle dot
 
 
-def _post_lines(kind: str, result: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+def _post_lines(kind: str, result: dict[str, Any]) -> list[str]:
     """有效/无效/空白 and the threshold of each post of a recommendation round."""
-    if kind != "recommend":
+    if kind != RoundKind.RECOMMEND:
         return []
-    titles = {p["id"]: p.get("title") or p["id"] for p in raw.get("posts", [])}
-    return [f"{titles.get(p['id'], p['id'])}：{_('Valid')} {p['valid']}，{_('Invalid')} {p['invalid']}，"
+    return [f"{p.get('title') or p['id']}：{_('Valid')} {p['valid']}，{_('Invalid')} {p['invalid']}，"
             f"{_('Blank')} {p['blank']}，{_('Seats')} {p['seats']}，{_('Threshold')} {p['threshold']}"
             for p in result.get("posts", [])]
 
@@ -84,14 +83,14 @@ def result_sheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     from openpyxl.styles import Font
 
     rnd, result, signed = counted_round(s, round_id)
-    header, rows = _result_rows(rnd.kind, result, info.round_raw(round_id))
+    header, rows = _result_rows(rnd.kind, result)
     wb = Workbook()
     ws = wb.active
     ws.title = _("Result sheet")[:31]
     ws.append([info.title])
     ws.append([rnd.title])
     ws.append([_attendance_line(result)])
-    for line in _post_lines(rnd.kind, result, info.round_raw(round_id)):
+    for line in _post_lines(rnd.kind, result):
         ws.append([line])
     ws.append(header)
     for c in ws[ws.max_row]:
@@ -118,7 +117,7 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     rnd, result, signed = counted_round(s, round_id)
-    header, rows = _result_rows(rnd.kind, result, info.round_raw(round_id))
+    header, rows = _result_rows(rnd.kind, result)
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     h1 = ParagraphStyle("h1", fontName="STSong-Light", fontSize=17, leading=22)
     h2 = ParagraphStyle("h2", fontName="STSong-Light", fontSize=13, leading=17)
@@ -135,7 +134,7 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     size = 32 * mm
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(qr)
-    facts = [Paragraph(line, p) for line in _post_lines(rnd.kind, result, info.round_raw(round_id))]
+    facts = [Paragraph(line, p) for line in _post_lines(rnd.kind, result)]
     story = [Paragraph(info.title, h1), Paragraph(rnd.title, h2), Spacer(1, 2 * mm), Paragraph(_attendance_line(result), p),
              *facts, Spacer(1, 4 * mm), table, Spacer(1, 6 * mm), Paragraph(_("Ballot box fingerprint"), p),
              Paragraph(rnd.chain_head, mono), drawing, Paragraph(_("Signed by the tally"), p),

@@ -6,13 +6,16 @@ This module owns the engine's lifetime and the `tally db upgrade` step; nothing 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from tally.services import services
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -55,24 +58,36 @@ def upgrade(url: str) -> None:
     command.upgrade(cfg, "head")
 
 
+@dataclass(frozen=True)
+class Store:
+    """One engine and two session factories over its pool: writers (BEGIN IMMEDIATE on SQLite)
+    and readers (deferred, so a page view never blocks intake)."""
+
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        return cls(engine, sessionmaker(engine.execution_options(writer=True), expire_on_commit=False),
+                   sessionmaker(engine, expire_on_commit=False))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["tally.engine"] = engine
-    # Two session factories over one pool: writers (BEGIN IMMEDIATE on SQLite) and readers.
-    app.extensions["tally.sessionmaker"] = sessionmaker(engine.execution_options(writer=True), expire_on_commit=False)
-    app.extensions["tally.read_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    """Close each request's read session when its app context ends."""
     app.teardown_appcontext(close_session)
-
-
-def engine() -> Engine:
-    return current_app.extensions["tally.engine"]
 
 
 def session() -> Session:
     """The request's read session (one per app context); writes go through `transaction()`."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["tally.read_sessionmaker"]()
-    return g.db_session
+        g.db_session = services().store.reader()
+    s: Session = g.db_session
+    return s
 
 
 def close_session(exc: BaseException | None = None) -> None:
@@ -86,7 +101,7 @@ def close_session(exc: BaseException | None = None) -> None:
 @contextmanager
 def transaction() -> Iterator[Session]:
     """A fresh session in one transaction: commit on success, roll back on any error."""
-    s: Session = current_app.extensions["tally.sessionmaker"]()
+    s = services().store.writer()
     try:
         with s.begin():
             yield s

@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from tally.rules.kinds import RoundKind
+
 
 class Base(DeclarativeBase):
     pass
@@ -62,6 +64,10 @@ class Round(Base):
     result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     result_sig: Mapped[str | None] = mapped_column(Text, nullable=True)
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def round_kind(self) -> RoundKind:
+        return RoundKind(self.kind)
 
 
 class Kiosk(Base):

@@ -25,7 +25,7 @@ from tally.hall import kiosks as pairing
 
 from tally.box import counting, rounds
 from tally.web.body import json_body, roster_from_request
-from tally.web.kiosk_api import meeting
+from tally.services import services
 from tally.web.auth import bearer, admin_token_ok, chair_required, desk_required
 from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
@@ -51,10 +51,6 @@ def _csrf() -> None:
         raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
 
 
-def identity():  # type: ignore[no-untyped-def]
-    return current_app.extensions["tally.identity"]
-
-
 def base_url() -> str:
     return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
@@ -67,7 +63,7 @@ def _done(payload: Any, status: int = 200) -> Any:
 @bp.get("/admin/state")
 @chair_required
 def state() -> Any:
-    return jsonify(screens.console_state(db_session(), meeting()))
+    return jsonify(screens.console_state(db_session(), services().meeting))
 
 
 @bp.get("/admin/links")
@@ -92,7 +88,7 @@ def offers() -> Any:
         raise ApiError(400, "bad_count", "Make between 1 and 500 pairing offers at a time.")
     preconfirm = body.get("preconfirm") is True
     with transaction() as s:
-        made = [pairing.new_offer(s, base_url(), identity().public_bytes(), preconfirm=preconfirm) for _ in range(count)]
+        made = [pairing.new_offer(s, base_url(), services().identity.public_bytes(), preconfirm=preconfirm) for _ in range(count)]
     return _done({"offers": [o.to_url() for o in made], "qr_svg": [o.qr_svg() for o in made]}, 201)
 
 
@@ -115,7 +111,7 @@ def cards() -> Any:
     if not isinstance(count, int) or isinstance(count, bool):
         raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
     with transaction() as s:
-        made = credentials.print_cards(s, meeting().id, count, issued=body.get("issued") is True)
+        made = credentials.print_cards(s, services().meeting.id, count, issued=body.get("issued") is True)
         texts = [c.qr_text for c in made]
     return _done({"cards": texts}, 201)
 
@@ -123,7 +119,7 @@ def cards() -> Any:
 @bp.post("/admin/rounds/<round_id>/<action>")
 @chair_required
 def round_action(round_id: str, action: str) -> Any:
-    info = meeting()
+    info = services().meeting
     with transaction() as s:
         if action == "open":
             rnd = rounds.open_round(s, info, round_id)
@@ -135,7 +131,7 @@ def round_action(round_id: str, action: str) -> Any:
             needs = rounds.get_round(s, round_id).secret
             if needs and (not isinstance(secret, str) or not secret):
                 raise ApiError(400, "passphrase_required", "Enter the scrutineers' passphrase to open the ballot box.")
-            rnd = counting.count_round(s, info, identity(), round_id, secret if needs else None)
+            rnd = counting.count_round(s, info, services().identity, round_id, secret if needs else None)
         elif action == "reveal":
             rnd = rounds.reveal(s, round_id)
         else:
@@ -160,13 +156,13 @@ def audit_log() -> Any:
 @bp.get("/admin/results")
 @chair_required
 def results() -> Any:
-    return jsonify(counting.results_document(db_session(), meeting()))
+    return jsonify(counting.results_document(db_session(), services().meeting))
 
 
 @bp.get("/admin/rounds/<round_id>/export")
 @chair_required
 def export(round_id: str) -> Any:
-    return jsonify(export_round(db_session(), meeting(), round_id))
+    return jsonify(export_round(db_session(), services().meeting, round_id))
 
 
 @bp.post("/admin/roster")
@@ -222,7 +218,7 @@ def desk_issue_card() -> Any:
             text = body.get("card")
             if not isinstance(text, str):
                 raise ApiError(400, "bad_card", "This is not a ballot card code.")
-            credentials.issue_card(s, text, meeting().id)
+            credentials.issue_card(s, text, services().meeting.id)
             n = 1
         c = credentials.counts(s)
     return _done({"issued": n, "cards": c})

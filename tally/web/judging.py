@@ -14,10 +14,11 @@ from tally.hall import checkin
 from tally.judging import panel, scoring, standings
 from tally.show import feed as live
 from tally.web.body import json_body, roster_from_request
-from tally.web.kiosk_api import meeting
+from tally.services import services
 from tally.web.auth import chair_required
 from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
+from tally.rules.kinds import RoundKind
 from tally.store.models import Round
 
 bp = Blueprint("judging", __name__, url_prefix="/api/v1")
@@ -31,10 +32,10 @@ def _done(payload: Any, status: int = 200) -> Any:
 @bp.get("/judging")
 def judging_state() -> Any:
     """For judge kiosks: open score rounds, their plan and who is being scored. Never a value."""
-    info = meeting()
+    info = services().meeting
     s = db_session()
     out = []
-    for rnd in s.scalars(select(Round).where(Round.kind == "score", Round.status == "open").order_by(Round.position)):
+    for rnd in s.scalars(select(Round).where(Round.kind == RoundKind.SCORE.value, Round.status == "open").order_by(Round.position)):
         plan = panel.score_plan(info, rnd.id)
         st = standings.state(s, info, rnd.id, console=False)
         out.append({"id": rnd.id, "title": rnd.title, "public_key": b64e(rnd.public_key), "judges": plan.judges,
@@ -60,7 +61,7 @@ def draw(round_id: str) -> Any:
     if seed is not None and (not isinstance(seed, str) or not 1 <= len(seed) <= 64):
         raise ApiError(400, "bad_seed", "The seed must be text of at most 64 characters.")
     with transaction() as s:
-        record = panel.draw_panel(s, meeting(), round_id, seed)
+        record = panel.draw_panel(s, services().meeting, round_id, seed)
     return _done(record, 201)
 
 
@@ -72,7 +73,7 @@ def judge_cards(round_id: str) -> Any:
     if seats is not None and (not isinstance(seats, list) or not all(isinstance(n, int) for n in seats)):
         raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
     with transaction() as s:
-        cards = panel.issue_judge_cards(s, meeting(), round_id, seats)
+        cards = panel.issue_judge_cards(s, services().meeting, round_id, seats)
     return _done({"cards": cards}, 201)
 
 
@@ -84,7 +85,7 @@ def order(round_id: str) -> Any:
     if given is not None and (not isinstance(given, list) or not all(isinstance(n, str) for n in given)):
         raise ApiError(400, "bad_order", "The speaking order must list every contestant exactly once.")
     with transaction() as s:
-        result = scoring.set_order(s, meeting(), round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
+        result = scoring.set_order(s, services().meeting, round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
     return _done({"order": result})
 
 
@@ -96,7 +97,7 @@ def next_contestant(round_id: str) -> Any:
     if name is not None and not isinstance(name, str):
         raise ApiError(404, "unknown_contestant", "There is no such contestant in this round.")
     with transaction() as s:
-        current = scoring.open_contestant(s, meeting(), round_id, name)
+        current = scoring.open_contestant(s, services().meeting, round_id, name)
     return _done({"current": current})
 
 
@@ -117,14 +118,14 @@ def void(round_id: str) -> Any:
 def show(round_id: str) -> Any:
     """The chair shows the current contestant's result (a full panel with flags, or ≥ 2k+1 scores)."""
     with transaction() as s:
-        result = scoring.reveal_current(s, meeting(), round_id, by_chair=True)
+        result = scoring.reveal_current(s, services().meeting, round_id, by_chair=True)
     return _done(result)
 
 
 @bp.get("/admin/rounds/<round_id>/judging")
 @chair_required
 def console_state(round_id: str) -> Any:
-    return jsonify(standings.state(db_session(), meeting(), round_id, console=True))
+    return jsonify(standings.state(db_session(), services().meeting, round_id, console=True))
 
 
 @bp.get("/admin/rounds/<round_id>/draw")
@@ -144,7 +145,7 @@ def scoresheet(round_id: str, fmt: str) -> Any:
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")
     s = db_session()
-    data = (scoresheet_xlsx if fmt == "xlsx" else scoresheet_pdf)(s, meeting(), round_id)
+    data = (scoresheet_xlsx if fmt == "xlsx" else scoresheet_pdf)(s, services().meeting, round_id)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
     return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-scores.{fmt}"'})
 
@@ -157,6 +158,6 @@ def result_sheet(round_id: str, fmt: str) -> Any:
 
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")
-    data = (result_sheet_xlsx if fmt == "xlsx" else result_sheet_pdf)(db_session(), meeting(), round_id)
+    data = (result_sheet_xlsx if fmt == "xlsx" else result_sheet_pdf)(db_session(), services().meeting, round_id)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
     return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-result.{fmt}"'})

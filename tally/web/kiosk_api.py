@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from keys.canonical import b64e
@@ -21,16 +21,12 @@ from tally.show import feed as live
 from tally.hall import kiosks as pairing
 from tally.store.db import session, transaction
 from tally.errors import ApiError
+from tally.services import services
 from tally.web.body import json_body
 from tally.box.forms import ballot_forms
-from tally.setup.meeting import MeetingInfo
 from tally.store.models import Kiosk, Round
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def meeting() -> MeetingInfo:
-    return current_app.extensions["tally.setup.meeting"]
 
 
 def signed_kiosk_request(s: Any) -> tuple[Kiosk, Any]:
@@ -59,17 +55,17 @@ def pair() -> Any:
     body = json_body()
     with transaction() as s:
         kiosk = pairing.pair(s, body)
-        answer = {"kiosk_id": kiosk.id, "tally_public_key": b64e(current_app.extensions["tally.identity"].public_bytes()),
-                  "meeting": meeting().id, "status": kiosk.status}
+        answer = {"kiosk_id": kiosk.id, "tally_public_key": b64e(services().identity.public_bytes()),
+                  "meeting": services().meeting.id, "status": kiosk.status}
     live.touch()
     return jsonify(answer), 201
 
 
 @bp.get("/ballot")
 def ballot() -> Any:
-    info = meeting()
+    info = services().meeting
     rounds = list(session().scalars(select(Round).where(Round.status == "open").order_by(Round.position)))
-    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": ballot_forms(info, rounds)})
+    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": ballot_forms(info.plan, rounds)})
 
 
 @bp.post("/kiosks/heartbeat")
@@ -110,30 +106,15 @@ def check_card() -> Any:
         seat = seat_of_card(s, round_id, key)
         if seat is not None:
             return jsonify({"card": "judge", "round": seat.round_id, "seat": seat.seat, "label": seat_label(seat.seat)})
-    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind != "score")
+    open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind.in_(credentials.CARD_ROUND_KINDS))
                                  .order_by(Round.position)))
     return jsonify(credentials.check(s, keys, open_rounds))
-
-
-def score_key(round_id: str):  # type: ignore[no-untyped-def]
-    """A score round's key, unwrapped with the tally's key passphrase on first use, kept in memory."""
-    from tally.setup.custody import unwrap_round_key
-
-    cache = current_app.extensions.setdefault("tally.score_keys", {})
-    if round_id not in cache:
-        rnd = session().get(Round, round_id)
-        cache[round_id] = unwrap_round_key(rnd.wrapped_private, current_app.extensions["tally.key_passphrase"])
-    return cache[round_id]
 
 
 @bp.post("/envelopes")
 def envelopes() -> Any:
     body = json_body()
-    info = meeting()
-    accepted = intake.accept(current_app.extensions["tally.sessionmaker"], body, info,
-                             current_app.extensions["tally.identity"], score_key,
-                             current_app.extensions["tally.read_sessionmaker"],
-                             current_app.extensions.setdefault("tally.kiosk_keys", intake.KioskKeys()))
+    accepted = intake.accept(services(), body)
     if accepted.new:
         live.touch(urgent=accepted.revealed)
     return jsonify(accepted.receipt), 201 if accepted.new else 200

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import join_room
 
+from tally.services import services
 from tally.show.feed import socketio, touch
 from tally.web.auth import is_chair, token_role
 
 
 def connect(auth: Any = None) -> bool:
     """Join the console or the projector audience; refuse anyone else."""
-    current_app.extensions["tally.start_ticker"]()
+    services().start_live()
     token = auth.get("t") if isinstance(auth, dict) else None
     role = "console" if is_chair() else token_role(token or request.args.get("t"))
     if role not in ("console", "projector"):

@@ -18,7 +18,7 @@ from tally.hall import cards as credentials
 from tally.show import feed as live
 from tally.show import screens
 from tally.web.admin import csrf_token
-from tally.web.kiosk_api import meeting
+from tally.services import services
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
 from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
@@ -55,14 +55,14 @@ def logout() -> Any:
 @chair_required
 def console() -> Any:
     s = db_session()
-    info = meeting()
+    info = services().meeting
     state = screens.console_state(s, info)
     fps = {k.id: fingerprint(k.public_key) for k in s.scalars(select(Kiosk))}
     return render_template("console/console.html", state=state, state_json=json.dumps(state, ensure_ascii=False),
                            csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
                            projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
                            desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
-                           tally_fp=fingerprint(current_app.extensions["tally.identity"].public_bytes()))
+                           tally_fp=fingerprint(services().identity.public_bytes()))
 
 
 @bp.get("/projector")
@@ -71,16 +71,16 @@ def projector() -> Any:
     if token_role(token) != "projector" and not session.get("role") == "chair":
         raise ApiError(401, "unauthorized", "Open the projector link given by the chair.")
     s = db_session()
-    state = screens.projector_state(s, meeting())
+    state = screens.projector_state(s, services().meeting)
     return render_template("projector/projector.html", state_json=json.dumps(state, ensure_ascii=False),
-                           token=token if token_role(token) == "projector" else "", title=meeting().title)
+                           token=token if token_role(token) == "projector" else "", title=services().meeting.title)
 
 
 @bp.get("/desk")
 @desk_required
 def desk() -> Any:
     return render_template("checkin/desk.html", csrf=csrf_token(), totals=checkin.totals(db_session()),
-                           title=meeting().title)
+                           title=services().meeting.title)
 
 
 @bp.post("/console/cards/print")
@@ -93,7 +93,7 @@ def print_cards() -> Any:
         count = int(request.form.get("count", "0"))
     except ValueError:
         raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.") from None
-    info = meeting()
+    info = services().meeting
     with transaction() as s:
         cards = credentials.print_cards(s, info.id, count)
         sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code} for c in cards]
@@ -110,7 +110,7 @@ def result_sheet(round_id: str) -> Any:
     if rnd is None or not rnd.result_json:
         abort(404)
     result = json.loads(rnd.result_json)
-    return render_template("console/sheet.html", rnd=rnd, result=result, title=meeting().title,
+    return render_template("console/sheet.html", rnd=rnd, result=result, title=services().meeting.title,
                            chain_qr=qr_svg(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"))
 
 
@@ -122,7 +122,7 @@ def judge_cards(round_id: str) -> Any:
 
     if request.form.get("csrf") != session.get("csrf"):
         raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
-    info = meeting()
+    info = services().meeting
     with transaction() as s:
         cards = panel.issue_judge_cards(s, info, round_id)
         sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
@@ -141,7 +141,7 @@ def draw_sheet(round_id: str) -> Any:
     record = panel.draw_record(db_session(), round_id)
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
-    return render_template("console/draw.html", record=record, title=meeting().title)
+    return render_template("console/draw.html", record=record, title=services().meeting.title)
 
 
 @bp.get("/console/audit")
@@ -156,4 +156,4 @@ def audit_page() -> Any:
     rows = [{"at": e.at, "actor": e.actor, "action": gettext(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
              "detail": json.loads(e.detail)}
             for e in db_session().scalars(select(AuditEntry).order_by(AuditEntry.id.desc()))]
-    return render_template("console/audit.html", rows=rows, title=meeting().title)
+    return render_template("console/audit.html", rows=rows, title=services().meeting.title)

@@ -32,11 +32,12 @@ from pathlib import Path
 import kiosk, kiosk.assets, tally, tally.web.assets
 from tally import create_app
 from tally.setup.meeting import init_meeting
+from tally.services import services
 data = Path(sys.argv[1])
 init_meeting(data, Path(tally.__file__).parent / "cli" / "demo_meeting" / "meeting.yaml", key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
 app = create_app({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": "wheel key"}})
 page = app.test_client().get("/console/login")
-app.extensions["tally.engine"].dispose()
+services(app).store.engine.dispose()
 print(json.dumps({"tally": tally.__file__, "kiosk": kiosk.__file__, "templates": str(tally.web.assets.templates_dir()),
                   "static": str(tally.web.assets.static_dir()), "kiosk_templates": str(kiosk.assets.templates_dir()),
                   "status": page.status_code, "page": page.get_data(as_text=True)}))

@@ -28,6 +28,7 @@ from keys.sealing import RoundKey
 from kiosk.agent import Agent
 from kiosk.app import create_app
 from kiosk.config import Pairing, Paths, save_pairing
+from tally.services import services
 
 MEETING = "0123456789abcdef"
 
@@ -140,7 +141,7 @@ def tally(tmp_path: Path) -> Iterator[LiveTally]:
     yield LiveTally(f"http://127.0.0.1:{server.server_port}", client, admin)
     server.shutdown()
     server.server_close()
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
 
 def local_offer(live: LiveTally, preconfirm: bool = True) -> PairingOffer:
@@ -228,7 +229,7 @@ def judging_tally(tmp_path: Path) -> Iterator[LiveJudging]:
                       {c["label"]: c["qr_text"] for c in cards})
     server.shutdown()
     server.server_close()
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
 
 def paired_agent(root: Path, live: LiveTally, name: str = "评委终端", *, judging: bool = True) -> Agent:

@@ -23,6 +23,7 @@ from kiosk.pairing import PairingFailed, load_identity, pair
 from tally.store.models import Card
 
 from .conftest import LiveTally, local_offer
+from tally.services import services
 
 
 @pytest.fixture
@@ -111,7 +112,7 @@ def test_desk_unlock_makes_a_card_on_the_kiosk(kiosk: Agent, tally: LiveTally) -
     # and the envelopes were signed with those keys.
     sent = {item.round_id: parse_envelope(item.body).card_public for item in map(kiosk.outbox.get, (1, 2, 3))}
     assert set(sent) == {"r1", "e1", "d1"} and len(set(sent.values())) == 3
-    with tally.client.application.extensions["tally.sessionmaker"]() as s:
+    with services(tally.client.application).store.writer() as s:
         registered = {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
     assert registered == {key: (rid, "issued") for rid, key in sent.items()}
     kiosk.heartbeat()  # the grant was used up: no second ballot from one unlock

@@ -15,6 +15,7 @@ from keys.canonical import b64e
 
 from keys.envelope import seal_envelope
 from keys.identity import Identity
+from tally.services import services
 
 KEY_PASS = "test key passphrase"
 SCRUTINEER = "test scrutineer passphrase"
@@ -66,7 +67,7 @@ def app(meeting_dir: Path):  # type: ignore[no-untyped-def]
 
     app = create_app({"DATA_DIR": str(meeting_dir), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     yield app
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
 
 @pytest.fixture

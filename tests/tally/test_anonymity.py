@@ -10,6 +10,7 @@ from keys.canonical import b64d, b64e
 from keys.envelope import parse_envelope
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from tally.services import services
 
 ORDERLESS = {"ballots", "card_uses", "cards", "attendees", "unlock_grants"}
 
@@ -24,7 +25,7 @@ def test_database_dump_has_no_card_secret_and_no_order_next_to_ballots(client, a
         assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": [name]}})).status_code == 201
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
     assert client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers).status_code == 200
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
     con = sqlite3.connect(meeting_dir / "tally.db")
     con.execute("PRAGMA wal_checkpoint(FULL)")
@@ -88,7 +89,7 @@ def test_one_cards_ballots_in_two_rounds_are_not_linked_in_the_database(client, 
         mayor = ["钱多多"] if i == 0 else ["张三"]  # a distinctive write-in
         assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": mayor}})).status_code == 201
         assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "d1", "votes": {"王五": "agree"}})).status_code == 201
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
     con = sqlite3.connect(meeting_dir / "tally.db")
     con.execute("PRAGMA wal_checkpoint(FULL)")

@@ -15,6 +15,7 @@ from keys.cards import Card as CardSecret, new_card, parse_card
 from tally.store.models import Card
 
 from .conftest import issue_cards, load_forms, pair_kiosk, setup_meeting
+from tally.services import services
 
 BALLOT_ROUNDS = ("r1", "e1", "d1")
 R1 = {"round": "r1", "sections": {"mayor": ["张三"]}}
@@ -22,7 +23,7 @@ D1 = {"round": "d1", "votes": {"王五": "agree"}}
 
 
 def rows(app: Any) -> dict[bytes, tuple[str, str]]:
-    with app.extensions["tally.sessionmaker"]() as s:
+    with services(app).store.writer() as s:
         return {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
 
 

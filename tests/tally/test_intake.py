@@ -13,12 +13,13 @@ from keys.identity import Identity
 from tally.store.models import CardUse, Envelope, Round
 
 from .conftest import issue_cards, load_forms, pair_kiosk
+from tally.services import services
 
 BALLOT = {"round": "r1", "sections": {"mayor": ["张三"]}}
 
 
 def box_state(app):  # type: ignore[no-untyped-def]
-    with app.extensions["tally.sessionmaker"]() as s:
+    with services(app).store.writer() as s:
         r1 = s.get(Round, "r1")
         return (s.scalar(select(func.count()).select_from(Envelope)), s.scalar(select(func.count()).select_from(CardUse)),
                 r1.accepted, r1.chain_head)
@@ -29,7 +30,7 @@ def test_accepts_and_signs_a_receipt(client, app, voting):
     body = kiosk.envelope(cards[0], BALLOT)
     resp = client.post("/api/v1/envelopes", json=body)
     assert resp.status_code == 201
-    tally_pub = app.extensions["tally.identity"].public_bytes()
+    tally_pub = services(app).identity.public_bytes()
     import hashlib
 
     env_hash = hashlib.sha256(b64d(body["envelope"])).hexdigest()

@@ -15,6 +15,7 @@ from tally.cli import main as tally_cli
 from tally.box.export import write_export
 
 from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
+from tally.services import services
 
 MEETING = """
 meeting:
@@ -46,7 +47,7 @@ def jclient(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app({"DATA_DIR": str(d), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
     yield app.test_client(), admin
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
 
 def judge_cards(client, admin):  # type: ignore[no-untyped-def]
@@ -180,7 +181,7 @@ def test_a_judge_card_is_its_key_for_the_score_round(jclient):
     client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin)
     kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
     app = client.application
-    with app.extensions["tally.sessionmaker"]() as s:
+    with services(app).store.writer() as s:
         seats = {row.seat: row.card_public for row in s.query(JudgeSeat)}
     assert seats == {n: card.public_for("s1") for n, card in cards.items()}
 

@@ -11,6 +11,7 @@ from tally.store.models import CardUse, Envelope, Round
 from tests.services import fresh_postgres_database
 
 from .conftest import KEY_PASS, MEETING, SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from tally.services import services
 
 pytestmark = pytest.mark.postgres
 
@@ -27,9 +28,9 @@ def pg_app(tmp_path: Path):  # type: ignore[no-untyped-def]
         init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER, database_url=url)
         app = create_app({"DATA_DIR": str(d), "TESTING": True,
                           "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS, "TALLY_DATABASE_URL": url}})
-        assert app.extensions["tally.engine"].dialect.name == "postgresql"
+        assert services(app).store.engine.dialect.name == "postgresql"
         yield app
-        app.extensions["tally.engine"].dispose()
+        services(app).store.engine.dispose()
 
 
 def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
@@ -41,7 +42,7 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
     load_forms(client, k1)
     k2.forms = k1.forms
     cards = issue_cards(client, admin, k1.meeting, 6)
-    with pg_app.extensions["tally.sessionmaker"]() as s:
+    with services(pg_app).store.writer() as s:
         # A PostgreSQL heap keeps insertion order: the cards' rows went in by key (random), so
         # the physical order does not keep one card's three round credentials together.
         heap = [bytes(k) for k in s.scalars(text("SELECT public_key FROM cards ORDER BY ctid"))]
@@ -61,7 +62,7 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
     for t in threads:
         t.join()
     assert results.count(201) == 6 and results.count(409) == 6
-    with pg_app.extensions["tally.sessionmaker"]() as s:
+    with services(pg_app).store.writer() as s:
         assert s.scalar(select(func.count()).select_from(Envelope)) == 6
         assert s.scalar(select(func.count()).select_from(CardUse)) == 6
         assert s.get(Round, "r1").accepted == 6

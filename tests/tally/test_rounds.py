@@ -13,6 +13,7 @@ from tally.box.export import write_export
 from tally.store.models import Ballot, Card, Round
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from tally.services import services
 
 R1 = [{"round": "r1", "sections": {"mayor": n}} for n in (["张三"], ["张三"], ["李四"], ["钱七"], [], ["张三", "李四"])]
 E1 = [{"round": "e1", "grades": {"张三": "优秀", "李四": "称职"}},
@@ -46,7 +47,7 @@ def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: P
     # Wrong passphrase: refused, nothing opened.
     r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": "wrong"}, headers=admin_headers)
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "wrong_passphrase"
-    with app.extensions["tally.sessionmaker"]() as s:
+    with services(app).store.writer() as s:
         assert s.scalars(select(Ballot)).first() is None
         assert s.get(Round, "r1").status == "closed"
 
@@ -94,7 +95,7 @@ def test_close_voids_cards_not_handed_out(client, app, admin_headers):
     printed = client.post("/api/v1/admin/cards", json={"count": 3}, headers=admin_headers)
     assert printed.status_code == 201
     assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers).status_code == 200
-    with app.extensions["tally.sessionmaker"]() as s:
+    with services(app).store.writer() as s:
         # One credential per card and ballot round (r1, e1, d1): all of them voided.
         rows = [(c.round_id, c.status) for c in s.scalars(select(Card))]
         assert sorted(rows) == sorted([(r, "void") for r in ("r1", "e1", "d1")] * 3)
@@ -169,7 +170,7 @@ def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     # 甲: 0.6·80 + 0.4·100 = 88.00; 乙: 0.6·90 + 0.4·70 = 82.00
     assert by["甲"]["composite"] == "88.00" and by["乙"]["composite"] == "82.00"
     assert by["甲"]["shortlisted"] and not by["乙"]["shortlisted"]
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
 
 
 ELECTORATE = """
@@ -204,4 +205,4 @@ def test_a_rounds_present_counts_only_its_electorate(tmp_path: Path):
     client.post("/api/v1/desk/signin", json={"all": True}, headers=admin)
     opened = client.post("/api/v1/admin/rounds/d1/open", json={}, headers=admin).get_json()
     assert opened["present"] == 3 and opened["expected"] == 3  # the two 列席 are in the hall but do not vote
-    app.extensions["tally.engine"].dispose()
+    services(app).store.engine.dispose()
