@@ -1,12 +1,18 @@
 """The kiosk's pages through Flask's test client: Chinese first, English on request, nothing cached."""
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 
 from keys.cards import Card
 from kiosk.agent import Agent
+from kiosk.assets import static_dir
 
 from .conftest import open_session
+
+# The kiosk page's own scripts, in the order they must load (after the vendored jsQR).
+SCRIPTS = tuple(f"/static/kiosk/{name}.js" for name in ("common", "voter", "judge", "main"))
 
 
 def test_welcome_and_ballot_screens_are_in_chinese_by_default(client: FlaskClient) -> None:
@@ -56,10 +62,30 @@ def test_nothing_is_cached_by_the_browser(client: FlaskClient) -> None:
 
 def test_page_uses_only_vendored_assets(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
-    assert "/static/vendor/jsQR.js" in page and "/static/kiosk/kiosk.js" in page
+    assert "/static/vendor/jsQR.js" in page and "/static/kiosk/main.js" in page
     assert "http://" not in page and "https://" not in page
-    for asset in ("/static/vendor/jsQR.js", "/static/kiosk/kiosk.js", "/static/kiosk/kiosk.css"):
+    for asset in ("/static/vendor/jsQR.js", *SCRIPTS, "/static/kiosk/kiosk.css"):
         assert client.get(asset).status_code == 200
+
+
+def test_page_loads_the_split_scripts_in_order_and_no_inline_script(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    loaded = re.findall(r'<script src="([^"]+)" defer></script>', page)
+    assert loaded == ["/static/vendor/jsQR.js", *SCRIPTS]
+    assert re.findall(r"<script(?![^>]* src=)[^>]*>", page) == ['<script type="application/json" id="kiosk-strings">']
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers: the CSP allows 'self' only
+    assert not (static_dir() / "kiosk" / "kiosk.js").exists()
+    assert client.get("/static/kiosk/kiosk.js").status_code == 404
+
+
+def test_every_button_has_one_handler_in_the_dispatch_table(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    used = set(re.findall(r'data-action="([^"]+)"', page)) | {"toggle"}  # a write-in chip is made in voter.js
+    claimed: list[str] = []  # each module registers its handlers as {"data-action": function (btn) {…}}
+    for name in ("common", "voter", "judge"):
+        claimed += re.findall(r'"([a-z-]+)": function', (static_dir() / "kiosk" / f"{name}.js").read_text(encoding="utf-8"))
+    assert len(claimed) == len(set(claimed)), claimed
+    assert used == set(claimed)
 
 
 def test_status_page_shows_counts_and_never_ballot_contents(client: FlaskClient, agent: Agent, card: Card) -> None:
