@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,3 +54,13 @@ def test_kiosk_never_imports_tally_and_tally_never_imports_kiosk():
         assert not any(m == "tally" or m.startswith("tally.") for m in imports(path)), path
     for path in modules("tally"):
         assert not any(m == "kiosk" or m.startswith("kiosk.") for m in imports(path)), path
+
+
+def test_the_command_line_starts_without_the_server():
+    """`tally count` (and every `tally` command's start) loads neither Flask nor the database:
+    an auditor's offline count starts fast on any machine."""
+    probe = ("import sys; from tally.cli import main; "
+             "print(sorted(m for m in ('flask', 'flask_socketio', 'sqlalchemy', 'gevent', 'gunicorn', "
+             "'reportlab', 'openpyxl', 'requests') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

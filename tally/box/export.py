@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -67,16 +66,3 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
         "public_json": json.dumps(public, indent=2, sort_keys=True),
         "result_signed": json.loads(rnd.result_sig) if rnd.result_sig else None,
     }
-
-
-def write_export(doc: dict[str, Any], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"meeting.yaml": doc["meeting_yaml"], "ballots.jsonl": doc["ballots_jsonl"],
-             "envelopes.jsonl": doc["envelopes_jsonl"], "public.json": doc["public_json"],
-             "result.signed.json": json.dumps(doc["result_signed"], ensure_ascii=False, indent=2, sort_keys=True)}
-    written = []
-    for name, text in files.items():
-        p = out / name
-        p.write_text(text, encoding="utf-8")
-        written.append(p)
-    return written

@@ -64,5 +64,6 @@ def reveal(s: Session, round_id: str) -> Round:
     if rnd.status != "counted":
         raise ApiError(409, "round_not_counted", "Count the round before showing its result.")
     rnd.revealed = True
+    rnd.reveal_seq = (s.scalar(select(func.max(Round.reveal_seq))) or 0) + 1
     audit.record(s, "chair", "round_revealed", round=round_id)
     return rnd

@@ -338,7 +338,7 @@ class Sheet:
         return lines
 
 
-def _write(text: str) -> None:
+def write_text(text: str) -> None:
     # Bytes, so that the output is UTF-8 whatever the locale says.
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:
@@ -363,6 +363,6 @@ def count(meeting: str, ballots: str, as_json: bool, lang: str) -> None:
         raise FileProblem(str(exc)) from None
     doc = _count(plan, meeting, ballots)
     if as_json:
-        _write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
-        _write(Sheet(plan, lang).render(doc))
+        write_text(Sheet(plan, lang).render(doc))

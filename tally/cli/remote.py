@@ -37,6 +37,22 @@ class Remote:
             raise click.ClickException(f"{err.get('message', 'refused')} [{err.get('code', resp.status_code)}]")
         return data
 
+    def download(self, path: str) -> bytes:
+        """A file the tally makes (a PDF or Excel sheet); a refusal is one line, as for `call`."""
+        import requests
+
+        try:
+            resp = self.http.get(self.url + path, timeout=120)
+        except requests.RequestException as exc:
+            raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
+        if resp.status_code != 200:
+            try:
+                err = resp.json().get("error", {})
+            except ValueError:
+                err = {}
+            raise click.ClickException(f"{err.get('message', 'refused')} [{err.get('code', resp.status_code)}]")
+        return resp.content
+
 
 def remote(data_dir: str | None, url: str | None) -> Remote:
     token = os.environ.get("TALLY_ADMIN_TOKEN")

@@ -19,7 +19,7 @@ from tally.hall import cards as credentials
 from tally.judging import standings
 from tally.rules import RecommendRound
 from tally.setup.meeting import MeetingInfo
-from tally.store.models import AuditEntry, Kiosk, Round
+from tally.store.models import Kiosk, Round
 
 ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
 
@@ -37,9 +37,8 @@ def round_public(rnd: Round) -> dict[str, Any]:
 
 
 def revealed_order(s: Session) -> list[str]:
-    """Rounds in the order the chair showed them (the projector shows the latest)."""
-    rows = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "round_revealed").order_by(AuditEntry.id))
-    return [json.loads(d)["round"] for d in rows]
+    """Rounds in the order the chair last showed them (the projector shows the latest)."""
+    return list(s.scalars(select(Round.id).where(Round.reveal_seq.is_not(None)).order_by(Round.reveal_seq)))
 
 
 def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class Round(Base):
     result_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     result_sig: Mapped[str | None] = mapped_column(Text, nullable=True)
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The number of the chair's latest "show" (投影公布) among all rounds: the projector shows the highest.
+    reveal_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     @property
     def round_kind(self) -> RoundKind:

@@ -25,6 +25,7 @@ from tally.hall import kiosks as pairing
 
 from tally.box import counting, rounds
 from tally.web.body import json_body, roster_from_request
+from tally.plan import dump_plan
 from tally.services import services
 from tally.web.auth import bearer, admin_token_ok, chair_required, desk_required
 from tally.store.db import session as db_session, transaction
@@ -151,6 +152,13 @@ def audit_log() -> Any:
     rows = db_session().scalars(select(AuditEntry).order_by(AuditEntry.id))
     return jsonify({"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action,
                                  "detail": json.loads(e.detail)} for e in rows]})
+
+
+@bp.get("/admin/meeting")
+@chair_required
+def meeting_file() -> Any:
+    """The meeting file of the plan this tally serves (what `tally results` prints its sheet with)."""
+    return jsonify(dump_plan(services().meeting.plan))
 
 
 @bp.get("/admin/results")

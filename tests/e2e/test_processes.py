@@ -115,6 +115,9 @@ def close_count_export(tally: TallyProcess, round_id: str, out: Path) -> tuple[d
     live = json.loads(tally.cli("results", "--data", d, "--json"))
     result = next(r for r in live["rounds"] if r["id"] == round_id)
     assert result == counted["result"]
+    # The same results as a sheet for people, the group-level --data reaching the command.
+    sheet = tally.cli("--data", d, "results", "--sheet")
+    assert (result.get("title") or round_id) in sheet and "应到" in sheet
     export = out / f"export-{round_id}"
     tally.cli("export", "--data", d, round_id, "--out", str(export))
     return result, export

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from keys.cards import Card, parse_card
 from tally.cli import main as tally_cli
-from tally.box.export import write_export
+from tally.cli.meeting import write_export
 
 from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
 from tally.services import services

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tally.cli import main as tally_cli
-from tally.box.export import write_export
+from tally.cli.meeting import write_export
 from tally.store.models import Ballot, Card, Round
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
@@ -206,3 +206,24 @@ def test_a_rounds_present_counts_only_its_electorate(tmp_path: Path):
     opened = client.post("/api/v1/admin/rounds/d1/open", json={}, headers=admin).get_json()
     assert opened["present"] == 3 and opened["expected"] == 3  # the two 列席 are in the hall but do not vote
     services(app).store.engine.dispose()
+
+
+def test_the_projector_shows_the_round_shown_last_and_the_order_lives_on_the_rounds(client, app, admin_headers):
+    """"投影公布" twice over three rounds: the projector follows the chair's latest choice, and the
+    order is the rounds' own (editing the audit log does not move the projector)."""
+    setup_meeting(client, admin_headers, open_rounds=("r1", "e1", "d1"))
+    for rid in ("r1", "e1", "d1"):
+        assert client.post(f"/api/v1/admin/rounds/{rid}/close", json={}, headers=admin_headers).status_code == 200
+        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+        assert r.status_code == 200, r.get_json()
+    for rid in ("e1", "r1", "d1", "r1"):
+        assert client.post(f"/api/v1/admin/rounds/{rid}/reveal", json={}, headers=admin_headers).status_code == 200
+    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    assert state["revealed_order"] == ["e1", "d1", "r1"]
+    from tally.store.models import AuditEntry
+
+    with services(app).store.writer() as s, s.begin():
+        for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "round_revealed")):
+            s.delete(e)
+    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    assert state["revealed_order"] == ["e1", "d1", "r1"]
