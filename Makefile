@@ -1,13 +1,13 @@
 # Scrutineer: the two commands a newcomer needs.
 #   make run   - create .venv, install, start the tally with a demo meeting and one local kiosk
-#   make test  - the same set-up plus what the tests need (Debian chromium), then the whole suite
+#   make test  - the same set-up plus what the tests need (Debian chromium), the gates (ruff, mypy), then the whole suite
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= var/demo
 
-.PHONY: run test venv system-deps bench clean
+.PHONY: run test lint venv system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,7 +27,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; \
 	fi
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

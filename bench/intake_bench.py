@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.harness import TallyProcess, print_json  # noqa: E402
-from keys.canonical import b64d, b64e  # noqa: E402
-from keys.cards import card_key, new_card, parse_card  # noqa: E402
-from keys.envelope import open_envelope, parse_envelope, seal_envelope, verify_envelope  # noqa: E402
-from keys.identity import Identity  # noqa: E402
-from keys.pairing import PairingOffer  # noqa: E402
-from keys.sealing import RoundKey  # noqa: E402
+from keys.canonical import b64d, b64e
+from keys.cards import card_key, new_card, parse_card
+from keys.envelope import open_envelope, parse_envelope, seal_envelope, verify_envelope
+from keys.identity import Identity
+from keys.pairing import PairingOffer
+from keys.sealing import RoundKey
+from tests.harness import TallyProcess, print_json
 
 CANDIDATES = ["张三", "李四", "王五", "赵六"]
 

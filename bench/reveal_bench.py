@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.harness import TallyProcess, print_json  # noqa: E402
-from keys.canonical import b64d, b64e  # noqa: E402
-from keys.cards import Card, parse_card  # noqa: E402
-from keys.envelope import seal_envelope  # noqa: E402
-from keys.identity import Identity  # noqa: E402
-from keys.pairing import PairingOffer  # noqa: E402
+from keys.canonical import b64d, b64e
+from keys.cards import Card, parse_card
+from keys.envelope import seal_envelope
+from keys.identity import Identity
+from keys.pairing import PairingOffer
+from tests.harness import TallyProcess, print_json
 
 
 def meeting(judges: int, trim: int, contestants: list[str]) -> str:
@@ -127,7 +127,7 @@ def main() -> None:
                 acks.append(time.perf_counter() - t0)
                 assert r.status_code == 201, r.text
                 with got:
-                    got.wait_for(lambda: len(seen) == args.displays, timeout=10)
+                    got.wait_for(lambda seen=seen: len(seen) == args.displays, timeout=10)
                     if len(seen) < args.displays:
                         raise SystemExit(f"only {len(seen)} of {args.displays} displays saw {name} revealed")
             for c in clients:

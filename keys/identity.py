@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from keys.errors import BadSignature, Malformed
+from keys.fingerprint import fingerprint
 
 PUBLIC_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -56,8 +57,6 @@ class Identity:
         return self._key.sign(data)
 
     def __repr__(self) -> str:
-        from keys.fingerprint import fingerprint
-
         return f"Identity(fingerprint={fingerprint(self.public_bytes())!r})"
 
     __str__ = __repr__

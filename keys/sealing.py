@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from keys.errors import BadCiphertext, Malformed
+from keys.fingerprint import fingerprint
 
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 PUBLIC_SIZE = 32
@@ -60,8 +61,6 @@ class RoundKey:
             raise BadCiphertext("cannot open") from exc
 
     def __repr__(self) -> str:
-        from keys.fingerprint import fingerprint
-
         return f"RoundKey(fingerprint={fingerprint(self.public_bytes())!r})"
 
     __str__ = __repr__

@@ -20,10 +20,10 @@ from werkzeug.wrappers import Response
 
 from keys.fingerprint import fingerprint
 from kiosk.agent import Agent
+from kiosk.assets import static_dir, templates_dir
+from kiosk.ballots import N_
 from kiosk.judge import JudgeSession
 from kiosk.refusal import Refusal
-from kiosk.ballots import N_
-from kiosk.assets import static_dir, templates_dir
 
 LANGUAGES = ("zh", "en")
 LANG_COOKIE = "kiosk_lang"
@@ -42,7 +42,8 @@ def select_locale() -> str:
 
 
 def agent() -> Agent:
-    return current_app.extensions["kiosk_agent"]  # type: ignore[no-any-return]
+    found: Agent = current_app.extensions["kiosk_agent"]
+    return found
 
 
 def _error(code: str, message: str, status: int, **params: Any) -> ResponseReturnValue:

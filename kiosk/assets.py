@@ -13,7 +13,7 @@ def assets_root() -> Path:
     spec = importlib.util.find_spec("scrutineer_assets")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("scrutineer_assets not found: the package was installed without its templates")
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def templates_dir() -> Path:

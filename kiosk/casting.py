@@ -66,11 +66,11 @@ def cast(
             meeting=signer.meeting, round_id=form.id, kiosk_id=signer.kiosk_id,
             kiosk_identity=signer.identity, card_key=key, round_public=form.public_key, ballot=line,
         )
-        for key, (form, line) in zip(keys, lines)
+        for key, (form, line) in zip(keys, lines, strict=True)
     ]
     ids = outbox.add_all(
         Outgoing(envelope_hash=s.envelope_hash, round_id=form.id, card=b64e(key.public_bytes()), body=s.body,
                  subject=_subject(form, line))
-        for s, key, (form, line) in zip(sealed, keys, lines)
+        for s, key, (form, line) in zip(sealed, keys, lines, strict=True)
     )
     return Cast(receipt_codes=tuple(s.receipt_code for s in sealed), outbox_ids=tuple(ids))

@@ -16,8 +16,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from keys.canonical import b64e
-from keys.request import sign_request
 from keys.identity import Identity
+from keys.request import sign_request
 
 
 class TallyUnreachable(Exception):

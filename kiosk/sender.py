@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from keys.errors import BadReceipt
 from keys.envelope import verify_receipt
+from keys.errors import BadReceipt
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
 from kiosk.outbox import Item, Outbox
 

@@ -27,7 +27,7 @@ def _worker_exit(server: Any, worker: Any) -> None:
         app.extensions["kiosk_agent"].stop()
 
 
-class KioskServer(BaseApplication):  # type: ignore[misc]
+class KioskServer(BaseApplication):
     def __init__(self, make_agent: Callable[[], Agent], host: str, port: int, threads: int = 8) -> None:
         self.make_agent = make_agent
         self.options: dict[str, Any] = {

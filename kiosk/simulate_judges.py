@@ -36,8 +36,17 @@ from keys.identity import Identity
 from kiosk.client import TallyClient, TallyError, TallyUnreachable, new_session
 from kiosk.forms import FormError
 from kiosk.scores import JudgingState, ScoreRound, parse_judging
-from kiosk.simulate import (Fleet, SimulationError, ack_summary, cast_ballots, cast_one, fleet, parse_offers,
-                            plan_ballots, read_form)
+from kiosk.simulate import (
+    Fleet,
+    SimulationError,
+    ack_summary,
+    cast_ballots,
+    cast_one,
+    fleet,
+    parse_offers,
+    plan_ballots,
+    read_form,
+)
 
 _LABEL = re.compile(r"J[0-9]{1,3}")
 

@@ -7,8 +7,9 @@ serve` runs this app under gunicorn with one gevent worker.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # Flask is imported when an app is made, so `tally count` starts without it
     from flask import Flask

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets as _secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 class ConfigError(Exception):

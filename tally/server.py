@@ -11,7 +11,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class TallyServer(BaseApplication):  # type: ignore[misc]
+class TallyServer(BaseApplication):
     def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None) -> None:
         self.data_dir = data_dir
         self.options = {

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flask import current_app
+
 if TYPE_CHECKING:  # types only: every room may import this module without an import cycle
     from flask import Flask
 
@@ -37,7 +39,6 @@ class Services:
 def services(app: Flask | None = None) -> Services:
     """The services of `app`, or of the app handling this request."""
     if app is None:
-        from flask import current_app
 
         app = current_app
     found: Services = app.extensions[EXTENSION]

@@ -86,7 +86,7 @@ class TallyProcess:
         self.http = requests.Session()
         self.http.headers["Authorization"] = "Bearer " + (data_dir / "secrets" / "admin-token").read_text().strip()
 
-    def start(self) -> "TallyProcess":
+    def start(self) -> TallyProcess:
         """Serve (again, after a kill: same data directory, same port)."""
         if getattr(self, "log", None):
             self.log.close()
@@ -133,7 +133,7 @@ class TallyProcess:
     def round(self, round_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
         return self.call("POST", f"/api/v1/admin/rounds/{round_id}/{action}", body or {})
 
-    def __enter__(self) -> "TallyProcess":
+    def __enter__(self) -> TallyProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -165,7 +165,7 @@ class KioskProcess:
         self.kiosk_id, self.fingerprint = words[3], fp.strip()
         return words[-1].strip("()")
 
-    def start(self) -> "KioskProcess":
+    def start(self) -> KioskProcess:
         if self.log is not None:
             self.log.close()
         self.log = open(self.data / "serve.log", "ab")

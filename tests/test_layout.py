@@ -1,7 +1,9 @@
-"""The import rules of the layout (DESIGN.md): read every module's imports with `ast`.
+"""The house's import rules (DESIGN.md, docs/architecture.md), read from every module's imports with `ast`.
 
 keys → stdlib, cryptography, qrcode (its CLI also click); tally.rules → stdlib only (pure);
-kiosk → never tally; tally → never kiosk.
+kiosk → never tally; tally → never kiosk; each room of tally/ imports only the rooms below it
+(services never import the web layer or the command line); only tally.web touches
+`flask.request`; only tally.show.feed emits Socket.IO events.
 """
 from __future__ import annotations
 
@@ -14,6 +16,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = set(sys.stdlib_module_names)
 
+# Each room of tally/ and the rooms it may import (besides itself). The top modules: `errors`
+# (the refusal, no Flask), `config`, `services` (the typed holder; its imports are for types only).
+ROOMS: dict[str, set[str]] = {
+    "rules": set(),
+    "plan": {"rules"},
+    "store": {"rules", "services"},
+    "setup": {"rules", "plan", "store", "config", "errors", "services"},
+    "hall": {"rules", "store", "errors", "services"},
+    "judging": {"rules", "store", "setup", "errors", "services"},
+    "box": {"rules", "plan", "store", "setup", "hall", "judging", "errors", "services"},
+    "show": {"rules", "store", "setup", "hall", "judging", "box", "errors", "services"},
+    "web": {"rules", "plan", "store", "setup", "hall", "judging", "box", "show", "errors", "services", "config"},
+    "cli": {"rules", "plan", "store", "setup", "config", "server", "errors"},
+}
+
 
 def imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -23,6 +40,18 @@ def imports(path: Path) -> set[str]:
             out.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             out.add(node.module.split(".")[0] if not node.module.startswith(("tally.", "keys.", "kiosk.")) else node.module)
+    return out
+
+
+def tally_targets(path: Path) -> set[str]:
+    """The parts of tally/ a module imports: `tally.box.intake` → box, `from tally import x` → x."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "tally":
+            parts = node.module.split(".")
+            out.update([parts[1]] if len(parts) > 1 else [a.name for a in node.names])
+        elif isinstance(node, ast.Import):
+            out.update(a.name.split(".")[1] for a in node.names if a.name.startswith("tally."))
     return out
 
 
@@ -54,6 +83,42 @@ def test_kiosk_never_imports_tally_and_tally_never_imports_kiosk():
         assert not any(m == "tally" or m.startswith("tally.") for m in imports(path)), path
     for path in modules("tally"):
         assert not any(m == "kiosk" or m.startswith("kiosk.") for m in imports(path)), path
+
+
+def test_each_room_imports_only_the_rooms_below_it():
+    """A newcomer can trust the folders: services never reach up into the web layer or the CLI."""
+    for path in modules("tally"):
+        rel = path.relative_to(ROOT / "tally")
+        if len(rel.parts) == 1:
+            continue  # the app factory, config, server, services, errors: the top of the house
+        room = rel.parts[0]
+        if room == "store" and "migrations" in rel.parts:
+            continue
+        assert room in ROOMS, f"tally/{room}/ is a room the layout test does not know: add it to ROOMS"
+        found = tally_targets(path) - {room}
+        assert found <= ROOMS[room], f"tally/{rel} imports {sorted(found - ROOMS[room])}"
+
+
+def test_only_the_web_layer_touches_the_request():
+    pattern = re.compile(r"\bflask\.request\b|from flask import [^\n]*\brequest\b")
+    for path in modules("tally"):
+        rel = path.relative_to(ROOT / "tally")
+        if rel.parts[0] == "web":
+            continue
+        assert not pattern.search(path.read_text(encoding="utf-8")), f"tally/{rel} touches flask.request"
+
+
+def test_only_one_module_emits_live_events():
+    pattern = re.compile(r"\.emit\(|\bemit\(|\bsend\(")
+    emitters = [path.relative_to(ROOT).as_posix() for path in modules("tally")
+                if pattern.search(path.read_text(encoding="utf-8"))]
+    assert emitters == ["tally/show/feed.py"]
+
+
+def test_the_harness_lives_with_the_tests():
+    assert not (ROOT / "bench" / "_harness.py").exists()
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        assert "bench._harness" not in path.read_text(encoding="utf-8"), path
 
 
 def test_the_command_line_starts_without_the_server():

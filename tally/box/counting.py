@@ -95,7 +95,7 @@ def count_scores(s: Session, plan: Plan, rnd: Round) -> dict[str, Any]:
 
 def compute(s: Session, plan: Plan, rnd: Round) -> dict[str, Any]:
     """A composite: computed from the counted results of the rounds it draws on."""
-    resolved = {r.id: json.loads(r.result_json) for r in s.scalars(select(Round).where(Round.result_json.is_not(None)))}
+    resolved = {r.id: json.loads(r.result_json) for r in s.scalars(select(Round)) if r.result_json is not None}
     try:
         return new_counter(plan.round(rnd.id)).result(None, resolved=resolved)
     except MissingComponent as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.canonical import b64e
+from keys.chain import genesis
 from tally.errors import ApiError
 from tally.plan import dump_plan
 from tally.rules import Attendance
@@ -46,7 +47,6 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
     if rnd.status != "counted" or not rnd.round_kind.takes_ballots:
         raise ApiError(409, "round_not_counted", "Only a counted ballot round can be exported.")
-    from keys.chain import genesis
 
     rounds = {r.id: r for r in s.scalars(select(Round))}
     raw = meeting_with_attendance(info, rounds)

@@ -7,7 +7,7 @@ and not voided; the card has not been used in this round (primary key);
 the round is not full (收回 ≤ 实到, a conditional update); the chain head moves by exactly one
 entry (unique `(round, prev_hash)`); the envelope and the tally-signed receipt are stored. All
 of it commits together or not at all; nothing is acknowledged before the commit is durable.
-It never opens a ballot: secret rounds are opened only after they close (tally.counting).
+It never opens a ballot: secret rounds are opened only after they close (tally.box.counting).
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from keys.chain import next_entry
 from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_envelope, verify_envelope
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
-from tally.judging import panel, scoring
 from tally.errors import ApiError
+from tally.judging import panel, scoring
 from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
 from tally.store.models import Card, CardUse, Envelope, Kiosk, Round

@@ -82,7 +82,7 @@ def _feed(counting: MeetingCount, lines: Iterator[str], name: str, path: Path) -
     loads = json.loads
     while True:
         try:
-            counting.feed(zip(numbers, map(loads, lines)))
+            counting.feed(zip(numbers, map(loads, lines), strict=False))  # numbers never end
             return
         except ValueError as exc:
             # zip took the line's number before the line failed: the next number is one past it.
@@ -119,7 +119,7 @@ def _count(plan: Plan, meeting: str, ballots: str) -> dict[str, Any]:
         if sys.stderr.isatty():
             with click.progressbar(length=max(path.stat().st_size, 1), file=sys.stderr, label=ballots) as bar:
                 _feed(counting, _with_progress(stream, bar), ballots, path)
-                bar.update(max(0, bar.length - bar.pos))
+                bar.update(max(0, (bar.length or 0) - bar.pos))
         else:
             _feed(counting, iter(stream), ballots, path)
     try:
@@ -149,10 +149,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence
           strike: Sequence[bool] = ()) -> list[str]:
     """Aligned columns; `strike` columns are struck through (ANSI) when styling is on."""
     widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    out = ["  " + "  ".join(_pad(h, w, r) for h, w, r in zip(headers, widths, right)).rstrip()]
+    out = ["  " + "  ".join(_pad(h, w, r) for h, w, r in zip(headers, widths, right, strict=False)).rstrip()]
     for row in rows:
         cells = []
-        for i, (cell, w, r) in enumerate(zip(row, widths, right)):
+        for i, (cell, w, r) in enumerate(zip(row, widths, right, strict=False)):
             padded = _pad(cell, w, r)
             if i < len(strike) and strike[i] and cell:
                 padded = padded.replace(cell, click.style(cell, strikethrough=True), 1)
@@ -237,7 +237,7 @@ class Sheet:
         if not subjects:
             return lines
         grades = list(subjects[0]["counts"])
-        headers = [_("Person evaluated"), _("Valid"), _("Abstain"), _("Invalid")] + grades
+        headers = [_("Person evaluated"), _("Valid"), _("Abstain"), _("Invalid"), *grades]
         headers.append(_("Competent or above"))
         has_score = "score" in subjects[0]
         has_pass = "passes" in subjects[0]
@@ -260,7 +260,7 @@ class Sheet:
             lines.append("")
             lines.append(_("Directions"))
             directions = list(subjects[0]["directions"])
-            lines += table([_("Person evaluated")] + directions,
+            lines += table([_("Person evaluated"), *directions],
                            [[s["name"]] + [str(s["directions"][d]) for d in directions] for s in subjects],
                            [False] + [True] * len(directions))
         return lines
@@ -324,7 +324,7 @@ class Sheet:
         for c in rnd["candidates"]:
             names += [k for k in c["components"] if k not in names]
         has_short = any("shortlisted" in c for c in ordered)
-        headers = [_("Rank"), _("Name")] + names + [_("Composite")]
+        headers = [_("Rank"), _("Name"), *names, _("Composite")]
         if has_short:
             headers.append(_("Shortlisted"))
         rows = []

@@ -73,7 +73,11 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    def terminated(*_: object) -> None:
+        stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         tally = subprocess.Popen([_bin("tally"), "serve", "--data", str(d), "--host", host, "--port", str(port)], env=env)
         procs.append(tally)

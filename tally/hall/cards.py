@@ -23,12 +23,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from keys.canonical import b64d
-from keys.cards import Card as CardSecret, card_key, new_card, parse_card
+from keys.cards import Card as CardSecret
+from keys.cards import card_key, new_card, parse_card
 from keys.errors import Malformed
 from keys.ids import check_name
-from tally.store import audit
 from tally.errors import ApiError
 from tally.rules.kinds import KINDS
+from tally.store import audit
 from tally.store.models import Card, CardUse, Kiosk, Round, UnlockGrant
 
 CARD_ROUND_KINDS = sorted(k.value for k in KINDS if k.takes_cards)  # the rounds a ballot card votes in
@@ -51,8 +52,9 @@ def print_cards(s: Session, meeting_id: str, count: int, *, issued: bool = False
     status = "issued" if issued else "printed"
     # Sorted by public key (random): even a heap that keeps insertion order (PostgreSQL) does not
     # keep one card's rows next to each other.
-    rows = sorted(({"public_key": c.public_for(r), "round_id": r, "status": status} for c in cards for r in rounds),
-                  key=lambda row: row["public_key"])
+    rows: list[dict[str, Any]] = [{"public_key": c.public_for(r), "round_id": r, "status": status}
+                                  for c in cards for r in rounds]
+    rows.sort(key=lambda row: row["public_key"])
     s.execute(insert(Card), rows)
     audit.record(s, "chair", "cards_printed", count=count, issued=issued)
     return cards
@@ -182,5 +184,6 @@ def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
     if s.scalars(select(Card.public_key).where(Card.public_key.in_(list(keys.values())))).first() is not None:
         raise ApiError(400, "malformed", "The card's public key could not be read.")
     s.delete(grant)
-    s.execute(insert(Card), sorted(({"public_key": key, "round_id": r, "status": "issued"} for r, key in keys.items()),
-                                   key=lambda row: row["public_key"]))
+    rows: list[dict[str, Any]] = [{"public_key": key, "round_id": r, "status": "issued"} for r, key in keys.items()]
+    rows.sort(key=lambda row: row["public_key"])  # random order, not round order
+    s.execute(insert(Card), rows)

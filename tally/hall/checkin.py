@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from openpyxl import load_workbook
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tally.store import audit
 from tally.errors import ApiError
+from tally.store import audit
 from tally.store.models import Attendee
 
 HEADERS = {"number": ("number", "编号", "序号", "no"), "name": ("name", "姓名"), "group": ("group", "类别", "分组")}
@@ -56,7 +57,6 @@ def parse_roster(rows: Iterable[list[str]]) -> list[tuple[str, str, str]]:
 
 def read_roster_file(filename: str, data: bytes) -> list[tuple[str, str, str]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
 
         try:
             ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
@@ -107,9 +107,9 @@ def sign_in(s: Session, number: str, present: bool = True) -> Attendee:
 
 def sign_in_all(s: Session) -> int:
     """Sign in everyone on the roster (a scripted meeting, or a desk that checked a paper list)."""
-    from sqlalchemy import update
 
-    n = s.execute(update(Attendee).where(Attendee.checked_in.is_(False)).values(checked_in=True)).rowcount
+    n = s.scalar(select(func.count()).select_from(Attendee).where(Attendee.checked_in.is_(False))) or 0
+    s.execute(update(Attendee).where(Attendee.checked_in.is_(False)).values(checked_in=True))
     audit.record(s, "desk", "signed_in_all", count=n)
     return n
 

@@ -18,9 +18,10 @@ from keys.canonical import b64d
 from keys.errors import Malformed
 from keys.fingerprint import fingerprint
 from keys.pairing import PairingOffer
-from tally.store import audit
 from tally.errors import ApiError
-from tally.store.models import Kiosk, PairingOffer as OfferRow
+from tally.store import audit
+from tally.store.models import Kiosk
+from tally.store.models import PairingOffer as OfferRow
 
 
 def _code_hash(code: str) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from datetime import datetime, timezone
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -69,7 +68,7 @@ def draw_panel(s: Session, info: MeetingInfo, round_id: str, seed: str | None = 
               "seats": [{"seat": i + 1, "label": seat_label(i + 1), "number": m.number, "name": m.name, "group": m.group}
                         for i, m in enumerate(chosen)]}
     s.add(JudgeDraw(round_id=round_id, seed=seed, record_json=json.dumps(record, ensure_ascii=False),
-                    at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                    at=datetime.now(UTC).replace(tzinfo=None)))
     audit.record(s, "chair", "panel_drawn", round=round_id, seed=seed, pool_size=len(pool))
     return record
 

@@ -148,8 +148,8 @@ def void_score(s: Session, round_id: str, seat: int, reason: str) -> None:
 
 def contestant_result(plan: ScoreRound, contestant: str, scores: dict[int, Decimal]) -> dict[str, Any]:
     res = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
-    struck_low = _strike(scores, res.dropped_low, lowest=True)
-    struck_high = _strike(scores, res.dropped_high, lowest=False)
+    struck_low = _strike(scores, res.dropped_low)
+    struck_high = _strike(scores, res.dropped_high)
     return {"contestant": contestant, "count": res.count, "complete": res.complete,
             "mean": str(res.mean) if res.mean is not None else None,
             "scores": [{"seat": seat, "label": seat_label(seat), "score": str(v),
@@ -158,7 +158,7 @@ def contestant_result(plan: ScoreRound, contestant: str, scores: dict[int, Decim
             "dropped_high": [str(v) for v in res.dropped_high], "dropped_low": [str(v) for v in res.dropped_low]}
 
 
-def _strike(scores: dict[int, Decimal], dropped: tuple[Decimal, ...], *, lowest: bool) -> set[int]:
+def _strike(scores: dict[int, Decimal], dropped: tuple[Decimal, ...]) -> set[int]:
     remaining = list(dropped)
     struck: set[int] = set()
     for seat, v in sorted(scores.items(), key=lambda kv: kv[0]):

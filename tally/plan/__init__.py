@@ -9,8 +9,18 @@ from tally.plan.dump import dump_plan
 from tally.plan.errors import PlanError
 from tally.plan.load import load_plan, read_mapping
 from tally.plan.parse import KINDS, parse_plan
-from tally.rules.model import (Attendance, Component, CompositeRound, DecideRound, EvaluateRound, Plan, Post,
-                               RecommendRound, RoundPlan, ScoreRound)
+from tally.rules.model import (
+                               Attendance,
+                               Component,
+                               CompositeRound,
+                               DecideRound,
+                               EvaluateRound,
+                               Plan,
+                               Post,
+                               RecommendRound,
+                               RoundPlan,
+                               ScoreRound,
+)
 
 __all__ = [
     "KINDS", "Attendance", "Component", "CompositeRound", "DecideRound", "EvaluateRound", "Plan", "PlanError",

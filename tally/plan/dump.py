@@ -10,8 +10,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tally.rules.model import (DEFAULT_GRADES, Attendance, CompositeRound, DecideRound, EvaluateRound, Plan,
-                               RecommendRound, RoundPlan, ScoreRound)
+from tally.rules.model import (
+    DEFAULT_GRADES,
+    Attendance,
+    CompositeRound,
+    DecideRound,
+    EvaluateRound,
+    Plan,
+    RecommendRound,
+    RoundPlan,
+    ScoreRound,
+)
 from tally.rules.rounding import text
 from tally.rules.threshold import Threshold
 

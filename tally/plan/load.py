@@ -102,7 +102,7 @@ def read_mapping(path: str | PathLike[str]) -> Any:
     try:
         if file.suffix.lower() == ".json":
             return json.loads(text, object_pairs_hook=_pairs, parse_float=Decimal, parse_constant=_no_constant)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except _FileProblem as exc:
         raise PlanError(source, exc.problem, exc.line) from None
     except json.JSONDecodeError as exc:

@@ -7,7 +7,7 @@ Never reads files (that is `tally.plan.load`).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
@@ -15,8 +15,19 @@ from tally.plan.errors import PlanError
 from tally.plan.fields import ID, Node
 from tally.rules.errors import ThresholdError
 from tally.rules.kinds import KINDS, RoundKind
-from tally.rules.model import (DEFAULT_GRADES, SCORE_TIE_BREAKS, Component, CompositeRound, DecideRound,
-                               EvaluateRound, Plan, Post, RecommendRound, RoundPlan, ScoreRound)
+from tally.rules.model import (
+    DEFAULT_GRADES,
+    SCORE_TIE_BREAKS,
+    Component,
+    CompositeRound,
+    DecideRound,
+    EvaluateRound,
+    Plan,
+    Post,
+    RecommendRound,
+    RoundPlan,
+    ScoreRound,
+)
 from tally.rules.presets import PRESETS
 from tally.rules.rounding import ROUNDING_MODES, places
 from tally.rules.threshold import Threshold
@@ -279,7 +290,8 @@ def _check_composite_sources(node: Node, rnd: CompositeRound, plan: Plan) -> Non
             cnode.fail("post", "only a component drawn from a recommend round names a post")
 
 
-_READERS = {"recommend": _recommend, "evaluate": _evaluate, "decide": _decide, "score": _score,
+_READERS: dict[str, Callable[[Node, str, Mapping[str, str]], RoundPlan]] = {
+    "recommend": _recommend, "evaluate": _evaluate, "decide": _decide, "score": _score,
             "composite": _composite}
 
 __all__ = ["KINDS", "PlanError", "parse_plan"]

@@ -5,12 +5,23 @@ library (a test holds this). Numbers are Fraction and Decimal, never floats. `ta
 live tally and the judge-scoring screen all count with this package and nothing else.
 """
 from tally.rules.attendance import quorum_met
-from tally.rules.errors import (BallotInputError, MissingAttendance, MissingComponent, RulesError, ScoreValueError,
-                                ThresholdError)
-from tally.rules.meeting import Ballot, MeetingCount, RoundCounter, count_meeting, new_counter, parse_ballot, results
-from tally.rules.model import (DEFAULT_GRADES, SCORE_TIE_BREAKS, Attendance, Component, CompositeRound,
-                               DecideRound, EvaluateRound, Plan, Post, RecommendRound, RoundPlan, ScoreRound)
+from tally.rules.errors import BallotInputError, MissingAttendance, MissingComponent, RulesError, ScoreValueError, ThresholdError
 from tally.rules.kinds import RoundKind
+from tally.rules.meeting import Ballot, MeetingCount, RoundCounter, count_meeting, new_counter, parse_ballot, results
+from tally.rules.model import (
+                                DEFAULT_GRADES,
+                                SCORE_TIE_BREAKS,
+                                Attendance,
+                                Component,
+                                CompositeRound,
+                                DecideRound,
+                                EvaluateRound,
+                                Plan,
+                                Post,
+                                RecommendRound,
+                                RoundPlan,
+                                ScoreRound,
+)
 from tally.rules.presets import PRESETS, resolve
 from tally.rules.ranking import rank
 from tally.rules.rounding import ROUNDING_MODES, Rounding, percent, quantize

@@ -14,8 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from tally.rules.kinds import RoundKind
 from tally.rules.errors import BallotInputError, MissingComponent
+from tally.rules.kinds import RoundKind
 from tally.rules.model import Attendance, Component, CompositeRound
 from tally.rules.ranking import rank
 from tally.rules.rounding import quantize, text
@@ -64,10 +64,10 @@ class CompositeCounter:
         values: dict[str, dict[str, Decimal]] = {}
         composites: dict[str, Decimal] = {}
         for name in tables[0]:
-            values[name] = {c.name: quantize(Decimal(t[name]), 2, rnd.rounding)
-                            for c, t in zip(rnd.components, tables) if t.get(name) is not None}
+            values[name] = {c.name: quantize(Decimal(v), 2, rnd.rounding)
+                            for c, t in zip(rnd.components, tables, strict=True) if (v := t.get(name)) is not None}
             if len(values[name]) == len(rnd.components):
-                total = sum(Fraction(c.weight) * Fraction(values[name][c.name]) for c in rnd.components)
+                total = sum((Fraction(c.weight) * Fraction(values[name][c.name]) for c in rnd.components), Fraction(0))
                 composites[name] = quantize(total / 100, 2, rnd.rounding)
         ranks = rank({name: (value, *(values[name][k] for k in rnd.tie_break))
                       for name, value in composites.items()})

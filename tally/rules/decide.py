@@ -28,7 +28,7 @@ Marks = tuple[int, ...] | None
 class DecideForm:
     """Turns a decide ballot into marks; raises BallotInputError on bad input."""
 
-    __slots__ = ("_nominees", "_known", "_seats")
+    __slots__ = ("_known", "_nominees", "_seats")
 
     def __init__(self, rnd: DecideRound) -> None:
         self._nominees = rnd.nominees
@@ -72,7 +72,7 @@ class DecideCounter(MarkCounter):
             self._invalid += n
             return
         assert isinstance(marks, tuple)
-        for counts, code in zip(self._counts, marks):
+        for counts, code in zip(self._counts, marks, strict=True):
             if code != NOT_VOTED:
                 counts[code] += n
 
@@ -81,7 +81,7 @@ class DecideCounter(MarkCounter):
         rnd = self.plan
         self._tally.fold()
         returned = self._tally.returned
-        doc, expected, present, issued, quorum, void = quorum_round_head(rnd, returned, attendance)
+        doc, expected, present, _issued, quorum, void = quorum_round_head(rnd, returned, attendance)
         doc.update(invalid=self._invalid, quorum_met=quorum, threshold=rnd.threshold.text)
         if rnd.defer_rule is not None:
             doc["defer_rule"] = rnd.defer_rule.text
@@ -90,7 +90,7 @@ class DecideCounter(MarkCounter):
         if void:
             return doc
         nominees = []
-        for name, (agree, disagree, abstain) in zip(rnd.nominees, self._counts):
+        for name, (agree, disagree, abstain) in zip(rnd.nominees, self._counts, strict=True):
             not_voted = present - agree - disagree - abstain
             if not quorum:
                 outcome = "no_quorum"

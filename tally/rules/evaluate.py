@@ -49,7 +49,7 @@ def _bad(value: object, subject: str, what: str) -> int:
 class EvaluateForm:
     """Turns an evaluate ballot into marks; raises BallotInputError on bad input."""
 
-    __slots__ = ("_subjects", "_known", "_grades", "_directions", "_quota")
+    __slots__ = ("_directions", "_grades", "_known", "_quota", "_subjects")
 
     def __init__(self, rnd: EvaluateRound) -> None:
         self._subjects = rnd.subjects
@@ -135,21 +135,21 @@ class EvaluateCounter(MarkCounter):
         counts = self._grades[index]
         valid = sum(counts)
         rates: dict[str, str | None] = {g: text(percent(c, valid, rnd.rounding))
-                                        for g, c in zip(rnd.grades, counts)}
+                                        for g, c in zip(rnd.grades, counts, strict=True)}
         best_two = sum(counts[:2])
         rates["competent_or_above"] = text(percent(best_two, valid, rnd.rounding))
         doc: dict[str, Any] = {
             "name": rnd.subjects[index], "valid": valid, "abstain": self._abstain[index],
-            "invalid": self._invalid_entries[index], "counts": dict(zip(rnd.grades, counts)),
+            "invalid": self._invalid_entries[index], "counts": dict(zip(rnd.grades, counts, strict=True)),
             "rates": rates,
         }
         if rnd.grade_values is not None:
-            total = sum(Fraction(v) * c for v, c in zip(rnd.grade_values, counts))
+            total = sum((Fraction(v) * c for v, c in zip(rnd.grade_values, counts, strict=True)), Fraction(0))
             doc["score"] = text(quantize(total / valid, 2, rnd.rounding)) if valid else None
         if rnd.threshold is not None:
             doc["passes"] = rnd.threshold.passes(best_two, valid)
         if rnd.adjust is not None:
             doc["adjust"] = rnd.adjust.passes(counts[-1], valid)
         if rnd.directions:
-            doc["directions"] = dict(zip(rnd.directions, self._directions[index]))
+            doc["directions"] = dict(zip(rnd.directions, self._directions[index], strict=True))
         return doc

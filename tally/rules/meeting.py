@@ -108,7 +108,7 @@ class MeetingCount:
             while True:
                 obj: Any = _END
                 # In batches, so that the counters fold their pending marks every BATCH ballots.
-                for line, obj in islice(source, BATCH):
+                for line, obj in islice(source, BATCH):  # noqa: B007 (`line` names a bad ballot below)
                     try:
                         parse, add = route[obj["round"]]
                     except (KeyError, TypeError):

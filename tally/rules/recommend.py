@@ -27,12 +27,13 @@ Marks = tuple[tuple[str, ...] | None, ...] | None
 class RecommendForm:
     """Turns a recommend ballot (JSON object) into marks; raises BallotInputError on bad input."""
 
-    __slots__ = ("_posts", "_post_ids", "_void_ballot_on_overvote")
+    __slots__ = ("_post_ids", "_posts", "_void_ballot_on_overvote")
 
     def __init__(self, rnd: RecommendRound) -> None:
         # Per post: its id, a memo of the sections already judged, and the judge itself. Ballots
         # repeat the same few choices, so most sections are judged once (memo bounded by MEMO).
-        self._posts = tuple((p.id, {}, _SectionRule(p.id, p.seats, frozenset(p.candidates), p.write_in))
+        self._posts: tuple[tuple[str, dict[tuple[Any, ...], tuple[str, ...] | None], _SectionRule], ...] = tuple(
+            (p.id, {}, _SectionRule(p.id, p.seats, frozenset(p.candidates), p.write_in))
                             for p in rnd.posts)
         self._post_ids = frozenset(p.id for p in rnd.posts)
         self._void_ballot_on_overvote = rnd.overvote == "ballot"
@@ -42,7 +43,7 @@ class RecommendForm:
             check_fields(obj, FIELDS)
             if marked_invalid(obj):
                 return None
-        sections = obj["sections"] if "sections" in obj else None
+        sections = obj.get("sections", None)
         if type(sections) is not dict:
             sections = mapping_of(obj, "sections") or {}
         if not self._post_ids.issuperset(sections):
@@ -65,7 +66,7 @@ class RecommendForm:
                 raise BallotInputError(f'section "{post_id}" must be a list of names')
             marks.append(mark)
         if self._void_ballot_on_overvote and any(
-                m is None and len(sections[p]) > r.seats for m, (p, _, r) in zip(marks, self._posts)):
+                m is None and len(sections[p]) > r.seats for m, (p, _, r) in zip(marks, self._posts, strict=True)):
             return tuple(None for _ in self._posts)
         return tuple(marks)
 
@@ -73,7 +74,7 @@ class RecommendForm:
 class _SectionRule:
     """RULES §2 for one section: at most `seats` distinct names, write-ins only where allowed."""
 
-    __slots__ = ("post_id", "seats", "candidates", "write_in")
+    __slots__ = ("candidates", "post_id", "seats", "write_in")
 
     def __init__(self, post_id: str, seats: int, candidates: frozenset[str], write_in: bool) -> None:
         self.post_id, self.seats, self.candidates, self.write_in = post_id, seats, candidates, write_in
@@ -92,7 +93,7 @@ class _SectionRule:
 
 
 class _PostTotals:
-    __slots__ = ("invalid", "blank", "votes")
+    __slots__ = ("blank", "invalid", "votes")
 
     def __init__(self) -> None:
         self.invalid = 0
@@ -114,7 +115,7 @@ class RecommendCounter(MarkCounter):
             self._unreadable += n
             return
         assert isinstance(marks, tuple)
-        for totals, names in zip(self._posts, marks):
+        for totals, names in zip(self._posts, marks, strict=True):
             if names is None:
                 totals.invalid += n
             elif not names:
@@ -129,7 +130,7 @@ class RecommendCounter(MarkCounter):
         rnd = self.plan
         self._tally.fold()
         returned = self._tally.returned
-        doc, expected, present, issued, quorum, void = quorum_round_head(rnd, returned, attendance)
+        doc, expected, present, _issued, quorum, void = quorum_round_head(rnd, returned, attendance)
         doc["quorum_met"] = quorum
         if not void:
             doc["posts"] = [self._post_result(i, returned, expected, present, quorum)

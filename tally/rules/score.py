@@ -27,9 +27,7 @@ def score_value(rnd: ScoreRound, raw: object) -> Decimal:
     """A judge's score as the exact decimal it is: a decimal string (or a JSON integer) within
     the plan's range, on its step. The one check of a score: `tally count`, the live intake and
     the judge's pad (`kiosk.scores`, a copy held to the same cases by a test) all apply it."""
-    if type(raw) is int:
-        score = Decimal(raw)
-    elif type(raw) is str and DECIMAL_TEXT.fullmatch(raw):
+    if type(raw) is int or (type(raw) is str and DECIMAL_TEXT.fullmatch(raw)):
         score = Decimal(raw)
     else:
         detail = f'score {raw!r} must be a decimal string such as "88.5"'
@@ -97,7 +95,7 @@ class ScoreCounter:
     def results(self) -> dict[str, ScoreResult]:
         rnd = self.plan
         return {name: trimmed_result(scores, rnd.trim, rnd.rounding, rnd.decimals, rnd.step)
-                for name, scores in zip(rnd.contestants, self._scores)}
+                for name, scores in zip(rnd.contestants, self._scores, strict=True)}
 
     def result(self, attendance: Attendance | None = None,
                resolved: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ BATCH: Final = 4096
 class Tally:
     """Marks waiting to be counted, and how many ballots were folded so far."""
 
-    __slots__ = ("_pending", "_absorb", "add", "returned")
+    __slots__ = ("_absorb", "_pending", "add", "returned")
 
     def __init__(self, absorb: Callable[[Hashable, int], None]) -> None:
         self._pending: list[Hashable] = []

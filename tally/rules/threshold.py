@@ -41,7 +41,7 @@ class Threshold:
             raise ThresholdError(
                 f"bad threshold {text!r}: write >= or > followed by a fraction (1/3) or a percentage (80%)"
             )
-        op = ">=" if match["op"] == ">=" else ">"
+        op: Literal[">=", ">"] = ">=" if match["op"] == ">=" else ">"
         if match["pct"] is not None:
             value = Fraction(Decimal(match["pct"])) / 100
         else:

@@ -18,15 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.chain import genesis
+from keys.errors import KeyStoreError
 from keys.identity import Identity
 from keys.sealing import RoundKey
 from keys.store import load_private, save_private
-from tally.store import db as dbm
 from tally.config import ConfigError, make_secrets, write_secret_file
-from tally.setup.custody import wrap_round_key
-from tally.store.models import Meeting, Round
 from tally.plan import Plan, load_plan, parse_plan, read_mapping
-
+from tally.setup.custody import wrap_round_key
+from tally.store import db as dbm
+from tally.store.models import Meeting, Round
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,6 @@ def key_passphrase(data_dir: Path, env: dict[str, str]) -> str:
 
 
 def load_identity(data_dir: Path, passphrase: str) -> Identity:
-    from keys.errors import KeyStoreError
-
     try:
         return load_private(data_dir / "secrets" / "tally.key", passphrase, Identity)
     except KeyStoreError as exc:

@@ -11,6 +11,15 @@ import json
 from typing import Any
 
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,9 +49,6 @@ def sheet_data(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
 
 
 def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     d = sheet_data(s, info, round_id)
     wb = Workbook()
     ws = wb.active
@@ -85,15 +91,6 @@ def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
 
 
 def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-
     d = sheet_data(s, info, round_id)
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     h1 = ParagraphStyle("h1", fontName="STSong-Light", fontSize=16, leading=20)
@@ -103,8 +100,11 @@ def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=8 * mm, rightMargin=8 * mm, topMargin=10 * mm,
                             bottomMargin=10 * mm, title=f"{d['title']} {d['round']}")
-    story: list[Any] = [Paragraph(d["title"], h1), Paragraph(f"{d['round']}，" + _("Drop %(k)s highest and %(k)s lowest", k=d["trim"]), p),
-                        Spacer(1, 4 * mm)]
+    story: list[Any] = [
+        Paragraph(d["title"], h1),
+        Paragraph(f"{d['round']}，" + _("Drop %(k)s highest and %(k)s lowest", k=d["trim"]), p),
+        Spacer(1, 4 * mm),
+    ]
     header = [_("Contestant")] + [panel.seat_label(n) for n in range(1, d["judges"] + 1)] + [_("Mean"), _("Rank")]
     data: list[list[Any]] = [[Paragraph(h, cell) for h in header]]
     for row in d["rows"]:
@@ -122,16 +122,32 @@ def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     name_w, mean_w, rank_w = 22 * mm, 14 * mm, 9 * mm
     seat_w = (landscape(A4)[0] - 16 * mm - name_w - mean_w - rank_w) / d["judges"]
     table = Table(data, colWidths=[name_w] + [seat_w] * d["judges"] + [mean_w, rank_w], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    story += [table, Spacer(1, 4 * mm), Paragraph(_("Struck scores are the dropped highest and lowest."), p),
-              Paragraph(_("Ballot box fingerprint") + f": {d['chain_head']}", p)]
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    story += [
+        table,
+        Spacer(1, 4 * mm),
+        Paragraph(_("Struck scores are the dropped highest and lowest."), p),
+        Paragraph(_("Ballot box fingerprint") + f": {d['chain_head']}", p),
+    ]
     if d["draw"]:
-        story += [PageBreak(), Paragraph(_("Draw record"), h1),
-                  Paragraph(f"{_('Seed')}: {d['draw']['seed']}，{_('Pool size')}: {d['draw']['pool_size']}", p),
-                  Paragraph(f"{_('Method')}: {d['draw']['algorithm']}", p), Spacer(1, 3 * mm)]
-        rows = [[_("Seat"), _("Number"), _("Name"), _("Group")]] + [[x["label"], x["number"], x["name"], x["group"]] for x in d["draw"]["seats"]]
+        story += [
+            PageBreak(),
+            Paragraph(_("Draw record"), h1),
+            Paragraph(f"{_('Seed')}: {d['draw']['seed']}，{_('Pool size')}: {d['draw']['pool_size']}", p),
+            Paragraph(f"{_('Method')}: {d['draw']['algorithm']}", p),
+            Spacer(1, 3 * mm),
+        ]
+        rows = [[_("Seat"), _("Number"), _("Name"), _("Group")]] + [
+            [x["label"], x["number"], x["name"], x["group"]] for x in d["draw"]["seats"]
+        ]
         t = Table([[Paragraph(str(v), p) for v in r] for r in rows], colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm])
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
         story.append(t)

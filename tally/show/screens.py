@@ -7,15 +7,15 @@ present), never partial counts; results only after the chair reveals. Emits noth
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint
-from tally.hall import checkin
 from tally.hall import cards as credentials
+from tally.hall import checkin
 from tally.judging import standings
 from tally.rules import RecommendRound
 from tally.setup.meeting import MeetingInfo
@@ -43,15 +43,14 @@ def revealed_order(s: Session) -> list[str]:
 
 def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
     rounds = list(s.scalars(select(Round).order_by(Round.position)))
-    out = {"meeting": info.title, "attendance": checkin.totals(s), "rounds": [round_public(r) for r in rounds],
-           "revealed_order": revealed_order(s)}
-    for r, rnd in zip(out["rounds"], rounds):
+    shown = [round_public(r) for r in rounds]
+    for r, rnd in zip(shown, rounds, strict=True):
         if rnd.round_kind.opened_at_intake and rnd.status != "draft":
             r["judging"] = standings.state(s, info, rnd.id, console=console)
         plan = info.plan.round(rnd.id)
         if isinstance(plan, RecommendRound):
             r["post_titles"] = {p.id: p.title or p.id for p in plan.posts}
-    return out
+    return {"meeting": info.title, "attendance": checkin.totals(s), "rounds": shown, "revealed_order": revealed_order(s)}
 
 
 def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
@@ -61,7 +60,7 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
         rnd = rounds[r["id"]]
         if rnd.result_json:
             r["result"] = json.loads(rnd.result_json)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
                         "fingerprint": fingerprint(k.public_key),
                         "online": k.last_seen is not None and now - k.last_seen < ONLINE_WITHIN,

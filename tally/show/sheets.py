@@ -11,6 +11,17 @@ import json
 from typing import Any
 
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
@@ -45,14 +56,21 @@ def _result_rows(kind: str, result: dict[str, Any]) -> tuple[list[str], list[lis
         rows = [[str(c.get("rank") or "—"), c["name"], c.get("mean") or _("incomplete")] for c in result.get("contestants", [])]
     else:
         header = [_("Rank"), _("Name"), _("Composite score")]
-        rows = [[str(c.get("rank") or "—"), c["name"], c.get("composite") or _("incomplete")] for c in result.get("candidates", [])]
+        rows = [
+            [str(c.get("rank") or "—"), c["name"], c.get("composite") or _("incomplete")]
+            for c in result.get("candidates", [])
+        ]
     return header, rows
 
 
 def _attendance_line(result: dict[str, Any]) -> str:
     parts = []
-    for key, label in (("expected", _("Expected (应到)")), ("present", _("Present (实到)")),
-                       ("issued", _("Issued (发出)")), ("returned", _("Returned (收回)"))):
+    for key, label in (
+        ("expected", _("Expected (应到)")),
+        ("present", _("Present (实到)")),
+        ("issued", _("Issued (发出)")),
+        ("returned", _("Returned (收回)")),
+    ):
         if result.get(key) is not None:
             parts.append(f"{label} {result[key]}")
     if result.get("status") and result["status"] != "counted":
@@ -64,9 +82,11 @@ def _post_lines(kind: str, result: dict[str, Any]) -> list[str]:
     """有效/无效/空白 and the threshold of each post of a recommendation round."""
     if kind != RoundKind.RECOMMEND:
         return []
-    return [f"{p.get('title') or p['id']}：{_('Valid')} {p['valid']}，{_('Invalid')} {p['invalid']}，"
-            f"{_('Blank')} {p['blank']}，{_('Seats')} {p['seats']}，{_('Threshold')} {p['threshold']}"
-            for p in result.get("posts", [])]
+    return [
+        f"{p.get('title') or p['id']}：{_('Valid')} {p['valid']}，{_('Invalid')} {p['invalid']}，"
+        f"{_('Blank')} {p['blank']}，{_('Seats')} {p['seats']}，{_('Threshold')} {p['threshold']}"
+        for p in result.get("posts", [])
+    ]
 
 
 def counted_round(s: Session, round_id: str) -> tuple[Round, dict[str, Any], dict[str, Any]]:
@@ -79,9 +99,6 @@ def counted_round(s: Session, round_id: str) -> tuple[Round, dict[str, Any], dic
 
 
 def result_sheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     rnd, result, signed = counted_round(s, round_id)
     header, rows = _result_rows(rnd.kind, result)
     wb = Workbook()
@@ -106,16 +123,6 @@ def result_sheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
 
 
 def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
-    from reportlab.graphics.barcode.qr import QrCodeWidget
-    from reportlab.graphics.shapes import Drawing
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     rnd, result, signed = counted_round(s, round_id)
     header, rows = _result_rows(rnd.kind, result)
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
@@ -124,21 +131,45 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     p = ParagraphStyle("p", fontName="STSong-Light", fontSize=9.5, leading=13)
     mono = ParagraphStyle("mono", fontName="Courier", fontSize=7.5, leading=9)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=f"{info.title} {rnd.title}")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"{info.title} {rnd.title}",
+    )
     table = Table([[Paragraph(h, p) for h in header]] + [[Paragraph(c, p) for c in r] for r in rows], repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE"))]))
+    table.setStyle(
+        TableStyle(
+            [("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE"))]
+        )
+    )
     qr = QrCodeWidget(rnd.chain_head)
     x0, y0, x1, y1 = qr.getBounds()
     size = 32 * mm
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(qr)
     facts = [Paragraph(line, p) for line in _post_lines(rnd.kind, result)]
-    story = [Paragraph(info.title, h1), Paragraph(rnd.title, h2), Spacer(1, 2 * mm), Paragraph(_attendance_line(result), p),
-             *facts, Spacer(1, 4 * mm), table, Spacer(1, 6 * mm), Paragraph(_("Ballot box fingerprint"), p),
-             Paragraph(rnd.chain_head, mono), drawing, Paragraph(_("Signed by the tally"), p),
-             Paragraph(signed.get("sig", ""), mono), Spacer(1, 10 * mm),
-             Paragraph(f"{_('Chair')}：______________　　{_('Scrutineer')}：______________　　{_('Counter')}：______________", p)]
+    story = [
+        Paragraph(info.title, h1),
+        Paragraph(rnd.title, h2),
+        Spacer(1, 2 * mm),
+        Paragraph(_attendance_line(result), p),
+        *facts,
+        Spacer(1, 4 * mm),
+        table,
+        Spacer(1, 6 * mm),
+        Paragraph(_("Ballot box fingerprint"), p),
+        Paragraph(rnd.chain_head, mono),
+        drawing,
+        Paragraph(_("Signed by the tally"), p),
+        Paragraph(signed.get("sig", ""), mono),
+        Spacer(1, 10 * mm),
+        Paragraph(
+            f"{_('Chair')}：______________　　{_('Scrutineer')}：______________　　{_('Counter')}：______________", p
+        ),
+    ]
     doc.build(story)
     return buf.getvalue()

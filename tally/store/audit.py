@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,5 +11,5 @@ from tally.store.models import AuditEntry
 
 
 def record(s: Session, actor: str, action: str, **detail: Any) -> None:
-    s.add(AuditEntry(at=datetime.now(timezone.utc).replace(tzinfo=None), actor=actor, action=action,
+    s.add(AuditEntry(at=datetime.now(UTC).replace(tzinfo=None), actor=actor, action=action,
                      detail=json.dumps(detail, ensure_ascii=False, sort_keys=True)))

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Index,
     Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     LargeBinary,
     String,

@@ -11,27 +11,24 @@ import json
 import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, session
+from flask import Blueprint, current_app, jsonify, request, session, url_for
 from sqlalchemy import select
 
-from tally.hall import checkin
-
-from tally.hall import cards as credentials
-
-from tally.show import feed as live
-from tally.show import screens
-
-from tally.hall import kiosks as pairing
-
 from tally.box import counting, rounds
-from tally.web.body import json_body, roster_from_request
+from tally.box.export import export_round
+from tally.errors import ApiError
+from tally.hall import cards as credentials
+from tally.hall import checkin
+from tally.hall import kiosks as pairing
 from tally.plan import dump_plan
 from tally.services import services
-from tally.web.auth import bearer, admin_token_ok, chair_required, desk_required
-from tally.store.db import session as db_session, transaction
-from tally.errors import ApiError
-from tally.box.export import export_round
-from tally.store.models import Kiosk
+from tally.show import feed as live
+from tally.show import screens
+from tally.store.db import session as db_session
+from tally.store.db import transaction
+from tally.store.models import AuditEntry, Kiosk
+from tally.web.auth import admin_token_ok, bearer, chair_required, desk_required, role_token
+from tally.web.body import json_body, roster_from_request
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 
@@ -71,9 +68,7 @@ def state() -> Any:
 @chair_required
 def links() -> Any:
     """The links the chair hands out: console, projector (display token), check-in desk."""
-    from flask import url_for
 
-    from tally.web.auth import role_token
 
     return jsonify({"console": url_for("console.console", _external=True),
                     "projector": url_for("console.projector", t=role_token("projector"), _external=True),
@@ -147,7 +142,6 @@ def round_action(round_id: str, action: str) -> Any:
 @chair_required
 def audit_log() -> Any:
     """The audit log (全程纪实): every action of the chair, the desk and the tally, oldest first."""
-    from tally.store.models import AuditEntry
 
     rows = db_session().scalars(select(AuditEntry).order_by(AuditEntry.id))
     return jsonify({"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action,

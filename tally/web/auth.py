@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import current_app, redirect, request, session, url_for
 
@@ -36,7 +37,9 @@ def token_role(token: str | None) -> str | None:
 
 
 def admin_token_ok(token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(token.encode(), current_app.config["ADMIN_TOKEN"].value.encode())
+    if not token:
+        return False
+    return hmac.compare_digest(token.encode(), current_app.config["ADMIN_TOKEN"].value.encode())
 
 
 def bearer() -> str | None:
@@ -46,18 +49,6 @@ def bearer() -> str | None:
 
 def is_chair() -> bool:
     return session.get("role") == "chair" or admin_token_ok(bearer())
-
-
-def current_roles() -> set[str]:
-    roles = set()
-    if is_chair():
-        roles |= {"chair", "desk", "projector"}
-    if session.get("role") == "desk":
-        roles.add("desk")
-    t = token_role(request.args.get("t"))
-    if t:
-        roles.add(t)
-    return roles
 
 
 def chair_required(view: F) -> F:

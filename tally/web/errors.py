@@ -10,6 +10,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from tally.errors import ApiError
+from tally.store import db
 
 
 def _wants_json() -> bool:
@@ -49,7 +50,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
-        from tally.store import db
 
         db.close_session(err)
         app.logger.exception("unexpected error on %s %s", request.method, request.path)

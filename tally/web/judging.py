@@ -10,16 +10,18 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from keys.canonical import b64e
-from tally.hall import checkin
-from tally.judging import panel, scoring, standings
-from tally.show import feed as live
-from tally.web.body import json_body, roster_from_request
-from tally.services import services
-from tally.web.auth import chair_required
-from tally.store.db import session as db_session, transaction
 from tally.errors import ApiError
+from tally.judging import panel, scoring, standings
 from tally.rules.kinds import RoundKind
+from tally.services import services
+from tally.show import feed as live
+from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
+from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx
+from tally.store.db import session as db_session
+from tally.store.db import transaction
 from tally.store.models import Round
+from tally.web.auth import chair_required
+from tally.web.body import json_body, roster_from_request
 
 bp = Blueprint("judging", __name__, url_prefix="/api/v1")
 
@@ -35,12 +37,25 @@ def judging_state() -> Any:
     info = services().meeting
     s = db_session()
     out = []
-    for rnd in s.scalars(select(Round).where(Round.kind == RoundKind.SCORE.value, Round.status == "open").order_by(Round.position)):
+    for rnd in s.scalars(
+        select(Round).where(Round.kind == RoundKind.SCORE.value, Round.status == "open").order_by(Round.position)
+    ):
         plan = panel.score_plan(info, rnd.id)
         st = standings.state(s, info, rnd.id, console=False)
-        out.append({"id": rnd.id, "title": rnd.title, "public_key": b64e(rnd.public_key), "judges": plan.judges,
-                    "min": str(plan.min), "max": str(plan.max), "step": str(plan.step),
-                    "current": st["current"], "phase": st["phase"], "scored_seats": st.get("scored_seats", [])})
+        out.append(
+            {
+                "id": rnd.id,
+                "title": rnd.title,
+                "public_key": b64e(rnd.public_key),
+                "judges": plan.judges,
+                "min": str(plan.min),
+                "max": str(plan.max),
+                "step": str(plan.step),
+                "current": st["current"],
+                "phase": st["phase"],
+                "scored_seats": st.get("scored_seats", []),
+            }
+        )
     return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": out})
 
 
@@ -85,7 +100,9 @@ def order(round_id: str) -> Any:
     if given is not None and (not isinstance(given, list) or not all(isinstance(n, str) for n in given)):
         raise ApiError(400, "bad_order", "The speaking order must list every contestant exactly once.")
     with transaction() as s:
-        result = scoring.set_order(s, services().meeting, round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None)
+        result = scoring.set_order(
+            s, services().meeting, round_id, given, body.get("seed") if isinstance(body.get("seed"), str) else None
+        )
     return _done({"order": result})
 
 
@@ -140,24 +157,25 @@ def draw_record(round_id: str) -> Any:
 @bp.get("/admin/rounds/<round_id>/scoresheet.<fmt>")
 @chair_required
 def scoresheet(round_id: str, fmt: str) -> Any:
-    from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
-
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")
     s = db_session()
     data = (scoresheet_xlsx if fmt == "xlsx" else scoresheet_pdf)(s, services().meeting, round_id)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
-    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-scores.{fmt}"'})
+    return Response(
+        data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-scores.{fmt}"'}
+    )
 
 
 @bp.get("/admin/rounds/<round_id>/sheet.<fmt>")
 @chair_required
 def result_sheet(round_id: str, fmt: str) -> Any:
     """A counted round's signed result sheet (结果报告单) with the ballot box fingerprint."""
-    from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx
 
     if fmt not in ("xlsx", "pdf"):
         raise ApiError(404, "not_found", "There is no such page or item.")
     data = (result_sheet_xlsx if fmt == "xlsx" else result_sheet_pdf)(db_session(), services().meeting, round_id)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
-    return Response(data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-result.{fmt}"'})
+    return Response(
+        data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-result.{fmt}"'}
+    )

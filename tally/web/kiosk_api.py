@@ -6,25 +6,26 @@ and leaves the database as it was.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from keys.canonical import b64e
-from keys.request import verify_request
 from keys.errors import BadSignature, Malformed
-from tally.hall import cards as credentials
+from keys.request import verify_request
 from tally.box import intake
-from tally.show import feed as live
-from tally.hall import kiosks as pairing
-from tally.store.db import session, transaction
-from tally.errors import ApiError
-from tally.services import services
-from tally.web.body import json_body
 from tally.box.forms import ballot_forms
+from tally.errors import ApiError
+from tally.hall import cards as credentials
+from tally.hall import kiosks as pairing
+from tally.judging.panel import seat_label, seat_of_card
+from tally.services import services
+from tally.show import feed as live
+from tally.store.db import session, transaction
 from tally.store.models import Kiosk, Round
+from tally.web.body import json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -75,7 +76,7 @@ def heartbeat() -> Any:
         outbox = payload.get("outbox") if isinstance(payload, dict) else None
         if isinstance(outbox, int) and 0 <= outbox < 10**9:
             kiosk.outbox = outbox
-        kiosk.last_seen = datetime.now(timezone.utc).replace(tzinfo=None)
+        kiosk.last_seen = datetime.now(UTC).replace(tzinfo=None)
         grant = credentials.pending_grant(s, kiosk.id) if kiosk.status == "active" else None
         answer = {"status": kiosk.status, "unlock": {"grant": grant} if grant else None}
     live.touch()
@@ -100,7 +101,6 @@ def check_card() -> Any:
     kiosk, payload = signed_kiosk_request(s)
     intake.check_kiosk(kiosk)
     keys = credentials.parse_round_keys(payload.get("cards") if isinstance(payload, dict) else None)
-    from tally.judging.panel import seat_label, seat_of_card
 
     for round_id, key in sorted(keys.items()):
         seat = seat_of_card(s, round_id, key)

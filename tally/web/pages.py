@@ -9,20 +9,24 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from keys.fingerprint import fingerprint
 from keys.pairing import qr_svg
-from tally.hall import checkin
+from tally.errors import ApiError
 from tally.hall import cards as credentials
+from tally.hall import checkin
+from tally.judging import panel
+from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
+from tally.show.vocab import ACTIONS
+from tally.store.db import session as db_session
+from tally.store.db import transaction
+from tally.store.models import AuditEntry, Kiosk, Round
 from tally.web.admin import csrf_token
-from tally.services import services
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
-from tally.store.db import session as db_session, transaction
-from tally.errors import ApiError
-from tally.store.models import Kiosk, Round
 
 bp = Blueprint("console", __name__)
 
@@ -118,7 +122,6 @@ def result_sheet(round_id: str) -> Any:
 @chair_required
 def judge_cards(round_id: str) -> Any:
     """Print one judge card per seat; the codes exist only in this response (reprinting replaces them)."""
-    from tally.judging import panel
 
     if request.form.get("csrf") != session.get("csrf"):
         raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
@@ -127,8 +130,9 @@ def judge_cards(round_id: str) -> Any:
         cards = panel.issue_judge_cards(s, info, round_id)
         sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
     live.touch()
+    rnd = db_session().get(Round, round_id)
     resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,
-                                                     round_title=db_session().get(Round, round_id).title))
+                                                     round_title=rnd.title if rnd else round_id))
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -136,8 +140,6 @@ def judge_cards(round_id: str) -> Any:
 @bp.get("/console/rounds/<round_id>/draw")
 @chair_required
 def draw_sheet(round_id: str) -> Any:
-    from tally.judging import panel
-
     record = panel.draw_record(db_session(), round_id)
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
@@ -148,10 +150,7 @@ def draw_sheet(round_id: str) -> Any:
 @chair_required
 def audit_page() -> Any:
     """The audit log as a printable page, newest first."""
-    from flask_babel import gettext
 
-    from tally.store.models import AuditEntry
-    from tally.show.vocab import ACTIONS
 
     rows = [{"at": e.at, "actor": e.actor, "action": gettext(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
              "detail": json.loads(e.detail)}

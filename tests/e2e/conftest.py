@@ -6,6 +6,7 @@ left a server suspended.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Iterator
@@ -39,10 +40,8 @@ class Fleet:
     def stop_all(self) -> None:
         for p in reversed(self.members):
             if p.proc is not None and p.proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(p.proc.pid, signal.SIGCONT)  # a suspended server cannot act on SIGTERM
-                except ProcessLookupError:
-                    pass
             try:
                 p.stop()
             except Exception:  # keep stopping the others; the test's own failure is what matters

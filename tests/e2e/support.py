@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 import requests
 
-from tests.harness import KioskProcess, TallyProcess, run_cli
 from keys.canonical import b64d
 from keys.chain import genesis, next_entry
 from keys.envelope import parse_envelope, verify_receipt
+from tests.harness import KioskProcess, TallyProcess, run_cli
 
 T = TypeVar("T")
 ENGLISH = {"LANGUAGE": "en", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}

@@ -44,7 +44,7 @@ def score_lines() -> list[dict[str, str]]:
     rng = random.Random(3)
     panels = [WORKED, [rng.randint(850, 930) / 10 for _ in range(30)], [rng.randint(800, 880) / 10 for _ in range(30)]]
     return [{"round": "s1", "judge": f"J{seat:02d}", "contestant": name, "score": str(Decimal(str(v)).quantize(Decimal("0.1")))}
-            for name, panel in zip(CONTESTANTS, panels) for seat, v in enumerate(panel, start=1)]
+            for name, panel in zip(CONTESTANTS, panels, strict=False) for seat, v in enumerate(panel, start=1)]
 
 
 @pytest.fixture

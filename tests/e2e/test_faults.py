@@ -30,8 +30,20 @@ import pytest
 from tests.harness import BIN, KioskProcess, TallyProcess
 
 from .conftest import Fleet
-from .support import (answers, cast_count, meeting_id, outbox_rows, read_box, replay_head, round_state, status_counts,
-                      verified_receipts, verify_box, wait_drained, wait_for)
+from .support import (
+    answers,
+    cast_count,
+    meeting_id,
+    outbox_rows,
+    read_box,
+    replay_head,
+    round_state,
+    status_counts,
+    verified_receipts,
+    verify_box,
+    wait_drained,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 
-from tests.harness import TallyProcess, run_cli
 from keys.envelope import receipt_code
+from tests.harness import TallyProcess, run_cli
 
 from .conftest import Fleet
-from .support import (meeting_id, read_box, replay_head, round_state, verified_receipts, verify_box,
-                      wait_drained, wait_for)
+from .support import meeting_id, read_box, replay_head, round_state, verified_receipts, verify_box, wait_drained, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -164,9 +163,9 @@ def test_a_scripted_meeting_through_two_kiosk_agents(tally: TallyProcess, module
                  and k.call("GET", "/api/state")[1]["rounds"] == 3, f"kiosk {k.kiosk_id} to see the open rounds", 30)
 
     shown: dict[str, set[str]] = {r: set() for r in ("r1", "e1", "d1")}
-    for card, (k, rounds) in zip(cards, VOTERS):
+    for card, (k, rounds) in zip(cards, VOTERS, strict=False):
         codes = kiosks[k].vote(card, {r: rounds.get(r, {}) for r in ("r1", "e1", "d1")})
-        for r, code in zip(("r1", "e1", "d1"), codes):  # one code per round, in form order
+        for r, code in zip(("r1", "e1", "d1"), codes, strict=False):  # one code per round, in form order
             shown[r].add(code)
     per_kiosk = Counter(k for k, _ in VOTERS)
     for i, k in enumerate(kiosks):

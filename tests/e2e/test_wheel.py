@@ -34,7 +34,8 @@ from tally import create_app
 from tally.setup.meeting import init_meeting
 from tally.services import services
 data = Path(sys.argv[1])
-init_meeting(data, Path(tally.__file__).parent / "cli" / "demo_meeting" / "meeting.yaml", key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
+demo = Path(tally.__file__).parent / "cli" / "demo_meeting" / "meeting.yaml"
+init_meeting(data, demo, key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
 app = create_app({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": "wheel key"}})
 page = app.test_client().get("/console/login")
 services(app).store.engine.dispose()
@@ -47,8 +48,12 @@ print(json.dumps({"tally": tally.__file__, "kiosk": kiosk.__file__, "templates":
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0 and any(s in done.stderr for s in NO_BACKEND):
         pytest.skip("NOT RUN: pip cannot fetch the build backend (hatchling): " + done.stderr.strip().splitlines()[-1])
     assert done.returncode == 0, done.stderr[-3000:]
@@ -57,8 +62,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def repo_files(folder: str, pattern: str) -> set[str]:
-    return {p.relative_to(ROOT).as_posix() for p in (ROOT / folder).glob(pattern)
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / folder).glob(pattern)
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def test_the_wheel_carries_packages_assets_and_commands(wheel: Path) -> None:
@@ -70,9 +78,16 @@ def test_the_wheel_carries_packages_assets_and_commands(wheel: Path) -> None:
     for package in ("keys", "tally", "kiosk"):
         assert repo_files(package, "**/*.py") <= names, f"{package}: Python modules missing from the wheel"
     migrations = repo_files("tally/store/migrations/versions", "*.py")
-    catalogs = repo_files("tally/translations", "**/*.mo") | repo_files("kiosk/translations", "**/*.mo") \
+    catalogs = (
+        repo_files("tally/translations", "**/*.mo")
+        | repo_files("kiosk/translations", "**/*.mo")
         | repo_files("keys/locale", "**/*.mo")
-    assert migrations and {m for m in catalogs if m.startswith("kiosk/")} and {m for m in catalogs if m.startswith("tally/")}
+    )
+    assert (
+        migrations
+        and {m for m in catalogs if m.startswith("kiosk/")}
+        and {m for m in catalogs if m.startswith("tally/")}
+    )
     assert migrations <= names
     assert catalogs <= names
     assert "tally/cli/demo_meeting/meeting.yaml" in names and "tally/store/migrations/env.py" in names
@@ -83,18 +98,32 @@ def test_the_wheel_carries_packages_assets_and_commands(wheel: Path) -> None:
     assert static <= names
     assert "scrutineer_assets/static/vendor/socket.io.min.js" in names
     assert not {n for n in names if n.split("/")[0] in ("tests", "bench", "docs", "var", "test-artifacts")}
-    assert dict(ep["console_scripts"]) == {"tally": "tally.cli:main", "kiosk": "kiosk.cli:main", "keys": "keys.cli:main"}
+    assert dict(ep["console_scripts"]) == {
+        "tally": "tally.cli:main",
+        "kiosk": "kiosk.cli:main",
+        "keys": "keys.cli:main",
+    }
 
 
 def test_installed_from_the_wheel_it_finds_its_own_assets(wheel: Path, tmp_path: Path) -> None:
     target, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "meeting")], cwd=elsewhere, env=env,
-                           capture_output=True, text=True, timeout=120)
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path / "meeting")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert probe.returncode == 0, probe.stderr[-3000:]
     found = json.loads(probe.stdout)
     inside = str(target.resolve()) + os.sep
@@ -103,6 +132,12 @@ def test_installed_from_the_wheel_it_finds_its_own_assets(wheel: Path, tmp_path:
     assert Path(found["templates"], "kiosk", "index.html").is_file()
     assert found["status"] == 200 and "登录主持人控制台" in found["page"]
     for command in ("tally", "kiosk", "keys"):
-        run = subprocess.run([str(target / "bin" / command), "--help"], cwd=elsewhere, env=env,
-                             capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [str(target / "bin" / command), "--help"],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0 and "Usage" in run.stdout, run.stderr[-2000:]

@@ -13,8 +13,8 @@ from keys import labels
 from keys.canonical import b64d, b64e, parse_canonical
 from keys.cards import new_card
 from keys.chain import genesis, next_entry
-from keys.document import sign_document
 from keys.cli import main
+from keys.document import sign_document
 from keys.envelope import make_receipt, seal_envelope
 from keys.fingerprint import fingerprint
 from keys.identity import Identity

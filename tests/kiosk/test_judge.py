@@ -228,7 +228,7 @@ def test_a_contestant_scored_on_seven_kiosks_is_revealed_by_the_rules(kiosks: li
     assert judging_tally.chair("next")["current"] == "甲"
     # RULES.md: 85.5, 88, 90, 86.5, 92, 79, 88 with trim 1 → 87.60
     values = ["85.5", "88", "90", "86.5", "92", "79", "88"]
-    for agent, client, token, value in zip(kiosks, clients, tokens, values):
+    for agent, client, token, value in zip(kiosks, clients, tokens, values, strict=False):
         pad = poll(agent, client, token)
         assert (pad["screen"], pad["contestant"]) == ("pad", "甲")
         done = score(client, token, "甲", value)
@@ -243,12 +243,12 @@ def test_a_contestant_scored_on_seven_kiosks_is_revealed_by_the_rules(kiosks: li
     assert struck["J05"] == "high" and struck["J06"] == "low"
     assert sum(1 for v in struck.values() if v) == 2
     # Revealed: every pad waits for the next contestant.
-    for agent, client, token in zip(kiosks, clients, tokens):
+    for agent, client, token in zip(kiosks, clients, tokens, strict=False):
         assert poll(agent, client, token)["screen"] == "waiting"
         assert agent.outbox.counts() == {"pending": 0, "sent": 1, "rejected": 0}
     # The next contestant opens every pad again, nothing typed carried over.
     judging_tally.chair("next")
-    assert {poll(a, c, t)["contestant"] for a, c, t in zip(kiosks, clients, tokens)} == {"乙"}
+    assert {poll(a, c, t)["contestant"] for a, c, t in zip(kiosks, clients, tokens, strict=False)} == {"乙"}
 
 
 def test_a_returned_score_brings_the_pad_back(kiosks: list[Agent], judging_tally: LiveJudging) -> None:
@@ -256,7 +256,7 @@ def test_a_returned_score_brings_the_pad_back(kiosks: list[Agent], judging_tally
     tokens = [bind(c, judging_tally.judge_cards[f"J{i:02d}"])["session"] for i, c in enumerate(clients, start=1)]
     judging_tally.chair("next")
     # Seat 7 is far from the panel's median: flagged, so the full panel is not shown at once.
-    for agent, client, token, value in zip(kiosks, clients, tokens, ["90", "91", "89", "90", "92", "88", "40"]):
+    for agent, client, token, value in zip(kiosks, clients, tokens, ["90", "91", "89", "90", "92", "88", "40"], strict=False):
         agent.judges.refresh()
         assert score(client, token, "甲", value).status_code == 201
         assert agent.sender.step() is None
@@ -306,7 +306,7 @@ def test_a_score_that_arrives_after_the_chair_showed_the_result(kiosks: list[Age
     clients = [web(a) for a in kiosks[:4]]
     tokens = [bind(c, judging_tally.judge_cards[f"J{i:02d}"])["session"] for i, c in enumerate(clients, start=1)]
     judging_tally.chair("next")
-    for agent, client, token in zip(kiosks[:4], clients, tokens):
+    for agent, client, token in zip(kiosks[:4], clients, tokens, strict=False):
         agent.judges.refresh()
         assert score(client, token, "甲", "80").status_code == 201
     for agent in kiosks[:3]:

@@ -47,7 +47,7 @@ class TallyPeer:
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 peer.seen.append(body)
                 action = peer.script.pop(0) if peer.script else peer.ack

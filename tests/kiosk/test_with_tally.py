@@ -20,10 +20,10 @@ from kiosk.agent import Agent
 from kiosk.app import create_app
 from kiosk.config import Paths, load_pairing
 from kiosk.pairing import PairingFailed, load_identity, pair
+from tally.services import services
 from tally.store.models import Card
 
 from .conftest import LiveTally, local_offer
-from tally.services import services
 
 
 @pytest.fixture

@@ -35,10 +35,7 @@ def meets(text: str, num: Fraction | int, den: Fraction | int) -> bool:
         return False
     m = re.fullmatch(r"(>=|>)(\d+)/(\d+)", text) or re.fullmatch(r"(>=|>)([\d.]+)%", text)
     assert m, text
-    if text.endswith("%"):
-        bar = Fraction(Decimal(m.group(2))) / 100
-    else:
-        bar = Fraction(int(m.group(2)), int(m.group(3)))
+    bar = Fraction(Decimal(m.group(2))) / 100 if text.endswith("%") else Fraction(int(m.group(2)), int(m.group(3)))
     ratio = Fraction(num) / Fraction(den)
     return ratio >= bar if m.group(1) == ">=" else ratio > bar
 
@@ -133,7 +130,7 @@ def evaluate(r: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any]
     mode = r.get("rounding", "half_up")
     quota = r.get("quota", {})
 
-    def single(value: Any) -> str | None | bool:
+    def single(value: Any) -> str | bool | None:
         """The one choice, None for none, False for two or more."""
         if isinstance(value, list):
             return None if not value else (value[0] if len(value) == 1 else False)
@@ -170,7 +167,7 @@ def evaluate(r: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any]
         entry: dict[str, Any] = {"name": s, "valid": n, "abstain": picks.count(None), "invalid": picks.count(False),
                                  "counts": counts, "rates": rates}
         if r.get("grade_values"):
-            total = sum(Fraction(Decimal(str(v))) * counts[g] for v, g in zip(r["grade_values"], grades))
+            total = sum(Fraction(Decimal(str(v))) * counts[g] for v, g in zip(r["grade_values"], grades, strict=False))
             entry["score"] = rounded(total / n, 2, mode) if n else None
         if r.get("threshold"):
             entry["passes"] = meets(r["threshold"], best_two, n)
@@ -263,7 +260,7 @@ def score(r: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any]:
             row["status"] = "incomplete"
         rows.append(row)
     ties = r.get("tie_break", [])
-    keys = {row["name"]: (Decimal(row["mean"]),) + tuple(Decimal(row["full_mean"]) for _ in ties)
+    keys = {row["name"]: (Decimal(row["mean"]), *tuple(Decimal(row["full_mean"]) for _ in ties))
             for row in rows if row["status"] == "complete"}
     ranks = competition_ranks(keys)
     contestants = []
@@ -303,14 +300,14 @@ def composite(r: dict[str, Any], done: dict[str, dict[str, Any]]) -> dict[str, A
     weights = [Fraction(Decimal(str(c["weight"]))) for c in r["components"]]
     rows = []
     for person in tables[0]:
-        parts = {n: rounded(Fraction(Decimal(t[person])), 2, mode) for n, t in zip(names, tables)
+        parts = {n: rounded(Fraction(Decimal(t[person])), 2, mode) for n, t in zip(names, tables, strict=False)
                  if t.get(person) is not None}
         row: dict[str, Any] = {"name": person, "parts": parts}
         if len(parts) == len(names):
-            row["composite"] = rounded(sum(w * Fraction(Decimal(parts[n])) for w, n in zip(weights, names)) / 100,
+            row["composite"] = rounded(sum(w * Fraction(Decimal(parts[n])) for w, n in zip(weights, names, strict=False)) / 100,
                                        2, mode)
         rows.append(row)
-    keys = {row["name"]: (Decimal(row["composite"]),) + tuple(Decimal(row["parts"][t]) for t in r.get("tie_break", []))
+    keys = {row["name"]: (Decimal(row["composite"]), *tuple(Decimal(row["parts"][t]) for t in r.get("tie_break", [])))
             for row in rows if "composite" in row}
     ranks = competition_ranks(keys)
     candidates = []

@@ -125,7 +125,7 @@ def composite_round(draw: st.DrawFn, rid: str, sources: list[dict[str, Any]]) ->
         weights = [w, 100 - w] if isinstance(w, int) else ["33.5", "66.5"]
     else:
         weights = [40, 40, 20]
-    for c, w in zip(components, weights):
+    for c, w in zip(components, weights, strict=False):
         c["weight"] = w
     out: dict[str, Any] = {"id": rid, "kind": "composite", "components": components,
                            "rounding": draw(st.sampled_from(["half_up", "down"]))}
@@ -212,7 +212,7 @@ def decide_by_counts(draw: st.DrawFn, r: dict[str, Any], size: int) -> list[dict
         counts[counts.index(max(counts))] -= 1
     loads = [0] * size
     votes: list[dict[str, str]] = [{} for _ in range(size)]
-    for nominee, c in zip(r["nominees"], counts):
+    for nominee, c in zip(r["nominees"], counts, strict=False):
         for i in sorted(range(size), key=lambda i: loads[i])[:c]:
             loads[i] += 1
             votes[i][nominee] = "agree"

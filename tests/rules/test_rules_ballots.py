@@ -8,8 +8,7 @@ import pytest
 from contract_ballots import contract_ballots
 
 from tally.plan import load_plan, parse_plan
-from tally.rules import (Attendance, Ballot, BallotInputError, MissingAttendance, count_meeting, new_counter,
-                         parse_ballot)
+from tally.rules import Attendance, Ballot, BallotInputError, MissingAttendance, count_meeting, new_counter, parse_ballot
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from keys.canonical import b64e
-
 from keys.envelope import seal_envelope
 from keys.identity import Identity
 from tally.services import services

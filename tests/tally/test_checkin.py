@@ -27,18 +27,25 @@ def test_csv_in_gb18030_excel_and_json_rows(client, admin_headers):
     buf = io.BytesIO()
     wb.save(buf)
     assert post_file(client, admin_headers, "r.xlsx", buf.getvalue()).get_json()["imported"] == 3
-    r = client.post("/api/v1/admin/roster", json={"rows": [["number", "name", "group"], ["A1", "王五", "成员"]]}, headers=admin_headers)
+    r = client.post(
+        "/api/v1/admin/roster",
+        json={"rows": [["number", "name", "group"], ["A1", "王五", "成员"]]},
+        headers=admin_headers,
+    )
     assert r.get_json()["imported"] == 1
     assert totals(client, admin_headers) == {"expected": 1, "present": 0}
 
 
-@pytest.mark.parametrize("data, words", [
-    ("姓名\n张三\n".encode(), "编号"),
-    ("编号,姓名\n1,张三\n1,李四\n".encode(), "第 3 行"),
-    ("编号,姓名\n1,\n".encode(), "第 2 行"),
-    (b"", "\u4e3a\u7a7a"),
-    (b"\xff\xfe\x00garbage\x81", "编码"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ("姓名\n张三\n".encode(), "编号"),
+        ("编号,姓名\n1,张三\n1,李四\n".encode(), "第 3 行"),
+        ("编号,姓名\n1,\n".encode(), "第 2 行"),
+        (b"", "\u4e3a\u7a7a"),
+        (b"\xff\xfe\x00garbage\x81", "编码"),
+    ],
+)
 def test_bad_rosters_are_refused_whole(client, admin_headers, data, words):
     post_file(client, admin_headers, "ok.csv", "编号,姓名\n9,赵六\n".encode())
     r = post_file(client, admin_headers, "bad.csv", data)

@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import select
 
 from keys.canonical import b64e
-from keys.cards import Card as CardSecret, new_card, parse_card
+from keys.cards import Card as CardSecret
+from keys.cards import new_card, parse_card
+from tally.services import services
 from tally.store.models import Card
 
 from .conftest import issue_cards, load_forms, pair_kiosk, setup_meeting
-from tally.services import services
 
 BALLOT_ROUNDS = ("r1", "e1", "d1")
 R1 = {"round": "r1", "sections": {"mayor": ["张三"]}}

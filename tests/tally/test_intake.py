@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from keys.canonical import b64d, b64e
 from keys.envelope import verify_receipt
 from keys.identity import Identity
+from tally.services import services
 from tally.store.models import CardUse, Envelope, Round
 
 from .conftest import issue_cards, load_forms, pair_kiosk
-from tally.services import services
 
 BALLOT = {"round": "r1", "sections": {"mayor": ["张三"]}}
 

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from keys.cards import Card, parse_card
 from tally.cli import main as tally_cli
 from tally.cli.meeting import write_export
+from tally.services import services
 
 from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
-from tally.services import services
 
 MEETING = """
 meeting:
@@ -92,7 +92,10 @@ def test_a_contest_from_draw_to_recount(jclient, tmp_path):
     assert score(client, kiosk, cards, 7, "乙", "88.3").get_json()["error"]["code"] == "score_off_step"
     assert score(client, kiosk, cards, 7, "乙", "101").get_json()["error"]["code"] == "score_out_of_range"
     assert score(client, kiosk, cards, 7, "甲", "88").get_json()["error"]["code"] == "contestant_not_open"
-    wrong = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[7], {"round": "s1", "judge": "J06", "contestant": "乙", "score": "88"}))
+    wrong = client.post(
+        "/api/v1/envelopes",
+        json=kiosk.envelope(cards[7], {"round": "s1", "judge": "J06", "contestant": "乙", "score": "88"}),
+    )
     assert wrong.status_code == 403 and wrong.get_json()["error"]["code"] == "wrong_seat"
     assert score(client, kiosk, cards, 1, "乙", "85.5").get_json()["error"]["code"] == "seat_already_scored"
     # The seventh completes the panel: revealed at once.
@@ -104,22 +107,27 @@ def test_a_contest_from_draw_to_recount(jclient, tmp_path):
 
     # Second contestant: an outlier is flagged; the chair voids it with a reason; the judge re-enters.
     assert client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin).get_json()["current"] == "甲"
-    for seat, v in zip(range(1, 8), ["90", "91", "89", "90", "92", "88", "40"]):
+    for seat, v in zip(range(1, 8), ["90", "91", "89", "90", "92", "88", "40"], strict=False):
         assert score(client, kiosk, cards, seat, "甲", v).status_code == 201
     st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
     assert st["phase"] == "scoring" and st["flags"] == [7]
     r = client.post("/api/v1/admin/rounds/s1/void", json={"seat": 7, "reason": ""}, headers=admin)
     assert r.status_code == 400
-    assert client.post("/api/v1/admin/rounds/s1/void", json={"seat": 7, "reason": "评委按错键"}, headers=admin).status_code == 200
+    assert (
+        client.post("/api/v1/admin/rounds/s1/void", json={"seat": 7, "reason": "评委按错键"}, headers=admin).status_code
+        == 200
+    )
     assert score(client, kiosk, cards, 7, "甲", "90").status_code == 201
     st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
     assert st["phase"] == "revealed" and st["result"]["mean"] == "90.00"
     # After reveal nothing changes.
-    assert client.post("/api/v1/admin/rounds/s1/void", json={"seat": 1, "reason": "x"}, headers=admin).status_code == 409
+    assert (
+        client.post("/api/v1/admin/rounds/s1/void", json={"seat": 1, "reason": "x"}, headers=admin).status_code == 409
+    )
 
     # Third: the chair shows with 2k+1 = 3 scores (two judges absent).
     client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
-    for seat, v in zip(range(1, 4), ["70", "75", "80"]):
+    for seat, v in zip(range(1, 4), ["70", "75", "80"], strict=False):
         score(client, kiosk, cards, seat, "丙", v)
     r = client.post("/api/v1/admin/rounds/s1/show", json={}, headers=admin)
     assert r.status_code == 200 and r.get_json()["mean"] == "75.00"
@@ -149,7 +157,9 @@ def test_a_contest_from_draw_to_recount(jclient, tmp_path):
     write_export(doc, tmp_path / "exp")
     lines = (tmp_path / "exp" / "ballots.jsonl").read_text().splitlines()
     assert len(lines) == 7 + 7 + 3  # the voided version is not a score line
-    res = CliRunner().invoke(tally_cli, ["count", str(tmp_path / "exp" / "meeting.yaml"), str(tmp_path / "exp" / "ballots.jsonl"), "--json"])
+    res = CliRunner().invoke(
+        tally_cli, ["count", str(tmp_path / "exp" / "meeting.yaml"), str(tmp_path / "exp" / "ballots.jsonl"), "--json"]
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["rounds"][0] == live
     assert Decimal(by_name["乙"]["mean"]) == Decimal("87.60")
@@ -164,8 +174,12 @@ def test_a_stranger_card_cannot_score(jclient):
     client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
     from keys.cards import new_card
 
-    r = client.post("/api/v1/envelopes", json=kiosk.envelope(new_card(kiosk.meeting), {
-        "round": "s1", "judge": "J01", "contestant": "甲", "score": "80"}))
+    r = client.post(
+        "/api/v1/envelopes",
+        json=kiosk.envelope(
+            new_card(kiosk.meeting), {"round": "s1", "judge": "J01", "contestant": "甲", "score": "80"}
+        ),
+    )
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "unknown_judge_card"
 
 
@@ -194,11 +208,17 @@ def test_a_judge_card_is_its_key_for_the_score_round(jclient):
     assert check({"r1": cards[3].public_for("r1"), "s1": cards[4].public_for("s1")})["seat"] == 4
     assert check({"s2": cards[3].public_for("s1")})["card"] == "unknown"  # a key counts in its own round only
     client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin)
-    r = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[3], {
-        "round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}, key_round="r1"))
+    r = client.post(
+        "/api/v1/envelopes",
+        json=kiosk.envelope(
+            cards[3], {"round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}, key_round="r1"
+        ),
+    )
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "unknown_judge_card"
-    r = client.post("/api/v1/envelopes", json=kiosk.envelope(cards[3], {
-        "round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}))
+    r = client.post(
+        "/api/v1/envelopes",
+        json=kiosk.envelope(cards[3], {"round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}),
+    )
     assert r.status_code == 201, r.get_json()
 
 

@@ -93,12 +93,14 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
     kiosk = pair_kiosk(client, admin_headers)
     load_forms(client, kiosk)
     cards = issue_cards(client, admin_headers, kiosk.meeting, 2)
-    for c, n in zip(cards, ["张三", "李四"]):
+    for c, n in zip(cards, ["张三", "李四"], strict=False):
         client.post("/api/v1/envelopes", json=kiosk.envelope(c, {"round": "r1", "sections": {"mayor": [n]}}))
     assert client.get("/api/v1/admin/rounds/r1/sheet.pdf", headers=admin_headers).status_code == 409
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
     client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
-    head = next(r for r in client.get("/api/v1/admin/state", headers=admin_headers).get_json()["rounds"] if r["id"] == "r1")["chain_head"]
+    head = next(
+        r for r in client.get("/api/v1/admin/state", headers=admin_headers).get_json()["rounds"] if r["id"] == "r1"
+    )["chain_head"]
     x = client.get("/api/v1/admin/rounds/r1/sheet.xlsx", headers=admin_headers)
     ws = load_workbook(io.BytesIO(x.data)).active
     cells = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
@@ -107,6 +109,7 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     (tmp_path / "r1.pdf").write_bytes(pdf.data)
     import os
+
     if os.environ.get("SCRUTINEER_ARTIFACTS"):
         (Path(os.environ["SCRUTINEER_ARTIFACTS"]) / "result-sheet-r1.pdf").write_bytes(pdf.data)
     text = subprocess.run(["pdftotext", str(tmp_path / "r1.pdf"), "-"], capture_output=True, text=True)

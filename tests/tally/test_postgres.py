@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from tally.services import services
 from tally.store.models import CardUse, Envelope, Round
 from tests.services import fresh_postgres_database
 
 from .conftest import KEY_PASS, MEETING, SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
-from tally.services import services
 
 pytestmark = pytest.mark.postgres
 
@@ -51,7 +51,11 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
     lock = threading.Lock()
 
     def send(kiosk, card, name):  # type: ignore[no-untyped-def]
-        code = pg_app.test_client().post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": [name]}})).status_code
+        code = (
+            pg_app.test_client()
+            .post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": [name]}}))
+            .status_code
+        )
         with lock:
             results.append(code)
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from tally.cli import main as tally_cli
 from tally.cli.meeting import write_export
+from tally.services import services
 from tally.store.models import Ballot, Card, Round
 
 from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
-from tally.services import services
 
 R1 = [{"round": "r1", "sections": {"mayor": n}} for n in (["张三"], ["张三"], ["李四"], ["钱七"], [], ["张三", "李四"])]
 E1 = [{"round": "e1", "grades": {"张三": "优秀", "李四": "称职"}},
@@ -23,7 +23,7 @@ D1 = [{"round": "d1", "votes": {"王五": v}} for v in ("agree", "agree", "agree
 
 
 def cast_all(client, kiosk, cards, ballots):  # type: ignore[no-untyped-def]
-    for card, b in zip(cards, ballots):
+    for card, b in zip(cards, ballots, strict=False):
         r = client.post("/api/v1/envelopes", json=kiosk.envelope(card, b))
         assert r.status_code == 201, r.get_json()
 
