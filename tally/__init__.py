@@ -18,14 +18,14 @@ if TYPE_CHECKING:  # Flask is imported when an app is made, so `tally count` sta
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
-    from tally.box.intake import KioskKeys
     from tally.config import ConfigError, Secret, load_config
+    from tally.hall.kiosks import KioskKeys
     from tally.services import EXTENSION, Services
     from tally.setup.custody import ScoreKeys
     from tally.setup.meeting import key_passphrase, load_identity, meeting_info
     from tally.show import feed
     from tally.store import db
-    from tally.web import admin, errors, i18n, judging, kiosk_api, live, pages
+    from tally.web import admin, errors, i18n, judging, kiosk_api, live, pages, sessions
     from tally.web.assets import static_dir, templates_dir
 
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
@@ -46,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         info = meeting_info(s)
     app.extensions[EXTENSION] = Services(meeting=info, store=store, identity=load_identity(data_dir, passphrase.value),
                                          score_keys=ScoreKeys(passphrase), kiosk_keys=KioskKeys())
-    db.init_app(app)
+    sessions.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
     feed.init_app(app)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # types only: every room may import this module without an im
     from flask import Flask
 
     from keys.identity import Identity
-    from tally.box.intake import KioskKeys
+    from tally.hall.kiosks import KioskKeys
     from tally.setup.custody import ScoreKeys
     from tally.setup.meeting import MeetingInfo
     from tally.store.db import Store

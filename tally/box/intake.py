@@ -26,6 +26,7 @@ from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_env
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
 from tally.errors import ApiError
+from tally.hall.kiosks import KioskKeys
 from tally.judging import panel, scoring
 from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
@@ -59,23 +60,6 @@ def _check_status(status: str | None) -> None:
         raise ApiError(403, "kiosk_revoked", "This kiosk has been revoked by the chair.")
     if status != "active":
         raise ApiError(403, "kiosk_pending", "This kiosk is waiting for the chair to confirm it.")
-
-
-class KioskKeys:
-    """Kiosk public keys by id. A kiosk's key never changes, so it may be cached; its status is
-    read again inside every intake transaction."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, bytes] = {}
-
-    def get(self, s: Session, kiosk_id: str) -> bytes:
-        key = self._keys.get(kiosk_id)
-        if key is None:
-            key = s.execute(select(Kiosk.public_key).where(Kiosk.id == kiosk_id)).scalar()
-            if key is None:
-                raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
-            self._keys[kiosk_id] = key
-        return key
 
 
 def parse_and_verify(s: Session, body: Any, meeting_id: str, keys: KioskKeys | None = None) -> EnvelopeHeader:

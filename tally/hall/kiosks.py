@@ -70,3 +70,20 @@ def set_status(s: Session, kiosk_id: str, status: str, actor: str = "chair") -> 
     kiosk.status = status
     audit.record(s, actor, "kiosk_" + ("confirmed" if status == "active" else status), kiosk=kiosk_id)
     return kiosk
+
+
+class KioskKeys:
+    """Kiosk public keys by id. A kiosk's key never changes, so it may be cached; its status is
+    read again inside every intake transaction."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+
+    def get(self, s: Session, kiosk_id: str) -> bytes:
+        key = self._keys.get(kiosk_id)
+        if key is None:
+            key = s.execute(select(Kiosk.public_key).where(Kiosk.id == kiosk_id)).scalar()
+            if key is None:
+                raise ApiError(403, "unknown_kiosk", "This kiosk is not paired with the tally.")
+            self._keys[kiosk_id] = key
+        return key

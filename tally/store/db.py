@@ -2,22 +2,18 @@
 
 SQLite (the embedded default, one file per meeting directory) runs in WAL mode with
 synchronous=FULL, so a committed ballot survives a power cut; PostgreSQL comes in by URL.
-This module owns the engine's lifetime and the `tally db upgrade` step; nothing here runs at import.
+This module owns the engine's lifetime and the schema upgrade; nothing here runs at import, and
+nothing here knows a request (`tally.web.sessions` gives a request its sessions).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-from tally.services import services
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -75,35 +71,3 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def init_app(app: Flask) -> None:
-    """Close each request's read session when its app context ends."""
-    app.teardown_appcontext(close_session)
-
-
-def session() -> Session:
-    """The request's read session (one per app context); writes go through `transaction()`."""
-    if "db_session" not in g:
-        g.db_session = services().store.reader()
-    s: Session = g.db_session
-    return s
-
-
-def close_session(exc: BaseException | None = None) -> None:
-    s = g.pop("db_session", None)
-    if s is not None:
-        if exc is not None:
-            s.rollback()
-        s.close()
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """A fresh session in one transaction: commit on success, roll back on any error."""
-    s = services().store.writer()
-    try:
-        with s.begin():
-            yield s
-    finally:
-        s.close()

@@ -24,11 +24,11 @@ from tally.plan import dump_plan
 from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
-from tally.store.db import session as db_session
-from tally.store.db import transaction
 from tally.store.models import AuditEntry, Kiosk
 from tally.web.auth import admin_token_ok, bearer, chair_required, desk_required, role_token
 from tally.web.body import json_body, roster_from_request
+from tally.web.sessions import session as db_session
+from tally.web.sessions import transaction
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
 

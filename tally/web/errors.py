@@ -10,7 +10,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from tally.errors import ApiError
-from tally.store import db
+from tally.web import sessions
 
 
 def _wants_json() -> bool:
@@ -51,6 +51,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
 
-        db.close_session(err)
+        sessions.close_session(err)
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Something went wrong on the tally; nothing was recorded.")

@@ -17,11 +17,11 @@ from tally.services import services
 from tally.show import feed as live
 from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
 from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx
-from tally.store.db import session as db_session
-from tally.store.db import transaction
 from tally.store.models import Round
 from tally.web.auth import chair_required
 from tally.web.body import json_body, roster_from_request
+from tally.web.sessions import session as db_session
+from tally.web.sessions import transaction
 
 bp = Blueprint("judging", __name__, url_prefix="/api/v1")
 

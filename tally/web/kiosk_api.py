@@ -23,9 +23,9 @@ from tally.hall import kiosks as pairing
 from tally.judging.panel import seat_label, seat_of_card
 from tally.services import services
 from tally.show import feed as live
-from tally.store.db import session, transaction
 from tally.store.models import Kiosk, Round
 from tally.web.body import json_body
+from tally.web.sessions import session, transaction
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -22,11 +22,11 @@ from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
 from tally.show.vocab import ACTIONS
-from tally.store.db import session as db_session
-from tally.store.db import transaction
 from tally.store.models import AuditEntry, Kiosk, Round
 from tally.web.admin import csrf_token
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
+from tally.web.sessions import session as db_session
+from tally.web.sessions import transaction
 
 bp = Blueprint("console", __name__)
 
