@@ -129,7 +129,7 @@ def _round(doc: Any) -> RoundForm:
             raise FormError(f"round {rid}: posts missing or repeated")
         return RoundForm(**base, posts=tuple(posts))
     if kind == "evaluate":
-        grades = _names(doc.get("grades") or ["优秀", "称职", "基本称职", "不称职"], "grades")
+        grades = _names(doc.get("grades"), "grades")  # the tally always sends the plan's grades
         quota = doc.get("quota") or {}
         if not isinstance(quota, dict) or any(g not in grades for g in quota):
             raise FormError(f"round {rid}: quota names an unknown grade")
