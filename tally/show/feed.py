@@ -71,8 +71,9 @@ def _ticker(app: Flask, generation: int) -> None:
 
 
 def init_app(app: Flask) -> None:
+    # One channel per meeting: two meetings (or two test runs) on one Redis never hear each other.
     socketio.init_app(app, async_mode=app.config.get("ASYNC_MODE", "threading"),
-                      message_queue=app.config.get("MESSAGE_QUEUE"),
+                      message_queue=app.config.get("MESSAGE_QUEUE"), channel=f"scrutineer-{services(app).meeting.id}",
                       logger=False, engineio_logger=False)
     _generation["n"] += 1
     generation = _generation["n"]

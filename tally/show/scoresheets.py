@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tally.errors import ApiError
 from tally.judging import panel, scoring, standings
 from tally.setup.meeting import MeetingInfo
+from tally.show.cells import append_row, pdf_text
 from tally.store.models import ContestantResult, Round
 
 
@@ -53,10 +54,10 @@ def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Scores")[:31]
-    ws.append([d["title"]])
-    ws.append([d["round"], _("Drop %(k)s highest and %(k)s lowest", k=d["trim"])])
+    append_row(ws, [d["title"]])
+    append_row(ws, [d["round"], _("Drop %(k)s highest and %(k)s lowest", k=d["trim"])])
     header = [_("Contestant")] + [panel.seat_label(n) for n in range(1, d["judges"] + 1)] + [_("Mean"), _("Rank")]
-    ws.append(header)
+    append_row(ws, header)
     for c in ws[3]:
         c.font = Font(bold=True)
     for row in d["rows"]:
@@ -65,16 +66,16 @@ def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
             cell = row["cells"].get(n)
             values.append(cell["score"] if cell else "")
         values += [row["mean"] or "", row["rank"] or ""]
-        ws.append(values)
+        append_row(ws, values)
         r = ws.max_row
         for n in range(1, d["judges"] + 1):
             cell = row["cells"].get(n)
             if cell and cell["struck"]:
                 ws.cell(row=r, column=n + 1).font = Font(strike=True, color="B3261E")
         ws.cell(row=r, column=d["judges"] + 2).font = Font(bold=True)
-    ws.append([])
-    ws.append([_("Struck scores are the dropped highest and lowest.")])
-    ws.append([_("Ballot box fingerprint"), d["chain_head"]])
+    append_row(ws, [])
+    append_row(ws, [_("Struck scores are the dropped highest and lowest.")])
+    append_row(ws, [_("Ballot box fingerprint"), d["chain_head"]])
     for col in ws.iter_cols(min_row=3, max_row=3):
         col[0].alignment = Alignment(horizontal="center")
     if d["draw"]:
@@ -101,23 +102,23 @@ def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=8 * mm, rightMargin=8 * mm, topMargin=10 * mm,
                             bottomMargin=10 * mm, title=f"{d['title']} {d['round']}")
     story: list[Any] = [
-        Paragraph(d["title"], h1),
-        Paragraph(f"{d['round']}，" + _("Drop %(k)s highest and %(k)s lowest", k=d["trim"]), p),
+        Paragraph(pdf_text(d["title"]), h1),
+        Paragraph(pdf_text(f"{d['round']}，" + _("Drop %(k)s highest and %(k)s lowest", k=d["trim"])), p),
         Spacer(1, 4 * mm),
     ]
     header = [_("Contestant")] + [panel.seat_label(n) for n in range(1, d["judges"] + 1)] + [_("Mean"), _("Rank")]
-    data: list[list[Any]] = [[Paragraph(h, cell) for h in header]]
+    data: list[list[Any]] = [[Paragraph(pdf_text(h), cell) for h in header]]
     for row in d["rows"]:
-        line: list[Any] = [Paragraph(row["name"], cell)]
+        line: list[Any] = [Paragraph(pdf_text(row["name"]), cell)]
         for n in range(1, d["judges"] + 1):
             c = row["cells"].get(n)
             if not c:
                 line.append("")
             elif c["struck"]:
-                line.append(Paragraph(f"<strike>{c['score']}</strike>", struck))
+                line.append(Paragraph(f"<strike>{pdf_text(c['score'])}</strike>", struck))
             else:
-                line.append(Paragraph(c["score"], cell))
-        line += [Paragraph(f"<b>{row['mean'] or '—'}</b>", cell), Paragraph(str(row["rank"] or "—"), cell)]
+                line.append(Paragraph(pdf_text(c["score"]), cell))
+        line += [Paragraph(f"<b>{pdf_text(row['mean'] or '—')}</b>", cell), Paragraph(pdf_text(str(row["rank"] or "—")), cell)]
         data.append(line)
     name_w, mean_w, rank_w = 22 * mm, 14 * mm, 9 * mm
     seat_w = (landscape(A4)[0] - 16 * mm - name_w - mean_w - rank_w) / d["judges"]
@@ -134,21 +135,21 @@ def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     story += [
         table,
         Spacer(1, 4 * mm),
-        Paragraph(_("Struck scores are the dropped highest and lowest."), p),
-        Paragraph(_("Ballot box fingerprint") + f": {d['chain_head']}", p),
+        Paragraph(pdf_text(_("Struck scores are the dropped highest and lowest.")), p),
+        Paragraph(pdf_text(_("Ballot box fingerprint") + f": {d['chain_head']}"), p),
     ]
     if d["draw"]:
         story += [
             PageBreak(),
-            Paragraph(_("Draw record"), h1),
-            Paragraph(f"{_('Seed')}: {d['draw']['seed']}，{_('Pool size')}: {d['draw']['pool_size']}", p),
-            Paragraph(f"{_('Method')}: {d['draw']['algorithm']}", p),
+            Paragraph(pdf_text(_("Draw record")), h1),
+            Paragraph(pdf_text(f"{_('Seed')}: {d['draw']['seed']}，{_('Pool size')}: {d['draw']['pool_size']}"), p),
+            Paragraph(pdf_text(f"{_('Method')}: {d['draw']['algorithm']}"), p),
             Spacer(1, 3 * mm),
         ]
         rows = [[_("Seat"), _("Number"), _("Name"), _("Group")]] + [
             [x["label"], x["number"], x["name"], x["group"]] for x in d["draw"]["seats"]
         ]
-        t = Table([[Paragraph(str(v), p) for v in r] for r in rows], colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm])
+        t = Table([[Paragraph(pdf_text(str(v)), p) for v in r] for r in rows], colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm])
         t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
         story.append(t)
     doc.build(story)

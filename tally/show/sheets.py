@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from tally.errors import ApiError
 from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
+from tally.show.cells import append_row, pdf_text
 from tally.store.models import Round
 
 
@@ -104,19 +105,19 @@ def result_sheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Result sheet")[:31]
-    ws.append([info.title])
-    ws.append([rnd.title])
-    ws.append([_attendance_line(result)])
+    append_row(ws, [info.title])
+    append_row(ws, [rnd.title])
+    append_row(ws, [_attendance_line(result)])
     for line in _post_lines(rnd.kind, result):
-        ws.append([line])
-    ws.append(header)
+        append_row(ws, [line])
+    append_row(ws, header)
     for c in ws[ws.max_row]:
         c.font = Font(bold=True)
     for r in rows:
-        ws.append(r)
-    ws.append([])
-    ws.append([_("Ballot box fingerprint"), rnd.chain_head])
-    ws.append([_("Signed by the tally"), signed.get("sig", "")])
+        append_row(ws, r)
+    append_row(ws, [])
+    append_row(ws, [_("Ballot box fingerprint"), rnd.chain_head])
+    append_row(ws, [_("Signed by the tally"), signed.get("sig", "")])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -140,7 +141,8 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
         bottomMargin=15 * mm,
         title=f"{info.title} {rnd.title}",
     )
-    table = Table([[Paragraph(h, p) for h in header]] + [[Paragraph(c, p) for c in r] for r in rows], repeatRows=1)
+    cells = [[Paragraph(pdf_text(h), p) for h in header]] + [[Paragraph(pdf_text(c), p) for c in r] for r in rows]
+    table = Table(cells, repeatRows=1)
     table.setStyle(
         TableStyle(
             [("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE"))]
@@ -151,24 +153,24 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     size = 32 * mm
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(qr)
-    facts = [Paragraph(line, p) for line in _post_lines(rnd.kind, result)]
+    facts = [Paragraph(pdf_text(line), p) for line in _post_lines(rnd.kind, result)]
     story = [
-        Paragraph(info.title, h1),
-        Paragraph(rnd.title, h2),
+        Paragraph(pdf_text(info.title), h1),
+        Paragraph(pdf_text(rnd.title), h2),
         Spacer(1, 2 * mm),
-        Paragraph(_attendance_line(result), p),
+        Paragraph(pdf_text(_attendance_line(result)), p),
         *facts,
         Spacer(1, 4 * mm),
         table,
         Spacer(1, 6 * mm),
-        Paragraph(_("Ballot box fingerprint"), p),
-        Paragraph(rnd.chain_head, mono),
+        Paragraph(pdf_text(_("Ballot box fingerprint")), p),
+        Paragraph(pdf_text(rnd.chain_head), mono),
         drawing,
-        Paragraph(_("Signed by the tally"), p),
-        Paragraph(signed.get("sig", ""), mono),
+        Paragraph(pdf_text(_("Signed by the tally")), p),
+        Paragraph(pdf_text(signed.get("sig", "")), mono),
         Spacer(1, 10 * mm),
-        Paragraph(
-            f"{_('Chair')}：______________　　{_('Scrutineer')}：______________　　{_('Counter')}：______________", p
+        Paragraph(pdf_text(
+            f"{_('Chair')}：______________　　{_('Scrutineer')}：______________　　{_('Counter')}：______________"), p
         ),
     ]
     doc.build(story)
