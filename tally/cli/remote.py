@@ -1,7 +1,9 @@
 """The command line's way to a running tally: its admin JSON API with the chair's token.
 
 `--data DIR` finds both the address (`server.json`, written by `tally serve`) and the admin
-token (`secrets/admin-token`); `--url` and `TALLY_ADMIN_TOKEN` say them outright.
+token (`secrets/admin-token`); `--url` and `TALLY_ADMIN_TOKEN` say them outright. A tally
+served with `--tls` is trusted through its own certificate in the data directory (the only
+certificate accepted for it), never through the system's authorities.
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ import click
 
 
 class Remote:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, certificate: Path | None = None) -> None:
         import requests  # imported late: `tally serve` must let gevent patch ssl first
 
         self.url = url.rstrip("/")
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
+        if certificate is not None and self.url.startswith("https://"):
+            self.http.verify = str(certificate)
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         import requests
@@ -70,4 +74,5 @@ def remote(data_dir: str | None, url: str | None) -> Remote:
                 raise click.ClickException(f"{d} has no server.json: start `tally serve --data {d}` or pass --url") from None
     if not url or not token:
         raise click.ClickException("say which tally: --data DIR, or --url URL with TALLY_ADMIN_TOKEN set")
-    return Remote(url, token)
+    cert = Path(data_dir) / "tls-cert.pem" if data_dir else None
+    return Remote(url, token, cert if cert is not None and cert.exists() else None)
