@@ -58,8 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logins.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    app.before_request(auth.check_csrf)  # first: a forged request is refused before its body is even read
     body.init_app(app)
-    app.before_request(auth.check_csrf)
     i18n.init_app(app)
     feed.init_app(app)
     live.init_app()

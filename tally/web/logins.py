@@ -96,8 +96,8 @@ class ServerSessions(SessionInterface):
         if session.sid is None and not session.modified:
             return
         if (session.sid is not None and session and not session.rotate and not session.modified
-                and session.seen is not None and now - session.seen < SEEN_EVERY):
-            return
+                and (response.status_code >= 400 or (session.seen is not None and now - session.seen < SEEN_EVERY))):
+            return  # nothing new; a refused request changes nothing, not even the session's last use
         with svc.store.writer() as s, s.begin():
             if session.sid is not None and (session.rotate or not session):
                 s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
