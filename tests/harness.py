@@ -93,7 +93,6 @@ class TallyProcess:
         self.verify: bool | str = str(data_dir / "tls-cert.pem") if tls else True
         self.proc: subprocess.Popen[bytes] | None = None
         self.http = requests.Session()
-        self.http.verify = self.verify
         self.http.headers["Authorization"] = "Bearer " + (data_dir / "secrets" / "admin-token").read_text().strip()
 
     def start(self) -> TallyProcess:
@@ -121,7 +120,7 @@ class TallyProcess:
         return run_cli(["tally", *args], self.env, timeout=timeout)
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-        r = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
+        r = self.http.request(method, self.url + path, json=body, timeout=120, verify=self.verify, **kw)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
         return r.json()

@@ -22,14 +22,14 @@ class Remote:
         self.url = url.rstrip("/")
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
-        if certificate is not None and self.url.startswith("https://"):
-            self.http.verify = str(certificate)
+        # Passed with every request: a session's `verify` loses to REQUESTS_CA_BUNDLE from the environment.
+        self.verify: bool | str = str(certificate) if certificate is not None and self.url.startswith("https://") else True
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         import requests
 
         try:
-            resp = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
+            resp = self.http.request(method, self.url + path, json=body, timeout=120, verify=self.verify, **kw)
         except requests.RequestException as exc:
             raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
         try:
@@ -46,7 +46,7 @@ class Remote:
         import requests
 
         try:
-            resp = self.http.get(self.url + path, timeout=120)
+            resp = self.http.get(self.url + path, timeout=120, verify=self.verify)
         except requests.RequestException as exc:
             raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
         if resp.status_code != 200:

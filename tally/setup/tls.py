@@ -50,8 +50,20 @@ def _subject_names(names: list[str]) -> list[x509.GeneralName]:
     return out
 
 
+def _permitted(sans: list[x509.GeneralName]) -> list[x509.GeneralName]:
+    out: list[x509.GeneralName] = []
+    for name in sans:
+        if isinstance(name, x509.IPAddress):
+            ip = name.value
+            out.append(x509.IPAddress(ipaddress.ip_network(f"{ip}/{ip.max_prefixlen}")))
+        else:
+            out.append(name)
+    return out
+
+
 def make_certificate(data_dir: Path, names: list[str], *, now: datetime) -> str:
     """Make (or replace) the tally's certificate for `names`; returns its fingerprint (64 hex)."""
+    sans = _subject_names(names)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Scrutineer tally"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Scrutineer")])
@@ -59,8 +71,15 @@ def make_certificate(data_dir: Path, names: list[str], *, now: datetime) -> str:
             .subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1)
             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=VALID_DAYS))
-            .add_extension(x509.SubjectAlternativeName(_subject_names(names)), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            # Its own trust anchor (so `curl --cacert`, the command line and a browser that imports
+            # it can verify it), but one that vouches for these addresses only, never another site.
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.NameConstraints(permitted_subtrees=_permitted(sans), excluded_subtrees=None),
+                           critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False,
+                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(key, hashes.SHA256()))
     pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

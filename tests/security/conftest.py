@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.e2e.conftest import Fleet
+from tests.tally.conftest import admin_headers, app, client, meeting_dir
+
+# The tally's in-process fixtures (a real data directory and SQLite, Flask's test client), here too.
+__all__ = ["admin_headers", "app", "client", "meeting_dir"]
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "security"
