@@ -311,3 +311,35 @@ def test_roster_and_pool_rows_are_held_to_the_name_rule(tally: Tally) -> None:
     assert c.get("/api/v1/admin/state", headers=tally.admin).get_json()["attendance"]["expected"] == 0
     ok = "编号,姓名,类别\n001,<b>王　五</b>,=代表\n".encode()
     assert c.post("/api/v1/admin/roster", data={"file": (io.BytesIO(ok), "r.csv")}, headers=tally.admin).status_code == 200
+
+
+def test_the_kiosk_pages_have_a_strict_content_security_policy(tmp_path: Path) -> None:
+    from kiosk.agent import Agent
+    from kiosk.app import create_app as kiosk_app
+    from kiosk.config import Pairing, Paths, save_pairing
+
+    paths = Paths(tmp_path / "kiosk")
+    pairing = Pairing(kiosk_id="k1", tally_url="http://127.0.0.1:9", tally_public_key=b"\x01" * 32,
+                      meeting="0123456789abcdef", name="<img src=x onerror=alert(1)>")
+    save_pairing(paths, pairing)
+    client = kiosk_app(Agent(paths, pairing, Identity.generate()), {"TESTING": True}).test_client()
+    for path in ("/", "/status", "/api/state", "/api/nothing"):
+        r = client.get(path)
+        csp = r.headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp and r.headers["X-Content-Type-Options"] == "nosniff", path
+    status = client.get("/status").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in status and "<img src=x" not in status
+
+
+def test_the_live_feed_refuses_a_token_that_is_not_text(tally: Tally) -> None:
+    """Before: a number or a non-ASCII string as the projector token raised inside `connect`."""
+    from tally.show.feed import socketio
+
+    for token in (12345, "\u00e9" * 32, ["x"], {"t": 1}, "x" * 10_000):
+        client = socketio.test_client(tally.app, namespace="/live", auth={"t": token})
+        assert not client.is_connected("/live"), token
+    good = tally.client().get("/api/v1/admin/links", headers=tally.admin).get_json()["projector"].split("t=")[1]
+    client = socketio.test_client(tally.app, namespace="/live", auth={"t": good})
+    assert client.is_connected("/live")
+    client.disconnect(namespace="/live")
