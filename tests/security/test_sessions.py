@@ -333,7 +333,8 @@ def test_the_kiosk_pages_have_a_strict_content_security_policy(tmp_path: Path) -
 
 
 def test_the_live_feed_refuses_a_token_that_is_not_text(tally: Tally) -> None:
-    """Before: a number or a non-ASCII string as the projector token raised inside `connect`."""
+    """A token that is not short ASCII text is no token (before, it raised a TypeError inside
+    `connect`, which refused the client only by accident)."""
     from tally.show.feed import socketio
 
     for token in (12345, "\u00e9" * 32, ["x"], {"t": 1}, "x" * 10_000):
