@@ -36,6 +36,13 @@ def init(data_dir: str, meeting_file: str, database_url: str | None, store_key_p
     from tally.plan import PlanError
     from tally.setup.meeting import init_meeting
 
+    if tls_names:
+        from tally.setup.tls import check_names
+
+        try:
+            check_names(list(tls_names))  # refused before the data directory is made
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
     key_pass = secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key")
     scrutineer = secret("TALLY_SCRUTINEER_PASSPHRASE", "Scrutineers' passphrase (opens the ballot boxes)")
     try:

@@ -50,6 +50,11 @@ def _subject_names(names: list[str]) -> list[x509.GeneralName]:
     return out
 
 
+def check_names(names: list[str]) -> None:
+    """ConfigError unless every name is an IP address or a host name (before anything is made)."""
+    _subject_names(names)
+
+
 def _permitted(sans: list[x509.GeneralName]) -> list[x509.GeneralName]:
     out: list[x509.GeneralName] = []
     for name in sans:
