@@ -26,7 +26,7 @@ from keys.errors import Malformed
 MAX_DEPTH: Final = 32
 MAX_INT: Final = 2**53 - 1
 # Strings (with their escapes) are skipped before counting brackets; a bracket in a string is text.
-_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # the unrolled loop: linear and fast
 _BRACKET: Final = re.compile(r"[\[\]{}]")
 _NOT_TEXT: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
