@@ -134,4 +134,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | N
     click.echo(f"tally serving {d} on {scheme}://{host}:{port}", err=True)
     if fp:
         click.echo(f"TLS certificate fingerprint (SHA-256): {shown(fp)}", err=True)
+    elif host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("plain HTTP on the network: the chair's session and the projector and desk links travel in "
+                   "clear; serve with --tls (see `tally init --tls-name`) unless the LAN is the meeting's own", err=True)
     run(str(d), host, port, workers, public_url=public_url, tls=use_tls)
