@@ -168,6 +168,11 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
         pg.wait_for_selector("#round-r1:not([hidden])")
         assert pg.inner_text('#round-r1 legend').startswith("镇长<img src=x onerror=alert('XSS-p')>")
         assert NOMINEE in _cells(pg, "#round-r1 .choices .toggle")
+        # The screen holds a write-in to the agent's rule: a bidi override is refused, with a word why.
+        pg.fill('#round-r1 .write-in input', "\u202e七钱")
+        pg.click('#round-r1 [data-action="add-write-in"]')
+        assert pg.inner_text("#round-r1 .message") == "姓名只能包含可打印的文字。"
+        assert pg.locator("#round-r1 .toggle.written").count() == 0
         pg.fill('#round-r1 .write-in input', TYPED)
         pg.click('#round-r1 [data-action="add-write-in"]')
         pg.click('#round-r1 [data-action="next"]')
@@ -181,7 +186,6 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
         watch.shot(pg, "kiosk-review-hostile-names")
         pg.click('[data-action="cast"]')
         pg.wait_for_selector("#screen-done:not([hidden])")
-        # A bidi override or a control character is refused on the screen, as by the agent.
         pg.wait_for_selector("#screen-welcome:not([hidden])", timeout=20000)
         status = watch.page(watch.context())
         status.goto(kiosk.url + "/status")
