@@ -125,3 +125,8 @@ def test_old_offers_still_parse() -> None:
     assert PairingOffer.parse(old).tls is None
     with pytest.raises(ValueError):
         PairingOffer.parse(old + "&t=" + "ab" * 32)  # a pin goes only with https
+    pinned = PairingOffer(url="https://10.0.0.5:8000", code="abcdefgh", fingerprint="A" * 32, tls=":".join(["AB"] * 32))
+    assert pinned.tls == "ab" * 32 and PairingOffer.parse(pinned.to_url()) == pinned
+    for bad in ("ab" * 31, "zz" * 32, "ab" * 33):
+        with pytest.raises(ValueError):
+            PairingOffer(url="https://10.0.0.5:8000", code="abcdefgh", fingerprint="A" * 32, tls=bad)
