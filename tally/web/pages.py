@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -49,7 +50,9 @@ def login() -> Any:
         if admin_token_ok(request.form.get("token", "").strip()):
             start_session("chair")  # a new session id: a cookie planted before sign-in is worth nothing
             nxt = request.args.get("next") or ""
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("console.console"))
+            # A path on this tally only: "//host" and "/\\host" are other sites to a browser.
+            local = re.fullmatch(r"/(?![/\\])[^\\\s]*", nxt) is not None
+            return redirect(nxt if local else url_for("console.console"))
         error = "This token is not the chair's token."
     return render_template("console/login.html", error=error), 401 if error else 200
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -344,3 +345,11 @@ def test_the_live_feed_refuses_a_token_that_is_not_text(tally: Tally) -> None:
     client = socketio.test_client(tally.app, namespace="/live", auth={"t": good})
     assert client.is_connected("/live")
     client.disconnect(namespace="/live")
+
+
+def test_signing_in_never_sends_the_chair_to_another_site(tally: Tally) -> None:
+    for nxt, where in (("/console/audit", "/console/audit"), ("//evil.test/x", "/console"),
+                       ("/\\evil.test/x", "/console"), ("/\\/evil.test", "/console"), ("https://evil.test", "/console"),
+                       ("/ /evil.test", "/console")):
+        r = tally.client().post("/console/login?" + urlencode({"next": nxt}), data={"token": tally.token})
+        assert r.status_code == 302 and r.headers["Location"] == where, (nxt, r.headers["Location"])
