@@ -32,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                 static_url_path="/static")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     test_config = dict(test_config or {})
+    given = test_config.pop("KEY_PASSPHRASE", None)  # typed by the holder at `tally serve`; never in app.config
     data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("TALLY_DATA") or "")
     if not str(data_dir) or str(data_dir) == ".":
         raise ConfigError("say where the meeting's data directory is: TALLY_DATA or --data")
@@ -40,7 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(data_dir, env))
     app.config.update({k: v for k, v in test_config.items() if k != "ENV"})
 
-    passphrase = Secret(key_passphrase(data_dir, env))
+    passphrase = given if isinstance(given, Secret) else Secret(key_passphrase(data_dir, env))
     store = db.Store.open(app.config["DATABASE_URL"])
     with store.reader() as s:
         info = meeting_info(s)

@@ -10,10 +10,14 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from tally.config import Secret
+
 
 class TallyServer(BaseApplication):
-    def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None,
+                 passphrase: Secret | None = None) -> None:
         self.data_dir = data_dir
+        self.passphrase = passphrase
         self.options = {
             "bind": bind,
             "workers": workers,
@@ -37,8 +41,11 @@ class TallyServer(BaseApplication):
     def load(self) -> Any:
         from tally import create_app
 
-        return create_app({"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent"})
+        config: dict[str, Any] = {"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent"}
+        if self.passphrase is not None:
+            config["KEY_PASSPHRASE"] = self.passphrase  # typed at the terminal: never in the environment
+        return create_app(config)
 
 
-def serve(data_dir: str, host: str, port: int, workers: int = 1) -> None:
-    TallyServer(data_dir, f"{host}:{port}", workers).run()
+def serve(data_dir: str, host: str, port: int, workers: int = 1, passphrase: Secret | None = None) -> None:
+    TallyServer(data_dir, f"{host}:{port}", workers, passphrase=passphrase).run()

@@ -12,6 +12,7 @@ import click
 from tally.cli import judges, meeting, setup
 from tally.cli.context import target_options
 from tally.cli.count import count
+from tally.cli.countbox import count_box
 from tally.cli.demo import demo
 
 
@@ -21,5 +22,5 @@ def main() -> None:
     """Scrutineer tally server: count, serve and run a meeting."""
 
 
-for _command in (setup.init, setup.serve, *meeting.COMMANDS, judges.judges, count, demo):
+for _command in (setup.init, setup.serve, *meeting.COMMANDS, judges.judges, count, count_box, demo):
     main.add_command(_command)

@@ -1,7 +1,9 @@
 """`tally init` and `tally serve`: make a meeting's data directory, and serve it.
 
 The heavy imports (the database, the server) happen inside the commands, so that `tally count`
-and `--help` start without loading them.
+and `--help` start without loading them. The key passphrase is typed on the terminal or read
+from a file its holder brings (`--key-passphrase-file`); `TALLY_KEY_PASSPHRASE` is for
+scripted meetings and tests only.
 """
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ from pathlib import Path
 
 import click
 
-from tally.cli.context import on_data_dir, secret
+from tally.cli.context import on_data_dir, passphrase_from_file, secret
 
 
 @click.command()
 @click.option("--meeting", "meeting_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--scrutineers", required=True, type=int, help="How many scrutineers (监票人) hold a share of each round key.")
+@click.option("--quorum", required=True, type=int, help="How many of them together open a round (at least 2).")
+@click.option("--shares-out", "shares_out", required=True, type=click.Path(file_okay=False),
+              help="A new directory, outside the data directory, for each scrutineer's share file and sheet.")
+@click.option("--spare-keys", default=3, show_default=True, type=int,
+              help="Spare round keys, split now, for rounds added during the meeting.")
+@click.option("--key-passphrase-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Read the tally key's passphrase from this file (else it is asked for).")
 @click.option(
     "--database-url",
     default=None,
@@ -26,26 +36,33 @@ from tally.cli.context import on_data_dir, secret
     "--store-key-passphrase", is_flag=True, help="Keep the key passphrase in the data directory (demos only)."
 )
 @on_data_dir
-def init(data_dir: str, meeting_file: str, database_url: str | None, store_key_passphrase: bool) -> None:
-    """Make a data directory for a meeting: secrets, keys, database, plan."""
+def init(data_dir: str, meeting_file: str, scrutineers: int, quorum: int, shares_out: str, spare_keys: int,
+         key_passphrase_file: str | None, database_url: str | None, store_key_passphrase: bool) -> None:
+    """Make a data directory for a meeting: secrets, keys (split among the scrutineers), database, plan."""
     from tally.config import ConfigError
     from tally.plan import PlanError
-    from tally.setup.meeting import init_meeting
+    from tally.setup.meeting import check_custody, check_shares_dir, init_meeting
 
-    key_pass = secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key")
-    scrutineer = secret("TALLY_SCRUTINEER_PASSPHRASE", "Scrutineers' passphrase (opens the ballot boxes)")
+    try:  # refuse a bad set-up before asking for anything
+        check_custody(scrutineers, quorum, spare_keys)
+        check_shares_dir(Path(data_dir), Path(shares_out))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    key_pass = (passphrase_from_file(key_passphrase_file) if key_passphrase_file else
+                secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key (at least 12 characters) "
+                       "/ 签名密钥口令（至少 12 个字符）"))
     try:
-        meeting_id = init_meeting(
-            Path(data_dir),
-            Path(meeting_file),
-            key_passphrase=key_pass,
-            scrutineer_passphrase=scrutineer,
-            database_url=database_url,
-            store_key_passphrase=store_key_passphrase,
-        )
+        done = init_meeting(Path(data_dir), Path(meeting_file), key_passphrase=key_pass, scrutineers=scrutineers,
+                            quorum=quorum, shares_out=Path(shares_out), spare_keys=spare_keys,
+                            database_url=database_url, store_key_passphrase=store_key_passphrase)
     except (ConfigError, PlanError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"meeting {meeting_id} ready in {data_dir}")
+    click.echo(f"meeting {done.meeting_id} ready in {data_dir}")
+    click.echo(f"meeting fingerprint 会议指纹: {done.record_fingerprint}")
+    click.echo(f"public meeting record 公开记录: {Path(data_dir) / 'public' / 'meeting.json'}")
+    click.echo(f"scrutineers' shares 监票人分片 ({quorum} of {scrutineers}): {Path(shares_out)}")
+    click.echo("  print each scrutineer-<i>.pdf and hand it (and scrutineer-<i>.txt) to scrutineer i; "
+               "then delete them from this machine / 打印后交给各监票人，并从本机删除")
     click.echo(f"chair token: {Path(data_dir) / 'secrets' / 'admin-token'}")
 
 
@@ -58,17 +75,31 @@ def init(data_dir: str, meeting_file: str, database_url: str | None, store_key_p
     "--workers", default=1, show_default=True, type=int, help="More than one needs PostgreSQL and TALLY_MESSAGE_QUEUE."
 )
 @click.option("--public-url", default=None, help="The address kiosks use, if not http://HOST:PORT.")
+@click.option("--key-passphrase-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Read the tally key's passphrase from this file (else it is asked for).")
 @on_data_dir
-def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | None) -> None:
+def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | None,
+          key_passphrase_file: str | None) -> None:
     """Serve the tally (gunicorn, gevent worker)."""
-    from tally.config import ConfigError, load_config
-    from tally.setup.meeting import key_passphrase
+    from tally.config import ConfigError, Secret, load_config
+    from tally.setup.meeting import key_passphrase, load_identity
     from tally.store.db import upgrade
 
     d = Path(data_dir)
     try:
         cfg = load_config(d)
-        key_passphrase(d, dict(os.environ))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if key_passphrase_file:
+        passphrase = passphrase_from_file(key_passphrase_file)
+    else:
+        try:
+            passphrase = key_passphrase(d, dict(os.environ))
+        except ConfigError:
+            passphrase = secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key / 签名密钥口令",
+                                confirm=False)
+    try:
+        load_identity(d, passphrase)  # a wrong passphrase stops here, before the server starts
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     if workers > 1 and (cfg["DATABASE_URL"].startswith("sqlite") or not cfg["MESSAGE_QUEUE"]):
@@ -81,4 +112,4 @@ def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | N
     from tally.server import serve as run  # gunicorn's gevent worker patches the standard library: import last
 
     click.echo(f"tally serving {d} on http://{host}:{port}", err=True)
-    run(str(d), host, port, workers)
+    run(str(d), host, port, workers, Secret(passphrase))

@@ -5,6 +5,7 @@ JSON 4xx and changes nothing.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import request
@@ -35,3 +36,20 @@ def roster_from_request() -> list[tuple[str, str, str]]:
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
     return parse_roster([[str(c) for c in r] for r in rows])
+
+
+CARD_LIST_MAX_BYTES = 16 * 1024 * 1024  # 20,000 cards with a key in each of seven rounds fit
+
+
+def card_list_from_request() -> Any:
+    """The scrutineers' card list (credentials.json), uploaded as a file or sent as the JSON body.
+
+    A card list is far larger than any other request, so this one request may carry up to
+    16 MiB; the shape is checked by `tally.hall.cards.import_list`."""
+    request.max_content_length = CARD_LIST_MAX_BYTES
+    if "file" in request.files:
+        try:
+            return json.loads(request.files["file"].read())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "bad_card_list", "This is not a valid ballot card list (credentials.json).") from exc
+    return json_body()

@@ -66,7 +66,8 @@ def console() -> Any:
                            csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
                            projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
                            desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
-                           tally_fp=fingerprint(services().identity.public_bytes()))
+                           tally_fp=fingerprint(services().identity.public_bytes()),
+                           custody=screens.custody_state(s))
 
 
 @bp.get("/projector")
@@ -84,27 +85,8 @@ def projector() -> Any:
 @desk_required
 def desk() -> Any:
     return render_template("checkin/desk.html", csrf=csrf_token(), totals=checkin.totals(db_session()),
-                           title=services().meeting.title)
-
-
-@bp.post("/console/cards/print")
-@chair_required
-def print_cards() -> Any:
-    """Make a sheet of new ballot cards; the secrets exist only in this response."""
-    if request.form.get("csrf") != session.get("csrf"):
-        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
-    try:
-        count = int(request.form.get("count", "0"))
-    except ValueError:
-        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.") from None
-    info = services().meeting
-    with transaction() as s:
-        cards = credentials.print_cards(s, info.id, count)
-        sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code} for c in cards]
-    live.touch()
-    resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+                           title=services().meeting.title,
+                           desk_unlock=credentials.desk_unlock_allowed(db_session()))
 
 
 @bp.get("/console/rounds/<round_id>/sheet")
