@@ -12,7 +12,9 @@ card nor read one.
     {"v": 1, "type": "credentials", "meeting": M, "meeting_record": <record fingerprint>,
      "cards": N, "rounds": {"r1": [b64, ...], ...}, "fingerprint": "ABCD EFGH ..."}
 
-The fingerprint is over the canonical bytes of everything but itself. Touches no files.
+Each round's keys are listed in key order (a list in any other order is refused: it could pair
+one card's keys across rounds). The fingerprint is over the canonical bytes of everything but
+itself. Touches no files.
 """
 from __future__ import annotations
 
@@ -43,6 +45,16 @@ def list_fingerprint(doc: dict[str, Any]) -> str:
     return document_fingerprint(labels.CREDENTIALS, canonical({k: v for k, v in doc.items() if k != "fingerprint"}))
 
 
+def list_document(meeting: str, meeting_record: str, count: int, rounds: dict[str, list[bytes]]) -> dict[str, Any]:
+    """The list's document from its parts (each round's keys sorted here), with its fingerprint."""
+    doc: dict[str, Any] = {
+        "v": 1, "type": "credentials", "meeting": meeting, "meeting_record": meeting_record, "cards": count,
+        "rounds": {r: [b64e(k) for k in sorted(keys)] for r, keys in rounds.items()},
+    }
+    doc["fingerprint"] = list_fingerprint(doc)
+    return doc
+
+
 def make_cards(record: MeetingRecord, count: int) -> tuple[list[Card], dict[str, Any]]:
     """`count` new cards for the meeting of `record`, and their public list (with its fingerprint)."""
     if type(count) is not int or not 1 <= count <= MAX_CARDS:
@@ -51,13 +63,8 @@ def make_cards(record: MeetingRecord, count: int) -> tuple[list[Card], dict[str,
     if not rounds:
         raise ValueError("this meeting has no round that takes ballot cards")
     cards = [new_card(record.meeting) for _ in range(count)]
-    doc: dict[str, Any] = {
-        "v": 1, "type": "credentials", "meeting": record.meeting, "meeting_record": record.fingerprint,
-        "cards": count,
-        "rounds": {r: [b64e(k) for k in sorted(c.public_for(r) for c in cards)] for r in rounds},
-    }
-    doc["fingerprint"] = list_fingerprint(doc)
-    return cards, doc
+    return cards, list_document(record.meeting, record.fingerprint, count,
+                                {r: [c.public_for(r) for c in cards] for r in rounds})
 
 
 def parse_credentials(doc: Any) -> CredentialList:
@@ -82,6 +89,9 @@ def parse_credentials(doc: Any) -> CredentialList:
         decoded = [b64d(k) if isinstance(k, str) else b"" for k in keys]
         if any(len(k) != 32 for k in decoded):
             raise Malformed("a card key is 32 bytes")
+        if decoded != sorted(decoded):
+            # In any other order, row i of two rounds could be one card: refuse a list that links.
+            raise Malformed(f"round {round_id} does not list its keys in key order")
         unique = frozenset(decoded)
         if len(unique) != count or seen & unique:
             raise Malformed("a card key appears twice")

@@ -88,7 +88,14 @@
       shown = [byId[state.revealed_order[state.revealed_order.length - 1]]].filter(Boolean);
     }
     if (!shown.length) shown = state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
-    if (!shown.length) stage.append(el("p", "waiting", T.waiting));
+    // The scrutineers' card list, fixed before voting: anyone can compare it with their copy.
+    const list = state.card_list;
+    const listText = list ? `${T.card_list}: ${list.fingerprint} (${list.cards} ${T.cards})` : "";
+    document.getElementById("card-list").textContent = listText;
+    if (!shown.length) {
+      stage.append(el("p", "waiting", T.waiting));
+      if (list) stage.append(el("p", "card-list-big", listText));
+    }
     shown.forEach((r) => stage.append(roundBlock(r)));
     fit();
   }

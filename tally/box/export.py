@@ -83,7 +83,7 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
         "public.json": json.dumps(public, indent=2, sort_keys=True),
         "meeting-record.json": json.dumps(meeting_record(s), ensure_ascii=False, indent=1) + "\n",
     }
-    card_list = credentials.list_document(s)
+    card_list = credentials.list_document(s, info.id)
     if card_list is not None and rnd.round_kind.takes_cards:
         files["credentials.json"] = json.dumps(card_list, ensure_ascii=False, indent=1) + "\n"
     if rnd.secret and rnd.share_commitments is not None:

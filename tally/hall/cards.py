@@ -18,7 +18,6 @@ export, `keys verify-box` and the result sheet count apart.
 """
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from keys.canonical import b64d, b64e
 from keys.cards import card_key, parse_card
+from keys.credentials import list_document as rebuild_list
 from keys.credentials import parse_credentials
 from keys.errors import Malformed
 from keys.ids import check_name
@@ -87,7 +87,7 @@ def import_list(s: Session, meeting_id: str, record_fp: str, doc: Any) -> dict[s
     if spare_rows:
         s.execute(insert(SpareCard), spare_rows)
     s.add(CredentialList(meeting_id=meeting_id, fingerprint=found.fingerprint, cards=found.cards,
-                         document=json.dumps(doc, ensure_ascii=False)))
+                         meeting_record=found.meeting_record))
     audit.record(s, "chair", "card_list_imported", cards=found.cards, fingerprint=found.fingerprint)
     return {"cards": found.cards, "fingerprint": found.fingerprint}
 
@@ -98,9 +98,20 @@ def list_info(s: Session) -> dict[str, Any] | None:
     return None if row is None else {"fingerprint": row.fingerprint, "cards": row.cards}
 
 
-def list_document(s: Session) -> dict[str, Any] | None:
-    text = s.scalar(select(CredentialList.document))
-    return None if text is None else dict(json.loads(text))
+def list_document(s: Session, meeting_id: str) -> dict[str, Any] | None:
+    """The card list as imported, rebuilt from the credential rows (checked against its fingerprint)."""
+    row = s.scalars(select(CredentialList)).first()
+    if row is None:
+        return None
+    rounds: dict[str, list[bytes]] = {}
+    for key, round_id in s.execute(select(Card.public_key, Card.round_id).where(Card.origin == "list")):
+        rounds.setdefault(round_id, []).append(key)
+    for key, spare in s.execute(select(SpareCard.public_key, SpareCard.spare_id)):
+        rounds.setdefault(spare, []).append(key)
+    doc = rebuild_list(meeting_id, row.meeting_record, row.cards, rounds)
+    if doc["fingerprint"] != row.fingerprint:
+        raise ApiError(409, "card_list_changed", "The ballot card rows no longer give the imported list's fingerprint.")
+    return doc
 
 
 def _secret_from_text(text: str, meeting_id: str) -> bytes:

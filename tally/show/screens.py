@@ -29,7 +29,7 @@ ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
 def round_public(rnd: Round) -> dict[str, Any]:
     out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind, "title": rnd.title, "status": rnd.status,
                            "cast": rnd.accepted, "present": rnd.present, "expected": rnd.expected,
-                           "revealed": rnd.revealed}
+                           "revealed": rnd.revealed, "secret": rnd.secret}
     if rnd.revealed and rnd.result_json:
         out["result"] = json.loads(rnd.result_json)
         out["chain_head"] = rnd.chain_head

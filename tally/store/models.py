@@ -163,14 +163,16 @@ class SpareCard(Base):
 
 
 class CredentialList(Base):
-    """The scrutineers' card list as imported (public): its fingerprint, its size and the document,
-    kept to export it as it was made. Frozen once the first round opens."""
+    """The scrutineers' card list as imported: its fingerprint, its size and the meeting record it
+    names. The keys themselves are the `cards` and `spare_cards` rows (one per row, so no row
+    holds two rounds' keys); the list is rebuilt from them for the export, and must give the
+    same fingerprint. Frozen once the first round opens."""
 
     __tablename__ = "credential_list"
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id"), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     cards: Mapped[int] = mapped_column(Integer)
-    document: Mapped[str] = mapped_column(Text)
+    meeting_record: Mapped[str] = mapped_column(String(64))
 
 
 class UnlockGrant(Base):

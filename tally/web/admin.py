@@ -136,6 +136,13 @@ def settings() -> Any:
     return _done({"desk_unlock": allowed})
 
 
+@bp.get("/admin/meeting-record")
+@chair_required
+def meeting_record_doc() -> Any:
+    """The public meeting record (public/meeting.json): what the scrutineers make the cards from."""
+    return jsonify(meeting_record(db_session()))
+
+
 @bp.get("/admin/custody")
 @chair_required
 def custody() -> Any:

@@ -6,7 +6,7 @@
 - `cards.origin`: `list` (the scrutineers' card list) or `desk` (a desk unlock).
 - `spare_keys`, `spare_cards`: round keys made at set-up for rounds added during the meeting,
   and the cards' credentials for them.
-- `credential_list`: the scrutineers' card list as imported.
+- `credential_list`: the fingerprint and size of the scrutineers' card list as imported.
 
 A meeting made by version 0.1 keeps its rounds (no commitments: its secret rounds were wrapped
 under one passphrase, which this version no longer takes).
@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column('meeting_id', sa.String(length=16), nullable=False),
         sa.Column('fingerprint', sa.String(length=64), nullable=False),
         sa.Column('cards', sa.Integer(), nullable=False),
-        sa.Column('document', sa.Text(), nullable=False),
+        sa.Column('meeting_record', sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id']),
         sa.PrimaryKeyConstraint('meeting_id'),
     )
