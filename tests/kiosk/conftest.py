@@ -138,6 +138,7 @@ def tally(tmp_path: Path) -> Iterator[LiveTally]:
     admin = {"Authorization": "Bearer " + (data / "secrets" / "admin-token").read_text().strip()}
     client = app.test_client()
     setup_meeting(client, admin, open_rounds=("r1", "e1", "d1"))
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin).status_code == 200
     yield LiveTally(f"http://127.0.0.1:{server.server_port}", client, admin)
     server.shutdown()
     server.server_close()
@@ -239,8 +240,8 @@ def paired_agent(root: Path, live: LiveTally, name: str = "评委终端", *, jud
     from kiosk.pairing import load_identity, pair
 
     paths = Paths(root)
-    pair(local_offer(live).to_url(), paths, name, "kiosk pass")
-    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
+    pair(local_offer(live).to_url(), paths, name, "kiosk tablet passphrase")
+    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk tablet passphrase"))
     agent.heartbeat()
     agent.refresh_form()
     if judging:
