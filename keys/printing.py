@@ -37,6 +37,18 @@ def _zh(message: str) -> str:
     return gettext.translation("keys", localedir=LOCALE_DIR, languages=["zh"], fallback=True).gettext(message)
 
 
+# The labels the sheets print beside data; `tests/keys/test_translations.py` holds their Chinese.
+LABELS = {
+    "scrutineer": "Scrutineer", "quorum": "Shares needed to open a round", "meeting": "Meeting",
+    "record": "Meeting fingerprint", "round": "Round", "check": "Check code", "signature": "Signature", "date": "Date",
+    "list": "Card list fingerprint", "one_per_key": "One share per round key. Keep this file secret; bring it (or your "
+    "printed sheet) to the count.",
+}
+def label(key: str) -> str:
+    """One of `LABELS`, Chinese first then English."""
+    return both(LABELS[key])
+
+
 def both(message: str) -> str:
     """A label as the sheet prints it: Chinese first, then the English."""
     zh = _zh(message)
@@ -103,7 +115,7 @@ def scrutineer_sheet(*, title: str, meeting: str, record_fingerprint: str, index
     buf = io.BytesIO()
     width, height = A4
     c = Canvas(buf, pagesize=A4, pageCompression=1)
-    c.setTitle(f"{both('Scrutineer')} {index}")
+    c.setTitle(label("scrutineer") + f" {index}")
     margin = 15 * mm
     usable = width - 2 * margin
     per_page = 6
@@ -114,10 +126,10 @@ def scrutineer_sheet(*, title: str, meeting: str, record_fingerprint: str, index
         y -= 9 * mm
         _line(c, margin, y, title, 13, usable)
         y -= 7 * mm
-        _line(c, margin, y, f"{both('Scrutineer')}: {index} / {scrutineers}    "
-                            f"{both('Any of them together open a round')}: {quorum}", 10, usable)
+        _line(c, margin, y, label("scrutineer") + f": {index} / {scrutineers}    "
+                            + label("quorum") + f": {quorum}", 10, usable)
         y -= 6 * mm
-        _line(c, margin, y, f"{both('Meeting')}: {meeting}    {both('Meeting fingerprint')}: {record_fingerprint}",
+        _line(c, margin, y, label("meeting") + f": {meeting}    " + label("record") + f": {record_fingerprint}",
               9, usable)
         y -= 6 * mm
         _line(c, margin, y, both("Check each code against the chair's console now; keep this sheet safe; "
@@ -132,14 +144,14 @@ def scrutineer_sheet(*, title: str, meeting: str, record_fingerprint: str, index
             draw_qr(c, item.text, bx + 4 * mm, by + 14 * mm, 48 * mm)
             tx = bx + 55 * mm
             tw = box_w - 58 * mm
-            _line(c, tx, by + box_h - 12 * mm, f"{both('Round')}:", 8, tw)
+            _line(c, tx, by + box_h - 12 * mm, label("round") + ":", 8, tw)
             _line(c, tx, by + box_h - 18 * mm, item.round_id, 12, tw, MONO)
             _line(c, tx, by + box_h - 24 * mm, item.round_title, 9, tw)
-            _line(c, tx, by + box_h - 34 * mm, f"{both('Check code')}:", 8, tw)
+            _line(c, tx, by + box_h - 34 * mm, label("check") + ":", 8, tw)
             _line(c, tx, by + box_h - 41 * mm, item.check_code, 14, tw, MONO)
             _line(c, bx + 4 * mm, by + 6 * mm, item.text, 7, box_w - 8 * mm, MONO)
         sy = margin + 12 * mm
-        _line(c, margin, sy, f"{both('Signature')}: ____________________    {both('Date')}: ______________", 10, usable)
+        _line(c, margin, sy, label("signature") + ": ____________________    " + label("date") + ": ______________", 10, usable)
         _line(c, margin, margin, f"{number} / {len(pages)}", 8, usable)
         c.showPage()
     c.save()
@@ -160,7 +172,7 @@ def cards_sheet(*, title: str, meeting: str, list_fingerprint: str, cards: Seque
     per_page = cols * rows
     for start in range(0, len(cards), per_page):
         _line(c, margin, height - margin - 4 * mm,
-              f"{both('Card list fingerprint')}: {list_fingerprint}    {both('Meeting')}: {meeting}",
+              label("list") + f": {list_fingerprint}    " + label("meeting") + f": {meeting}",
               8, width - 2 * margin)
         for i, card in enumerate(cards[start:start + per_page]):
             x = margin + (i % cols) * cw
@@ -173,7 +185,7 @@ def cards_sheet(*, title: str, meeting: str, list_fingerprint: str, cards: Seque
             _line(c, x + 4 * mm, y + ch - 14 * mm, both("Ballot card"), 10, cw - 8 * mm)
             qr = min(cw, ch) - 30 * mm
             draw_qr(c, card.qr_text, x + (cw - qr) / 2, y + 12 * mm, qr)
-            _line(c, x + 4 * mm, y + 5 * mm, f"{both('Check code')}: {card.check_code}", 9, cw - 8 * mm)
+            _line(c, x + 4 * mm, y + 5 * mm, label("check") + f": {card.check_code}", 9, cw - 8 * mm)
         c.showPage()
     c.save()
     return buf.getvalue()

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from keys.printing import ShareItem, both, clean, scrutineer_sheet
+from keys.printing import ShareItem, both, clean, label, scrutineer_sheet
 from keys.shares import Share
 
 
@@ -29,14 +29,14 @@ def _write(path: Path, data: bytes) -> None:
 def share_file_text(*, title: str, meeting: str, record_fingerprint: str, index: int, scrutineers: int, quorum: int,
                     shares: Sequence[Share], titles: Mapping[str, str]) -> str:
     lines = [
-        f"# {both('Scrutineer')} {index} / {scrutineers} · {clean(title)}",
-        f"# {both('Meeting')} {meeting} · {both('Meeting fingerprint')} {record_fingerprint}",
-        f"# {both('Any of them together open a round')}: {quorum}",
-        f"# {both('One share per round key. Keep this file secret; bring it (or your printed sheet) to the count.')}",
+        "# " + label("scrutineer") + f" {index} / {scrutineers} · {clean(title)}",
+        "# " + label("meeting") + f" {meeting} · " + label("record") + f" {record_fingerprint}",
+        "# " + label("quorum") + f": {quorum}",
+        "# " + label("one_per_key"),
     ]
     for share in shares:
-        lines.append(f"# {share.round_id} {clean(titles.get(share.round_id, ''))} · "
-                     f"{both('Check code')} {share.check_code}")
+        lines.append(f"# {share.round_id} {clean(titles.get(share.round_id, ''))} · " + label("check")
+                     + f" {share.check_code}")
         lines.append(share.text)
     return "\n".join(lines) + "\n"
 
