@@ -21,6 +21,7 @@ from tally.judging import panel
 from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
+from tally.show.sheets import card_lines
 from tally.show.vocab import ACTIONS
 from tally.store.models import AuditEntry, Kiosk, Round
 from tally.web.admin import csrf_token
@@ -97,7 +98,8 @@ def result_sheet(round_id: str) -> Any:
         abort(404)
     result = json.loads(rnd.result_json)
     return render_template("console/sheet.html", rnd=rnd, result=result, title=services().meeting.title,
-                           chain_qr=qr_svg(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"))
+                           chain_qr=qr_svg(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"),
+                           card_lines=card_lines(db_session(), rnd))
 
 
 @bp.post("/console/rounds/<round_id>/judge-cards")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import SCRUTINEER, KioskProcess
+from tests.harness import KioskProcess
 
 from .conftest import ARTIFACTS, Fleet
 from .support import wait_for
@@ -179,7 +179,7 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     tally.round("r1", "close")
     projector.wait_for_function("!document.querySelector('#stage .turnout')")
     no_counts_on(projector)  # closed, not yet counted: still nothing
-    tally.round("r1", "count", {"passphrase": SCRUTINEER})
+    tally.count("r1")
     no_counts_on(projector)  # counted, not yet shown: still nothing
     tally.round("r1", "reveal")
     projector.wait_for_selector("#stage table.result")
@@ -219,10 +219,13 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     row.get_by_role("button", name="结束投票").click()
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="closed"]')
     row.get_by_role("button", name="计票").click()
-    console.wait_for_selector("#passphrase-dialog[open]")
-    console.fill("#passphrase", SCRUTINEER)
-    screens.shot(console, "console-3-passphrase", full_page=True)
-    console.click('#passphrase-dialog button[value="ok"]')
+    console.wait_for_selector("#count-dialog[open]")
+    for line in tally.shares_for("d1", (1, 3)):  # typed, as a person or a USB scanner would
+        console.fill("#share-input", line)
+        console.press("#share-input", "Enter")
+    console.wait_for_selector("#share-count:not([disabled])")
+    screens.shot(console, "console-3-shares", full_page=True)
+    console.click('#count-dialog button[value="ok"]')
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="counted"]')
     screens.shot(console, "console-4-counted", full_page=True)
     row.get_by_role("button", name="投影公布").click()

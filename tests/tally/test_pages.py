@@ -134,6 +134,11 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "r1.pdf"), "-"], capture_output=True, text=True)
     if text.returncode == 0:
         assert head in text.stdout.replace("\n", "") and "张三" in text.stdout
+        # The scrutineers' card list fingerprint, and the ballots that came by desk unlock (none here).
+        fp = client.get("/api/v1/admin/state", headers=admin_headers).get_json()["card_list"]["fingerprint"]
+        flat = text.stdout.replace("\n", "")
+        assert "选票卡清单指纹" in flat and fp in flat and "签到台解锁的选票（平板自制凭证）：0" in flat
+    assert any(fp_line.startswith("选票卡清单指纹") for fp_line in cells)
 
 
 def test_audit_log_records_the_chairs_actions_and_never_ballots(client, admin_headers):
@@ -145,7 +150,8 @@ def test_audit_log_records_the_chairs_actions_and_never_ballots(client, admin_he
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
     entries = client.get("/api/v1/admin/audit", headers=admin_headers).get_json()["entries"]
     actions = [e["action"] for e in entries]
-    assert actions[:2] == ["card_list_imported", "roster_imported"] and "round_opened" in actions and actions[-1] == "round_closed"
+    assert actions[:2] == ["card_list_imported", "roster_imported"]
+    assert "round_opened" in actions and actions[-1] == "round_closed"
     assert entries[-1]["detail"]["accepted"] == 1 and len(entries[-1]["detail"]["chain_head"]) == 64
     assert "王五" not in str(entries)
     login(client, admin_headers)
