@@ -97,8 +97,8 @@ def card_lines(s: Session, rnd: Round) -> list[str]:
     if not rnd.round_kind.takes_cards:
         return []
     found = credentials.list_info(s)
-    lines = [f"{_('Ballot card list fingerprint')}：{found['fingerprint']}"] if found else []
-    lines.append(f"{_('Ballots by desk unlock (a card the kiosk made)')}：{credentials.desk_ballots(s, rnd.id)}")
+    lines = [_("Ballot card list fingerprint") + "：" + found["fingerprint"]] if found else []
+    lines.append(_("Ballots by desk unlock (a card the kiosk made)") + f"：{credentials.desk_ballots(s, rnd.id)}")
     return lines
 
 
