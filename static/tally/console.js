@@ -23,7 +23,7 @@
   // scanner that types, or typed). Each is checked on the tally as it comes; the dialog shows
   // whose shares are in, never a share; when the count ends, for whatever reason, the shares
   // are forgotten: the map is cleared, the field emptied, the camera stopped. Nothing is stored.
-  const CUSTODY = JSON.parse(document.getElementById("custody").textContent);
+  const CUSTODY = JSON.parse(document.getElementById("custody-json").textContent);
   const shareDialog = document.getElementById("count-dialog");
   const shareInput = document.getElementById("share-input");
   const shareMsg = document.getElementById("share-msg");

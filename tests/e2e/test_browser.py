@@ -4,7 +4,7 @@ A voter types a card code on the kiosk page, chooses, reviews and casts; the pro
 at the same time, goes from turnout 0/N to 1/N by itself (no reload) and shows no count while
 the round is open; after close, count and reveal it shows the result table. Then the chair
 runs a round from the console page: sign in with the token, "开始投票", a voter casts,
-"结束投票", "计票" with the scrutineers' passphrase, "投影公布", and the projector shows it.
+"结束投票", "计票" with two scrutineers' shares typed, "投影公布", and the projector shows it.
 Screenshots of every screen a person sees go to test-artifacts/e2e/.
 """
 from __future__ import annotations
