@@ -141,7 +141,7 @@ def test_the_scrutineers_ceremony(fleet: Fleet, tmp_path: Path) -> None:
     damaged = tmp_path / "scrutineer-1-damaged.txt"
     text = Path(s1).read_text()
     line = next(ln for ln in text.splitlines() if ln.startswith("SCRS1.") and ".r1." in ln)
-    damaged.write_text(text.replace(line, line[:-2] + ("AA" if not line.endswith("AA") else "BB")))
+    damaged.write_text(text.replace(line, line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]))
     done = run("tally", "rounds", "count", "--data", d, "r1", "--share", str(damaged), "--share", s2, env=env)
     assert done.returncode != 0 and "监票人 1 在轮次 r1 的分片不符" in done.stderr, done.stderr
     assert round_state(tally, "r1") == before

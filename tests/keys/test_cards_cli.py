@@ -93,7 +93,7 @@ def test_keys_shares_check_finds_a_damaged_line(tmp_path: Path) -> None:
     assert f"Round r1: scrutineer 2, check code {mine[0].check_code}: OK" in result.output
     bad = tmp_path / "bad.txt"
     line = mine[0].text
-    bad.write_text(line[:-1] + ("A" if line[-1] != "A" else "B") + "\n")
+    bad.write_text(line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:] + "\n")
     result = run("shares", "check", "--meeting-record", str(tmp_path / "meeting.json"), str(bad))
     assert result.exit_code == 1 and "the share of scrutineer 2 for round r1 does not match" in result.output
 
