@@ -52,7 +52,7 @@ def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: P
     damaged["shares"][1] = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]
     r = client.post("/api/v1/admin/rounds/r1/count", json=damaged, headers=admin_headers)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "share_mismatch"
-    assert "scrutineer 2 for round r1" in r.get_json()["error"]["message"]
+    assert "监票人 2 在轮次 r1 的分片不符" in r.get_json()["error"]["message"]
     r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "e1"), headers=admin_headers)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "share_wrong_round"
     r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": "the old way"}, headers=admin_headers)
