@@ -90,11 +90,16 @@
     if (!shown.length) shown = state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
     // The scrutineers' card list, fixed before voting: anyone can compare it with their copy.
     const list = state.card_list;
-    const listText = list ? `${T.card_list}: ${list.fingerprint} (${list.cards} ${T.cards})` : "";
-    document.getElementById("card-list").textContent = listText;
+    const listLine = (cls) => {
+      const p = el("span", cls);
+      if (!list) return p;
+      p.append(`${T.card_list}: `, el("span", "fingerprint", list.fingerprint), ` (${list.cards} ${T.cards})`);
+      return p;
+    };
+    document.getElementById("card-list").replaceWith(Object.assign(listLine("card-list"), {id: "card-list"}));
     if (!shown.length) {
       stage.append(el("p", "waiting", T.waiting));
-      if (list) stage.append(el("p", "card-list-big", listText));
+      if (list) stage.append(listLine("card-list-big"));
     }
     shown.forEach((r) => stage.append(roundBlock(r)));
     fit();

@@ -116,7 +116,7 @@ def no_counts_on(projector: Any) -> None:
 
 
 # Names that stay as they are in Chinese text, commands quoted in it, and the language switch.
-NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "tally", "init", "make", "run"}
+NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "USB", "tally", "init", "make", "run"}
 VISIBLE_TEXT = """(skip) => {
   const out = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -161,6 +161,9 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     projector = screens.page(1920, 1080)
     projector.goto(tally.call("GET", "/api/v1/admin/links")["projector"])
     projector.wait_for_selector("#conn.up")  # the live feed is connected
+    # The scrutineers' card list fingerprint, fixed before voting, is on the projector for all to compare.
+    listed = tally.call("GET", "/api/v1/admin/state")["card_list"]
+    assert listed["fingerprint"] in projector.inner_text("#card-list")
     assert turnout(projector) == ("0", str(PRESENT))
     no_counts_on(projector)
     assert on_screen(projector, "镇长人选会议推荐", ".turnout")

@@ -63,3 +63,18 @@ def test_tally_demo_starts_everything_and_prints_the_addresses(tmp_path: Path):
             os.killpg(proc.pid, signal.SIGKILL)
             raise
     assert proc.returncode is not None
+
+
+def test_a_demo_directory_of_version_0_1_is_refused_with_a_message(tmp_path: Path):
+    """An old demo (one scrutineers' passphrase, cards made by the tally) cannot be counted with
+    shares: `tally demo` says so and what to do, and touches nothing."""
+    from click.testing import CliRunner
+
+    from tally.cli import main
+
+    old = tmp_path / "demo"
+    old.mkdir()
+    (old / "meeting.json").write_text('{"id": "0123456789abcdef", "title": "x", "database": "sqlite"}')
+    result = CliRunner().invoke(main, ["demo", "--data", str(old)])
+    assert result.exit_code == 1 and "older version" in result.output and "make clean" in result.output
+    assert sorted(p.name for p in old.iterdir()) == ["meeting.json"]

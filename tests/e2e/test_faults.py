@@ -170,7 +170,7 @@ def outage(tally: TallyProcess, agents: list[KioskProcess], tmp_path_factory: py
     d = str(tally.data)
     tally.cli("rounds", "close", "--data", d, "f1")
     state = round_state(tally, "f1")
-    tally.cli("rounds", "count", "--data", d, "f1")
+    tally.cli("rounds", "count", "--data", d, "f1", *[a for f in tally.share_files() for a in ("--share", f)])
     export = tmp / "export-f1"
     tally.cli("export", "--data", d, "f1", "--out", str(export))
     return Outage(cast_at_kill, pending, summary, voted, receipts, state["chain_head"], state["cast"], export)
