@@ -53,6 +53,16 @@ def test_console_shows_the_check_codes_the_scrutineers_compare(client, admin_hea
         for k in custody["keys"]:
             code = k["codes"][i - 1]
             assert f"# {k['round']} " in sheet and code in sheet and f"<code>{code}</code>" in html
+    # The printed sheet says the same: title, fingerprint, each round's check code, Chinese first.
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext"):
+        pdf = subprocess.run(["pdftotext", str(shares_dir(meeting_dir) / "scrutineer-2.pdf"), "-"],
+                             capture_output=True, text=True).stdout.replace("\n", " ")
+        assert "测试镇推荐会议" in pdf and custody["record_fingerprint"] in pdf and "签名" in pdf
+        assert all(k["codes"][1] in pdf for k in custody["keys"])
+        assert pdf.index("监票人") < pdf.index("Scrutineer")
     # Nothing secret on the console: no share line, no share value.
     assert "SCRS1" not in html
 
