@@ -335,6 +335,7 @@
   }
 
   apply(JSON.parse(document.getElementById("state").textContent));
+  document.body.dataset.ready = "1";  // every handler is attached: the page takes clicks
   const socket = io("/live", {transports: ["websocket"]});
   socket.on("state", apply);
 })();

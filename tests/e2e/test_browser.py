@@ -203,6 +203,7 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     console.click('button[type="submit"]')
     row = console.locator('tr[data-round="d1"]')
     row.wait_for()
+    console.wait_for_selector('body[data-ready="1"]')  # the page's handlers are attached
     row.get_by_role("button", name="开始投票").click()
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="open"]')
     screens.shot(console, "console-2-d1-open", full_page=True)

@@ -95,6 +95,7 @@ def console(tally: TallyProcess, tmp_path: Path) -> Iterator[Any]:
         page.fill('input[name="token"]', (tally.data / "secrets" / "admin-token").read_text().strip())
         page.click('button[type="submit"]')
         page.wait_for_selector('tr[data-round="r1"] .status[data-status="closed"]')
+        page.wait_for_selector('body[data-ready="1"]')
         page.errors = errors
         yield page
         ctx.close()
