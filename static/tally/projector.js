@@ -88,7 +88,19 @@
       shown = [byId[state.revealed_order[state.revealed_order.length - 1]]].filter(Boolean);
     }
     if (!shown.length) shown = state.rounds.filter((r) => r.status === "closed" || r.status === "counted").slice(-1);
-    if (!shown.length) stage.append(el("p", "waiting", T.waiting));
+    // The scrutineers' card list, fixed before voting: anyone can compare it with their copy.
+    const list = state.card_list;
+    const listLine = (cls) => {
+      const p = el("span", cls);
+      if (!list) return p;
+      p.append(`${T.card_list}: `, el("span", "fingerprint", list.fingerprint), ` (${list.cards} ${T.cards})`);
+      return p;
+    };
+    document.getElementById("card-list").replaceWith(Object.assign(listLine("card-list"), {id: "card-list"}));
+    if (!shown.length) {
+      stage.append(el("p", "waiting", T.waiting));
+      if (list) stage.append(listLine("card-list-big"));
+    }
     shown.forEach((r) => stage.append(roundBlock(r)));
     fit();
   }

@@ -14,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint
+from keys.record import record_fingerprint
+from keys.shares import check_code
 from tally.hall import cards as credentials
 from tally.hall import checkin
 from tally.judging import standings
 from tally.rules import RecommendRound
-from tally.setup.meeting import MeetingInfo
+from tally.setup.meeting import MeetingInfo, meeting_record
 from tally.store.models import Kiosk, Round
 
 ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
@@ -27,7 +29,7 @@ ONLINE_WITHIN = timedelta(seconds=20)  # kiosks heartbeat every few seconds
 def round_public(rnd: Round) -> dict[str, Any]:
     out: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind, "title": rnd.title, "status": rnd.status,
                            "cast": rnd.accepted, "present": rnd.present, "expected": rnd.expected,
-                           "revealed": rnd.revealed}
+                           "revealed": rnd.revealed, "secret": rnd.secret}
     if rnd.revealed and rnd.result_json:
         out["result"] = json.loads(rnd.result_json)
         out["chain_head"] = rnd.chain_head
@@ -50,7 +52,8 @@ def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> 
         plan = info.plan.round(rnd.id)
         if isinstance(plan, RecommendRound):
             r["post_titles"] = {p.id: p.title or p.id for p in plan.posts}
-    return {"meeting": info.title, "attendance": checkin.totals(s), "rounds": shown, "revealed_order": revealed_order(s)}
+    return {"meeting": info.title, "attendance": checkin.totals(s), "rounds": shown, "revealed_order": revealed_order(s),
+            "card_list": credentials.list_info(s)}
 
 
 def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
@@ -67,4 +70,18 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
                         "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
                        for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
     state["cards"] = credentials.counts(s)
+    state["desk_unlock"] = credentials.desk_unlock_allowed(s)
+    state["card_list_frozen"] = credentials.frozen(s)
     return state
+
+
+def custody_state(s: Session) -> dict[str, Any]:
+    """The public meeting record's fingerprint and, for every round key the scrutineers hold,
+    each scrutineer's check code: what they compare with their printed sheets at set-up."""
+    record = meeting_record(s)
+    keys = [{"round": r["id"], "title": r["title"], "codes": [check_code(c) for c in r["commitments"]]}
+            for r in record["rounds"] if r["commitments"]]
+    keys += [{"round": sp["id"], "title": "", "codes": [check_code(c) for c in sp["commitments"]]}
+             for sp in record["spares"]]
+    return {"record_fingerprint": record_fingerprint(record), "meeting": record["meeting"],
+            "scrutineers": record["scrutineers"], "quorum": record["quorum"], "keys": keys}

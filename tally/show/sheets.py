@@ -25,6 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
+from tally.hall import cards as credentials
 from tally.rules.kinds import RoundKind
 from tally.setup.meeting import MeetingInfo
 from tally.show.cells import append_row, pdf_text
@@ -90,6 +91,17 @@ def _post_lines(kind: str, result: dict[str, Any]) -> list[str]:
     ]
 
 
+def card_lines(s: Session, rnd: Round) -> list[str]:
+    """For a round that takes ballot cards: the scrutineers' card list fingerprint, and how many of
+    its ballots came from desk unlocks (cards the kiosks made, not on the list)."""
+    if not rnd.round_kind.takes_cards:
+        return []
+    found = credentials.list_info(s)
+    lines = [_("Ballot card list fingerprint") + "：" + found["fingerprint"]] if found else []
+    lines.append(_("Ballots by desk unlock (a card the kiosk made)") + f"：{credentials.desk_ballots(s, rnd.id)}")
+    return lines
+
+
 def counted_round(s: Session, round_id: str) -> tuple[Round, dict[str, Any], dict[str, Any]]:
     rnd = s.get(Round, round_id)
     if rnd is None:
@@ -117,6 +129,8 @@ def result_sheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
         append_row(ws, r)
     append_row(ws, [])
     append_row(ws, [_("Ballot box fingerprint"), rnd.chain_head])
+    for line in card_lines(s, rnd):
+        append_row(ws, [line])
     append_row(ws, [_("Signed by the tally"), signed.get("sig", "")])
     buf = io.BytesIO()
     wb.save(buf)
@@ -166,6 +180,7 @@ def result_sheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
         Paragraph(pdf_text(_("Ballot box fingerprint")), p),
         Paragraph(pdf_text(rnd.chain_head), mono),
         drawing,
+        *[Paragraph(pdf_text(line), p) for line in card_lines(s, rnd)],
         Paragraph(pdf_text(_("Signed by the tally")), p),
         Paragraph(pdf_text(signed.get("sig", "")), mono),
         Spacer(1, 10 * mm),

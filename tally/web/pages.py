@@ -23,6 +23,7 @@ from tally.judging import panel
 from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
+from tally.show.sheets import card_lines
 from tally.show.vocab import ACTIONS
 from tally.store.models import AuditEntry, Kiosk, Round
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
@@ -74,7 +75,8 @@ def console() -> Any:
                            tls_fp=current_app.config.get("TLS_FINGERPRINT_TEXT"), fingerprints=fps, meeting_id=info.id,
                            projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
                            desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
-                           tally_fp=fingerprint(services().identity.public_bytes()))
+                           tally_fp=fingerprint(services().identity.public_bytes()),
+                           custody=screens.custody_state(s))
 
 
 @bp.get("/projector")
@@ -92,25 +94,8 @@ def projector() -> Any:
 @desk_required
 def desk() -> Any:
     return render_template("checkin/desk.html", csrf=csrf_token(), totals=checkin.totals(db_session()),
-                           title=services().meeting.title)
-
-
-@bp.post("/console/cards/print")
-@chair_required
-def print_cards() -> Any:
-    """Make a sheet of new ballot cards; the secrets exist only in this response (CSRF: `auth.check_csrf`)."""
-    try:
-        count = int(request.form.get("count", "0"))
-    except ValueError:
-        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.") from None
-    info = services().meeting
-    with transaction() as s:
-        cards = credentials.print_cards(s, info.id, count)
-        sheet = [{"qr": qr_image(c.qr_text), "check": c.check_code} for c in cards]
-    live.touch()
-    resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+                           title=services().meeting.title,
+                           desk_unlock=credentials.desk_unlock_allowed(db_session()))
 
 
 @bp.get("/console/rounds/<round_id>/sheet")
@@ -121,7 +106,8 @@ def result_sheet(round_id: str) -> Any:
         abort(404)
     result = json.loads(rnd.result_json)
     return render_template("console/sheet.html", rnd=rnd, result=result, title=services().meeting.title,
-                           chain_qr=qr_image(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"))
+                           chain_qr=qr_image(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"),
+                           card_lines=card_lines(db_session(), rnd))
 
 
 @bp.post("/console/rounds/<round_id>/judge-cards")
