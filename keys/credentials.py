@@ -102,7 +102,11 @@ def parse_credentials(doc: Any) -> CredentialList:
         stated = normalize(fp) if isinstance(fp, str) else ""
     except Malformed:
         stated = ""
-    if stated != list_fingerprint(doc):
+    try:
+        computed = list_fingerprint(doc)
+    except (TypeError, ValueError) as exc:  # a fraction or a lone surrogate has no canonical bytes
+        raise Malformed("not a ballot card list") from exc
+    if stated != computed:
         raise Malformed("the list's fingerprint does not match its contents")
     record_fp = doc["meeting_record"]
     if not isinstance(record_fp, str):

@@ -112,7 +112,12 @@ def parse_record(doc: Any) -> MeetingRecord:
                 raise Malformed("spare entry")
             seen.add(rid)
             spares.append(RoundRecord(rid, "spare", "", True, _key(r["public_key"]), _commitments(r["commitments"], n)))
-        return MeetingRecord(check_meeting(doc["meeting"]), title, _key(doc["tally_public_key"]), n, k,
-                             tuple(rounds), tuple(spares), record_fingerprint(doc))
+        meeting = check_meeting(doc["meeting"])
+        try:
+            fingerprint = record_fingerprint(doc)
+        except ValueError as exc:  # a lone surrogate has no canonical bytes (a fraction: TypeError)
+            raise Malformed("not a meeting record") from exc
+        return MeetingRecord(meeting, title, _key(doc["tally_public_key"]), n, k, tuple(rounds), tuple(spares),
+                             fingerprint)
     except (KeyError, TypeError) as exc:
         raise Malformed("not a meeting record") from exc

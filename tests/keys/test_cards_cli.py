@@ -19,6 +19,7 @@ import pytest
 from keys.canonical import b64e
 from keys.cards import new_card, parse_card
 from keys.credentials import make_cards, parse_credentials
+from keys.errors import Malformed
 from keys.identity import Identity
 from keys.record import parse_record, spare_id
 from keys.sealing import RoundKey
@@ -80,6 +81,27 @@ def test_keys_cards_make_writes_the_sheet_the_codes_and_the_public_list(tmp_path
     (tmp_path / "bad.json").write_text('{"v": 1}')
     bad = run("cards", "make", "--meeting-record", str(tmp_path / "bad.json"), "--count", "5", "--out", str(tmp_path / "x"))
     assert bad.exit_code == 1 and "not a meeting record" in bad.output and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("field, value", [("meeting", 1.5), ("v", 1.0), ("meeting_record", "\ud800"),
+                                          ("meeting", "\udc00")])
+def test_a_card_list_or_record_without_canonical_bytes_is_malformed_not_a_crash(tmp_path: Path, field: str,
+                                                                                value: Any) -> None:
+    """A fraction or a lone surrogate where the fingerprint is computed: `Malformed` (the tally's
+    400 `bad_card_list`, the tool's one-line error), never a TypeError or ValueError (a 500 at
+    `POST /api/v1/admin/cards/import`, a traceback in `keys verify-box` or `keys cards make`)."""
+    doc, _ = record_doc({"r1": RoundKey.generate()})
+    _cards, listed = make_cards(parse_record(doc), 2)
+    with pytest.raises(Malformed):
+        parse_credentials({**listed, field: value})
+    bad_record = {**doc, "title": "\ud800"} if isinstance(value, str) else {**doc, "v": 1.0}
+    with pytest.raises(Malformed):
+        parse_record(bad_record)
+    (tmp_path / "meeting.json").write_text(json.dumps(bad_record), encoding="utf-8")
+    result = run("cards", "make", "--meeting-record", str(tmp_path / "meeting.json"), "--count", "2",
+                 "--out", str(tmp_path / "cards"), "--no-pdf")
+    assert result.exit_code == 1 and "not a meeting record" in result.output, result.output
+    assert not (tmp_path / "cards").exists()
 
 
 def test_keys_shares_check_finds_a_damaged_line(tmp_path: Path) -> None:
