@@ -2,15 +2,17 @@
 
 In-process (Flask's test client over a real data directory and SQLite), with the clock a
 parameter of the app (`CLOCK`), so that lifetimes and expiries are tested without waiting. The
-review found: the judging blueprint's POST routes skipped the CSRF check; the card-sheet forms
-and the judge-card form passed when both tokens were absent; the chair's cookie never expired
-and survived sign-out; pairing offers never expired; the chair could read a judge's value before
-亮分 by voiding it and reading the audit log; error logs quoted ballot text; JSON went into the
-pages with `|safe` and an inline script, with no Content-Security-Policy.
+review found: the judging blueprint's POST routes skipped the CSRF check; the card-sheet form
+(now the card list's upload and void) and the judge-card form passed when both tokens were
+absent; the chair's cookie never expired and survived sign-out; pairing offers never expired;
+the chair could read a judge's value before 亮分 by voiding it and reading the audit log; error
+logs quoted ballot text; JSON went into the pages with `|safe` and an inline script, with no
+Content-Security-Policy.
 """
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -26,11 +28,20 @@ from keys.canonical import b64e
 from keys.identity import Identity
 from keys.pairing import PairingOffer
 from tally.services import services
-from tests.tally.conftest import KEY_PASS, MEETING, SCRUTINEER, pair_kiosk
+from tests.tally.conftest import KEY_PASS, MEETING, pair_kiosk, shares_dir
 from tests.tally.test_judging import MEETING as JUDGING_MEETING
+from tests.tally.test_judging import POOL as JUDGING_POOL
 from tests.tally.test_judging import judge_cards, score
 
 ROOT = Path(__file__).resolve().parents[2]
+JUDGING_ROUND = """
+  - id: s1
+    kind: score
+    title: 面试
+    judges: 3
+    trim: 1
+    contestants: [甲, 乙]
+"""
 EXEMPT = {"api.pair", "api.heartbeat", "api.claim_unlock", "api.check_card", "api.envelopes", "console.login"}
 
 
@@ -74,7 +85,7 @@ def make_tally(tmp_path: Path, meeting: str, **config: Any) -> Iterator[Tally]:
     f = tmp_path / "meeting.yaml"
     f.write_text(meeting, encoding="utf-8")
     d = tmp_path / "data"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     clock = Clock(datetime(2026, 12, 1, 8, 0))
     app = create_app({"DATA_DIR": str(d), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}, "CLOCK": clock,
                       **config})
@@ -102,7 +113,8 @@ def state_changing_routes(app: Any) -> list[tuple[str, str, str]]:
 def test_every_state_changing_route_of_every_blueprint_needs_the_sessions_csrf_token(tally: Tally) -> None:
     routes = state_changing_routes(tally.app)
     assert {e for e, _, _ in routes} >= EXEMPT | {"judging.draw", "judging.next_contestant", "admin.cards_import",
-                                                 "admin.cards_void", "console.judge_cards", "console.logout"}
+                                                 "admin.cards_void", "admin.settings", "admin.share_check",
+                                                 "console.judge_cards", "console.logout"}
     chair, token = tally.chair()
     _other, other_token = tally.chair()  # another signed-in console: its token is not this one's
     assert other_token != token
@@ -122,16 +134,55 @@ def test_every_state_changing_route_of_every_blueprint_needs_the_sessions_csrf_t
     assert tally.client().post("/api/v1/admin/offers", json={}, headers=tally.admin).status_code == 201
 
 
-def test_the_card_sheets_need_a_token_even_from_a_fresh_session(tally: Tally) -> None:
+def test_the_card_forms_need_a_token_even_from_a_fresh_session(tmp_path: Path) -> None:
     """Before: a session that had never rendered the console held no token, and a form without
-    one compared None with None and printed cards."""
-    c = tally.client()
-    assert c.post("/console/login", data={"token": tally.token}).status_code == 302
-    for path in ("/console/rounds/s1/judge-cards",):
-        r = c.post(path, data={"count": "2"}, headers={"Accept": "application/json"})
-        assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", path
-    state = c.get("/api/v1/admin/state").get_json()
-    assert state["cards"] == {"printed": 0, "issued": 0, "void": 0}
+    one compared None with None and printed cards. The ballot cards are the scrutineers' now; the
+    console's card forms are the card list's upload (a file, as the console sends it), the void of
+    left-over cards and the judge-card sheet: from a fresh session none passes without its token,
+    and nothing changes in the database."""
+    from keys.credentials import make_cards
+    from keys.record import parse_record
+
+    from .conftest import sql_dump
+
+    for t in make_tally(tmp_path, MEETING + JUDGING_ROUND):
+        admin = t.client()
+        assert admin.post("/api/v1/admin/judges/pool", headers=t.admin, data={
+            "file": (io.BytesIO(JUDGING_POOL.encode()), "pool.csv")}).status_code == 200
+        assert admin.post("/api/v1/admin/rounds/s1/draw", json={}, headers=t.admin).status_code == 201
+        cards, doc = make_cards(parse_record(admin.get("/api/v1/admin/meeting-record", headers=t.admin).get_json()), 3)
+        listed = json.dumps(doc).encode()
+
+        c = t.client()
+        assert c.post("/console/login", data={"token": t.token}).status_code == 302  # never renders the console
+        before = sql_dump(t.data / "tally.db")
+        for form in ({}, {"csrf": ""}):
+            r = c.post("/api/v1/admin/cards/import", data={**form, "file": (io.BytesIO(listed), "credentials.json")},
+                       headers={"Accept": "application/json"})
+            assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", form
+            r = c.post("/console/rounds/s1/judge-cards", data={**form, "count": "2"},
+                       headers={"Accept": "application/json"})
+            assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", form
+        r = c.post("/api/v1/admin/cards/import", json=doc, headers={"Accept": "application/json"})
+        assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf"
+        assert sql_dump(t.data / "tally.db") == before
+        state = c.get("/api/v1/admin/state").get_json()
+        assert state["cards"] == {"listed": 0, "void": 0, "desk": 0} and state["card_list"] is None
+
+        # The command line (Bearer) imports the list; the fresh session still cannot void a card.
+        assert admin.post("/api/v1/admin/cards/import", json=doc, headers=t.admin).status_code == 200
+        before = sql_dump(t.data / "tally.db")
+        for headers in ({}, {"X-CSRF-Token": ""}):
+            r = c.post("/api/v1/admin/cards/void", json={"cards": [cards[0].qr_text]}, headers=headers)
+            assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", headers
+        assert sql_dump(t.data / "tally.db") == before
+        assert c.get("/api/v1/admin/state").get_json()["cards"] == {"listed": 3, "void": 0, "desk": 0}
+
+        # With the token of the page it renders, the same session passes.
+        page = c.get("/console").get_data(as_text=True)
+        token = re.search(r'name="csrf" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        r = c.post("/api/v1/admin/cards/void", json={"cards": [cards[0].qr_text]}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 200 and r.get_json()["voided"] == 1
 
 
 def test_the_chairs_session_has_a_lifetime_and_an_idle_timeout(tally: Tally) -> None:
@@ -273,7 +324,7 @@ def test_every_page_has_a_strict_content_security_policy(tally: Tally) -> None:
     chair, _ = tally.chair()
     links = chair.get("/api/v1/admin/links").get_json()
     for path in ["/console", "/console/login", "/console/audit", links["desk"], links["projector"],
-                 "/api/v1/admin/state", "/api/v1/nothing"]:
+                 "/api/v1/admin/state", "/api/v1/admin/custody", "/api/v1/admin/meeting-record", "/api/v1/nothing"]:
         r = chair.get(path.split("localhost", 1)[-1])
         csp = r.headers.get("Content-Security-Policy", "")
         assert "script-src 'self'" in csp and "default-src 'none'" in csp and "connect-src 'self'" in csp, path
