@@ -6,10 +6,13 @@ a seat of 10**30, a lone surrogate in an id or a write-in) and wrong accepts (`t
 running tally and a running kiosk agent: deep nesting, duplicate keys, non-UTF-8, NaN, integers
 out of range, booleans where numbers go, surrogates and control characters in bodies, ids, query
 strings and tokens, non-ASCII and over-long tokens, wrong content types, oversize bodies, wrong
-methods, a foreign `Host` (DNS rebinding) at the kiosk. Every row must answer a JSON 4xx with an
-error code, and the database (the tally's `tally.db`, the kiosk's `outbox.sqlite`) must be the
-same, row for row, before and after. A last test checks the modes of every file both programs
-wrote during the run: directories 0700, files 0600.
+methods, a foreign `Host` (DNS rebinding) at the kiosk; and, since the scrutineers hold the keys
+(issue 9), card lists that are not this meeting's or come too late, card codes that cannot be
+read, and shares that are missing, too few, damaged, another round's or another meeting's, even
+valid ones without the CSRF token. Every row must answer a JSON 4xx with an error code, and the
+database (the tally's `tally.db`, the kiosk's `outbox.sqlite`) must be the same, row for row,
+before and after. A last test checks the modes of every file the programs wrote during the run
+(the tally, the kiosk, the scrutineers' shares and cards): directories 0700, files 0600.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +32,15 @@ import requests
 from flask import Flask
 
 from keys.canonical import b64e
+from keys.cards import new_card
+from keys.credentials import make_cards
 from keys.identity import Identity
 from keys.pairing import PairingOffer
+from keys.record import parse_record
 from keys.request import sign_request
 from tests.e2e.conftest import Fleet
 from tests.e2e.support import wait_drained, wait_for
-from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+from tests.harness import BIN, KioskProcess, TallyProcess
 
 from .conftest import sql_dump
 
@@ -47,6 +54,11 @@ rounds:
     expected: 4
     posts:
       - {id: mayor, title: 镇长, seats: 1, candidates: [张三, 李四], write_in: true}
+  - id: d1
+    kind: decide
+    title: 票决
+    expected: 4
+    nominees: [王五]
   - id: s1
     kind: score
     title: 面试
@@ -58,6 +70,7 @@ ROSTER = "编号,姓名\n" + "".join(f"{i:03d},代表{i}\n" for i in range(1, 5)
 POOL = "编号,姓名\n" + "".join(f"P{i},评委{i}\n" for i in range(1, 5))
 DEEP = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
 NESTED = "[" * 40 + "]" * 40  # deeper than the reader's 32, far shallower than Python's limit
+OTHER_MEETING = "0123456789abcdef"
 
 
 @dataclass
@@ -94,6 +107,8 @@ class Lan:
                  chair: requests.Session, csrf: str, voter_session: str, cards: list[str]) -> None:
         self.tally, self.kiosk, self.signer, self.signer_id = tally, kiosk, signer, signer_id
         self.chair, self.csrf, self.voter_session, self.cards = chair, csrf, voter_session, cards
+        self.lists: dict[str, Any] = {}  # card lists: this meeting's, and ones that are not
+        self.desk_token = ""
 
     def signed(self, payload: Any) -> bytes:
         return j(sign_request(self.signer, self.signer_id, payload, int(time.time())))
@@ -115,6 +130,8 @@ def lan(module_fleet: Fleet) -> Lan:
     signer = Identity.generate()
     paired = requests.post(tally.url + "/api/v1/kiosks/pair", timeout=10, json={
         "code": offer.code, "public_key": b64e(signer.public_bytes()), "name": "测试"}).json()
+    tally.round("d1", "open")
+    tally.round("d1", "close")  # closed, not counted: the rows below try to count it
     tally.round("r1", "open")
     tally.round("s1", "open")
     tally.call("POST", "/api/v1/admin/rounds/s1/next", {"contestant": "甲"})  # a contestant is being scored
@@ -128,7 +145,27 @@ def lan(module_fleet: Fleet) -> Lan:
     r = chair.post(tally.url + "/console/login", data={"token": (tally.data / "secrets" / "admin-token").read_text().strip()})
     assert r.status_code == 200
     csrf = re.search(r'name="csrf" content="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
-    return Lan(tally, kiosk, signer, paired["kiosk_id"], chair, csrf, voter["session"], cards[2:])
+    lan = Lan(tally, kiosk, signer, paired["kiosk_id"], chair, csrf, voter["session"], cards[2:])
+    lan.lists = card_lists(tally.call("GET", "/api/v1/admin/meeting-record"))
+    lan.desk_token = tally.call("GET", "/api/v1/admin/links")["desk"].split("t=", 1)[1]
+    return lan
+
+
+def card_lists(record: dict[str, Any]) -> dict[str, Any]:
+    """Card lists made as `keys cards make` makes them: one of this meeting (too late: a round is
+    open), one of another meeting, one from another record of this meeting, and two damaged."""
+    _cards, ours = make_cards(parse_record(record), 3)
+    _cards, theirs = make_cards(parse_record({**record, "meeting": OTHER_MEETING}), 3)
+    _cards, retitled = make_cards(parse_record({**record, "title": record["title"] + "（改）"}), 3)
+    broken = {**ours, "fingerprint": theirs["fingerprint"]}
+    shuffled = {**ours, "rounds": {**ours["rounds"], "r1": ours["rounds"]["r1"][::-1]}}
+    return {"ours": ours, "theirs": theirs, "retitled": retitled, "broken": broken, "shuffled": shuffled}
+
+
+def damaged(share: str) -> str:
+    """One base32 character of the share's value changed (as a mistyped line would be)."""
+    i = len(share) - 8
+    return share[:i] + ("A" if share[i] != "A" else "B") + share[i + 1:]
 
 
 # --- the kiosk agent ------------------------------------------------------------------------
@@ -222,9 +259,10 @@ def test_the_kiosk_agent_refuses_and_keeps_its_outbox(lan: Lan, row: Row) -> Non
 
 # --- the tally ------------------------------------------------------------------------------
 
-JSON_POSTS = ["/api/v1/admin/offers", "/api/v1/admin/kiosks/x/confirm", "/api/v1/admin/cards",
-              "/api/v1/admin/rounds/r1/open", "/api/v1/admin/roster", "/api/v1/desk/signin",
-              "/api/v1/desk/cards/issue", "/api/v1/desk/unlock", "/api/v1/kiosks/pair", "/api/v1/kiosks/heartbeat",
+JSON_POSTS = ["/api/v1/admin/offers", "/api/v1/admin/kiosks/x/confirm", "/api/v1/admin/cards/import",
+              "/api/v1/admin/cards/void", "/api/v1/admin/settings", "/api/v1/admin/rounds/d1/shares/check",
+              "/api/v1/admin/rounds/d1/count", "/api/v1/admin/rounds/r1/open", "/api/v1/admin/roster",
+              "/api/v1/desk/signin", "/api/v1/desk/unlock", "/api/v1/kiosks/pair", "/api/v1/kiosks/heartbeat",
               "/api/v1/kiosks/unlock", "/api/v1/cards/check", "/api/v1/envelopes", "/api/v1/admin/judges/pool",
               "/api/v1/admin/rounds/s1/draw", "/api/v1/admin/rounds/s1/judge-cards", "/api/v1/admin/rounds/s1/order",
               "/api/v1/admin/rounds/s1/next", "/api/v1/admin/rounds/s1/void", "/api/v1/admin/rounds/s1/show"]
@@ -233,6 +271,11 @@ JSON_POSTS = ["/api/v1/admin/offers", "/api/v1/admin/kiosks/x/confirm", "/api/v1
 def tally_rows(lan: Lan | None) -> list[Row]:
     rows = [Row(f"deep nesting {p}", "POST", p, DEEP, code="too_deep") for p in JSON_POSTS]
     signed = lan.signed if lan else (lambda payload: b"{}")
+    card = lan.cards[0] if lan else "SCR1.x"  # a card of the list, never used: voiding it would change rows
+    lists = lan.lists if lan else {k: {} for k in ("ours", "theirs", "retitled", "broken", "shuffled")}
+    d1 = lan.tally.shares_for("d1") if lan else ["SCRS1.x.d1.1.x", "SCRS1.x.d1.2.x"]  # two valid: a quorum
+    r1 = lan.tally.shares_for("r1") if lan else ["SCRS1.x.r1.1.x", "SCRS1.x.r1.2.x"]
+    desk = lan.desk_token if lan else "t"
     rows += [
         # Tokens: non-ASCII, over-long, of the wrong kind.
         Row("non-ASCII projector token", "GET", "/projector?t=%C3%A9%C3%A9", code="unauthorized", auth="none"),
@@ -244,8 +287,20 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="unauthorized", auth="none"),
         Row("non-ASCII CSRF header", "POST", "/api/v1/admin/offers", j({}), headers={"X-CSRF-Token": "\u00e9" * 32},
             code="csrf", auth="chair"),
-        Row("empty CSRF header", "POST", "/api/v1/admin/cards", j({"count": 1}), headers={"X-CSRF-Token": ""},
-            code="csrf", auth="chair"),
+        Row("empty CSRF header", "POST", "/api/v1/admin/cards/void", j({"cards": [card]}),
+            headers={"X-CSRF-Token": ""}, code="csrf", auth="chair"),
+        Row("no CSRF token, count with a quorum of valid shares", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": d1}), code="csrf", auth="chair"),
+        Row("wrong CSRF token, share check", "POST", "/api/v1/admin/rounds/d1/shares/check", j({"share": d1[0]}),
+            headers={"X-CSRF-Token": "x" * 43}, code="csrf", auth="chair"),
+        Row("no CSRF token, settings", "POST", "/api/v1/admin/settings", j({"desk_unlock": True}), code="csrf",
+            auth="chair"),
+        Row("no CSRF token, card list file", "POST", "/api/v1/admin/cards/import", None, None,
+            files={"file": ("credentials.json", io.BytesIO(j(lists["ours"])))}, code="csrf", auth="chair"),
+        Row("custody with the desk's token", "GET", f"/api/v1/admin/custody?t={desk}", code="unauthorized",
+            auth="none"),
+        Row("meeting record without signing in", "GET", "/api/v1/admin/meeting-record", code="unauthorized",
+            auth="none"),
         Row("no CSRF token, judging blueprint", "POST", "/api/v1/admin/rounds/s1/show", j({}), code="csrf",
             auth="chair"),
         Row("no CSRF token, judge pool", "POST", "/api/v1/admin/judges/pool", j({"rows": [["编号", "姓名"]]}),
@@ -258,11 +313,16 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="csrf", auth="chair"),
         Row("no CSRF token, desk", "POST", "/api/v1/desk/signin", j({"number": "001", "present": False}),
             code="csrf", auth="chair"),
-        # Booleans where numbers go; integers out of range.
-        Row("card count true", "POST", "/api/v1/admin/cards", j({"count": True}), code="bad_count"),
+        # Booleans where numbers go (and numbers where booleans go); integers out of range.
+        Row("void codes true", "POST", "/api/v1/admin/cards/void", j({"cards": True}), code="bad_count"),
         Row("offer count true", "POST", "/api/v1/admin/offers", j({"count": True}), code="bad_count"),
         Row("offer count 501", "POST", "/api/v1/admin/offers", j({"count": 501}), code="bad_count"),
-        Row("card count 10**6", "POST", "/api/v1/admin/cards", j({"count": 10**6}), code="bad_count"),
+        Row("void 20001 codes", "POST", "/api/v1/admin/cards/void", j({"cards": ["x"] * 20_001}), code="bad_count"),
+        Row("card list of 10**30 cards", "POST", "/api/v1/admin/cards/import",
+            raw('{"v": 1, "type": "credentials", "cards": 1000000000000000000000000000000}'), code="bad_number"),
+        Row("desk unlock setting 1", "POST", "/api/v1/admin/settings", j({"desk_unlock": 1}), code="malformed"),
+        Row("desk unlock setting \"true\"", "POST", "/api/v1/admin/settings", j({"desk_unlock": "true"}),
+            code="malformed"),
         Row("judge card seat true", "POST", "/api/v1/admin/rounds/s1/judge-cards", j({"seats": [True]}),
             code="bad_seat"),
         Row("judge card seat 10**30", "POST", "/api/v1/admin/rounds/s1/judge-cards", j({"seats": [10**30]}),
@@ -291,6 +351,12 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             raw('{"order": ["甲\\u0007", "乙"]}'), code="bad_text"),
         Row("void reason NUL", "POST", "/api/v1/admin/rounds/s1/void", raw('{"seat": 1, "reason": "\\u0000"}'),
             code="bad_text"),
+        Row("card code lone surrogate", "POST", "/api/v1/admin/cards/void", raw('{"cards": ["SCR1.\\udc00"]}'),
+            code="bad_text"),
+        Row("share with a control character", "POST", "/api/v1/admin/rounds/d1/shares/check",
+            raw('{"share": "SCRS1.\\u001b[31m"}'), code="bad_text"),
+        Row("share check of round NUL", "POST", "/api/v1/admin/rounds/%00/shares/check", j({"share": "x"}),
+            code="not_found"),
         Row("pair name lone surrogate", "POST", "/api/v1/kiosks/pair",
             ja({"code": "abcdefgh", "public_key": b64e(b"\x01" * 32), "name": "\ud800"}), code="bad_text"),
         Row("pair name bidi override", "POST", "/api/v1/kiosks/pair",
@@ -314,6 +380,10 @@ def tally_rows(lan: Lan | None) -> list[Row]:
         Row("desk search NUL", "GET", "/api/v1/desk/search?q=%00", code="bad_text"),
         Row("meeting with a control character in the query", "GET", "/api/v1/admin/meeting?x=%01", code="bad_text"),
         Row("results with NUL in a query key", "GET", "/api/v1/admin/results?%00=1", code="bad_text"),
+        Row("results of round NUL (tally results --round)", "GET", "/api/v1/admin/results?round=%00",
+            code="bad_text"),
+        Row("meeting record with NUL in the query", "GET", "/api/v1/admin/meeting-record?x=%00", code="bad_text"),
+        Row("custody with DEL in the query", "GET", "/api/v1/admin/custody?x=%7F", code="bad_text"),
         Row("audit with DEL in the query", "GET", "/api/v1/admin/audit?x=%7F", code="bad_text"),
         Row("judging with an over-long query", "GET", "/api/v1/judging?x=" + "a" * 600, code="bad_text"),
         Row("ballot with NUL in the query", "GET", "/api/v1/ballot?x=%00", code="bad_text"),
@@ -326,11 +396,25 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="bad_text", auth="none"),
         Row("login page with NUL in the query", "GET", "/console/login?next=%00", code="bad_text", auth="none"),
         # Duplicate keys, wrong types, wrong content types, oversize, not UTF-8.
-        Row("cards: duplicate keys", "POST", "/api/v1/admin/cards", raw('{"count": 1, "count": 2}'),
+        Row("void: duplicate keys", "POST", "/api/v1/admin/cards/void", raw('{"cards": [], "cards": ["x"]}'),
             code="duplicate_key"),
+        Row("count: duplicate keys", "POST", "/api/v1/admin/rounds/d1/count",
+            raw('{"shares": ' + json.dumps(d1) + ', "shares": []}'), code="duplicate_key"),
         Row("offers: text/plain", "POST", "/api/v1/admin/offers", j({}), "text/plain", code="unsupported_media_type"),
-        Row("cards: a form", "POST", "/api/v1/admin/cards", b"count=1", "application/x-www-form-urlencoded",
+        Row("void: a form", "POST", "/api/v1/admin/cards/void", b"cards=x", "application/x-www-form-urlencoded",
             code="unsupported_media_type"),
+        Row("card list: a form", "POST", "/api/v1/admin/cards/import", b"v=1", "application/x-www-form-urlencoded",
+            code="unsupported_media_type"),
+        Row("card list: text/plain", "POST", "/api/v1/admin/cards/import", j(lists["ours"]), "text/plain",
+            code="unsupported_media_type"),
+        Row("settings: text/plain", "POST", "/api/v1/admin/settings", j({"desk_unlock": True}), "text/plain",
+            code="unsupported_media_type"),
+        Row("card list file: nested 40 deep", "POST", "/api/v1/admin/cards/import", None, None,
+            files={"file": ("credentials.json", io.BytesIO(raw('{"rounds": ' + NESTED + "}")))}, code="bad_card_list"),
+        Row("card list file: not UTF-8", "POST", "/api/v1/admin/cards/import", None, None,
+            files={"file": ("credentials.json", io.BytesIO(b'{"v": "\xff"}'))}, code="bad_card_list"),
+        Row("card list file: over 16 MiB", "POST", "/api/v1/admin/cards/import", None, None,
+            files={"file": ("credentials.json", io.BytesIO(b" " * (17 * 1024 * 1024)))}, code="too_large"),
         Row("desk sign-in: multipart", "POST", "/api/v1/desk/signin", None, None,
             files={"number": (None, "001")}, code="unsupported_media_type"),
         Row("judge card sheet: JSON", "POST", "/console/rounds/s1/judge-cards", j({"count": 1}),
@@ -349,9 +433,71 @@ def tally_rows(lan: Lan | None) -> list[Row]:
         Row("unlock claim: grant a number", "POST", "/api/v1/kiosks/unlock", signed({"grant": 1, "cards": {}}),
             code="malformed"),
         Row("kiosk action unknown", "POST", "/api/v1/admin/kiosks/x/explode", j({}), code="not_found"),
-        Row("desk card issue: not a card", "POST", "/api/v1/desk/cards/issue", j({"card": 5}), code="bad_card"),
-        Row("count with a number for the passphrase", "POST", "/api/v1/admin/rounds/r1/count", j({"passphrase": 5}),
-            code="passphrase_required"),
+        # The scrutineers' card list: another meeting's, another record's, damaged, or too late.
+        Row("card list of another meeting", "POST", "/api/v1/admin/cards/import", j(lists["theirs"]),
+            code="wrong_meeting"),
+        Row("card list from another meeting record", "POST", "/api/v1/admin/cards/import", j(lists["retitled"]),
+            code="wrong_meeting_record"),
+        Row("card list with another list's fingerprint", "POST", "/api/v1/admin/cards/import", j(lists["broken"]),
+            code="bad_card_list"),
+        Row("card list out of key order", "POST", "/api/v1/admin/cards/import", j(lists["shuffled"]),
+            code="bad_card_list"),
+        Row("card list with a fraction for its meeting", "POST", "/api/v1/admin/cards/import",
+            j({**lists["ours"], "meeting": 1.5}), code="bad_card_list"),  # was a 500 (no canonical bytes)
+        Row("card list of version 1.0", "POST", "/api/v1/admin/cards/import", j({**lists["ours"], "v": 1.0}),
+            code="bad_card_list"),  # was a 500
+        Row("card list file naming its record with a lone surrogate", "POST", "/api/v1/admin/cards/import", None,
+            None, files={"file": ("credentials.json", io.BytesIO(ja({**lists["ours"], "meeting_record": "\ud800"})))},
+            code="bad_card_list"),
+        Row("card list of this meeting once a round is open", "POST", "/api/v1/admin/cards/import",
+            j(lists["ours"]), code="card_list_frozen"),
+        # Card codes to void: one that cannot be read voids none of the batch.
+        Row("void: no codes", "POST", "/api/v1/admin/cards/void", j({"cards": []}), code="bad_count"),
+        Row("void: a number among the codes", "POST", "/api/v1/admin/cards/void", j({"cards": [card, 5]}),
+            code="bad_count"),
+        Row("void: a good code, then one that is not a card", "POST", "/api/v1/admin/cards/void",
+            j({"cards": [card, "SCR1.nonsense"]}), code="bad_card"),
+        Row("void: a good code, then another meeting's card", "POST", "/api/v1/admin/cards/void",
+            j({"cards": [card, new_card(OTHER_MEETING).qr_text]}), code="wrong_meeting"),
+        # The scrutineers' shares: missing, too few, damaged, another round's or meeting's, or too soon.
+        Row("count with no shares", "POST", "/api/v1/admin/rounds/d1/count", j({}), code="shares_required"),
+        Row("count with a number for a share", "POST", "/api/v1/admin/rounds/d1/count", j({"shares": [5]}),
+            code="shares_required"),
+        Row("count with the shares as one text", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": " ".join(d1)}), code="shares_required"),
+        Row("count with 16 shares", "POST", "/api/v1/admin/rounds/d1/count", j({"shares": d1 * 8}),
+            code="shares_required"),
+        Row("count with one share", "POST", "/api/v1/admin/rounds/d1/count", j({"shares": d1[:1]}),
+            code="shares_needed"),
+        Row("count with one scrutineer's share twice", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": [d1[0], d1[0].lower()]}), code="shares_needed"),
+        Row("count with a damaged share", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": [d1[0], damaged(d1[1])]}), code="share_mismatch"),
+        Row("count with another round's shares", "POST", "/api/v1/admin/rounds/d1/count", j({"shares": r1}),
+            code="share_wrong_round"),
+        Row("count with another meeting's share", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": [d1[0], d1[1].replace(d1[1].split(".")[1], OTHER_MEETING)]}), code="share_wrong_meeting"),
+        Row("count with a share of scrutineer 9", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": [d1[0], ".".join([*d1[1].split(".")[:3], "9", d1[1].split(".")[4]])]}),
+            code="share_unknown_scrutineer"),
+        Row("count with a line that is no share", "POST", "/api/v1/admin/rounds/d1/count",
+            j({"shares": [d1[0], "SCRS1.<b>"]}), code="share_malformed"),
+        Row("count of an open round with its own shares", "POST", "/api/v1/admin/rounds/r1/count", j({"shares": r1}),
+            code="round_not_closed"),
+        Row("share check: a number", "POST", "/api/v1/admin/rounds/d1/shares/check", j({"share": 5}),
+            code="shares_required"),
+        Row("share check: another round's share", "POST", "/api/v1/admin/rounds/d1/shares/check",
+            j({"share": r1[0]}), code="share_wrong_round"),
+        Row("share check: a damaged share", "POST", "/api/v1/admin/rounds/d1/shares/check",
+            j({"share": damaged(d1[0])}), code="share_mismatch"),
+        Row("share check: an open round", "POST", "/api/v1/admin/rounds/r1/shares/check", j({"share": r1[0]}),
+            code="round_not_closed"),
+        Row("share check: a score round", "POST", "/api/v1/admin/rounds/s1/shares/check", j({"share": d1[0]}),
+            code="round_not_closed"),
+        Row("GET share check", "GET", "/api/v1/admin/rounds/d1/shares/check", code="method_not_allowed"),
+        Row("POST custody", "POST", "/api/v1/admin/custody", j({}), code="method_not_allowed"),
+        Row("POST meeting record", "POST", "/api/v1/admin/meeting-record", j({}), code="method_not_allowed"),
+        Row("GET settings", "GET", "/api/v1/admin/settings", code="method_not_allowed"),
         Row("DELETE state", "DELETE", "/api/v1/admin/state", code="method_not_allowed"),
         Row("PUT envelopes", "PUT", "/api/v1/envelopes", j({}), code="method_not_allowed"),
         Row("GET audit without signing in", "GET", "/api/v1/admin/audit", code="unauthorized", auth="none"),
@@ -385,6 +531,21 @@ def test_the_tally_refuses_and_changes_nothing(quiet: Lan, row: Row) -> None:
     assert sql_dump(db) == before, row.name
 
 
+@pytest.mark.parametrize("round_id", ["zz", "d1", "\u202e1r", "<b>r1</b>", "r" * 2000],
+                         ids=["unknown", "closed-not-counted", "bidi", "markup", "long"])
+def test_tally_results_for_one_round_refuses_a_round_not_counted(quiet: Lan, round_id: str) -> None:
+    """`tally results --round` (what `tally count-box` is compared with) says the round has not been
+    counted, with exit status 1 and no traceback, and changes nothing."""
+    tally = quiet.tally
+    db = tally.data / "tally.db"
+    before = sql_dump(db)
+    done = subprocess.run([str(BIN / "tally"), "results", "--data", str(tally.data), "--round", round_id],
+                          env=tally.env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout == "", (done.returncode, done.stdout[:300])
+    assert "has not been counted" in done.stderr and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert sql_dump(db) == before
+
+
 def test_every_route_of_both_apps_is_in_the_table() -> None:
     """A route added later without a malformed request against it fails here."""
     import kiosk.app
@@ -413,11 +574,11 @@ def test_every_file_the_programs_wrote_is_the_operators_only(quiet: Lan, tmp_pat
     """After a real run (init, serve, pairing, a ballot, an export): directories 0700, files 0600."""
     tally = quiet.tally
     tally.round("r1", "close")
-    tally.round("r1", "count", {"passphrase": SCRUTINEER})
+    tally.count("r1")
     export = tally.data.parent / "export-r1"
     tally.cli("export", "--data", str(tally.data), "r1", "--out", str(export))
     checked = []
-    for root in (tally.data, quiet.kiosk.data, export):
+    for root in (tally.data, quiet.kiosk.data, export, tally.shares):
         assert stat.S_IMODE(root.stat().st_mode) == 0o700, root
         for dirpath, dirnames, filenames in os.walk(root):
             for d in dirnames:
@@ -429,5 +590,7 @@ def test_every_file_the_programs_wrote_is_the_operators_only(quiet: Lan, tmp_pat
                 assert mode == 0o600, (Path(dirpath) / f, oct(mode))
                 checked.append(f)
     for name in ("tally.db", "tally.db-wal", "outbox.sqlite", "kiosk.key", "kiosk.json",
-                 "tally.key", "admin-token", "ballots.jsonl"):
+                 "tally.key", "admin-token", "ballots.jsonl", "scrutineer-1.txt", "scrutineer-3.pdf"):
         assert name in checked, name
+    # The scrutineers' tool keeps the card secrets to its operator too (the public list may be read).
+    assert stat.S_IMODE((tally.card_dir / "cards.txt").stat().st_mode) == 0o600
