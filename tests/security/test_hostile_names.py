@@ -6,11 +6,13 @@ the chair confirmed anything (`|safe` JSON in a `<script>` block, no Content-Sec
 the payloads come in every way a stranger, a voter or a kiosk has: the meeting file's title and
 names, roster and judge-pool names, kiosk names at pairing (one kiosk stays pending, as a
 stranger's would), write-ins cast through the kiosk agent's API and typed on the kiosk screen.
-Every screen is then opened while the meeting runs and after count and reveal: no dialog, no
-request to another origin, no CSP violation, and the names show as the text they are. The
-result sheets, score sheet and draw record come back through the HTTP endpoints as PDF
-(pdftotext) and Excel (openpyxl) with the names as text. The tally's and the kiosk's logs carry
-no ballot content.
+Every screen is then opened while the meeting runs and after count and reveal (the chair counts
+in the console's share dialog, two scrutineers typing their lines): no dialog, no request to
+another origin, no CSP violation, and the names show as the text they are, the scrutineers'
+check-code panel and the card list's fingerprint included. The result sheets, score sheet and
+draw record come back through the HTTP endpoints as PDF (pdftotext) and Excel (openpyxl) with
+the names as text, and so do the scrutineers' sheets of `tally init` and the card sheet of
+`keys cards make`. The tally's and the kiosk's logs carry no ballot content.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from keys.pairing import PairingOffer
 from tests.browser import wait_js
 from tests.e2e.conftest import Fleet
 from tests.e2e.support import wait_for
-from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+from tests.harness import KioskProcess, TallyProcess, run_cli
 
 from .conftest import Watch
 
@@ -87,7 +89,7 @@ class Hall:
             if st == "open":
                 self.tally.round(rid, "close")
             if self.state(rid)["status"] == "closed":
-                self.tally.round(rid, "count", {"passphrase": SCRUTINEER})
+                self.tally.count(rid)
             if not self.state(rid).get("revealed"):
                 self.tally.round(rid, "reveal")
 
@@ -124,6 +126,7 @@ def _login(watch: Watch, tally: TallyProcess) -> Any:
     page.fill('input[name="token"]', (tally.data / "secrets" / "admin-token").read_text().strip())
     page.click('button[type="submit"]')
     page.wait_for_selector("#rounds")
+    page.wait_for_selector('body[data-ready="1"]')  # every handler attached: a click is not lost
     return page
 
 
@@ -199,6 +202,12 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
         kiosks = console.inner_text("#kiosks table")
         assert STRANGER in kiosks and KIOSK_NAME in kiosks
         assert console.title().startswith("主持人控制台 · 某镇推荐会</title>")
+        # The scrutineers' check-code panel and the card list's fingerprint (issue 9): titles as text.
+        custody = console.inner_text("#custody")
+        assert MEETING["rounds"][0]["title"] in custody and "任职票决" in custody
+        assert console.locator("#custody table.check-codes tbody tr").count() >= 2
+        fingerprint = tally.call("GET", "/api/v1/admin/state")["card_list"]["fingerprint"]
+        assert console.inner_text("#card-list-fp") == fingerprint
         watch.shot(console, "console-pending-hostile-kiosk")
 
         projector = watch.page(watch.context())
@@ -206,6 +215,7 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
         watch.nothing_ran()
         projector.wait_for_selector("#conn.up")
         assert projector.inner_text("#meeting-title") == TITLE
+        assert projector.inner_text("#card-list .fingerprint") == fingerprint
 
         # The chair closes, counts and shows d1, then r1, with the console's own buttons.
         for rid in ("d1", "r1"):
@@ -213,9 +223,15 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
             row.get_by_role("button", name="结束投票").click()
             console.wait_for_selector(f'tr[data-round="{rid}"] .status[data-status="closed"]')
             row.get_by_role("button", name="计票").click()
-            console.wait_for_selector("#passphrase-dialog[open]")
-            console.fill("#passphrase", SCRUTINEER)
-            console.click('#passphrase-dialog button[value="ok"]')
+            console.wait_for_selector("#count-dialog[open]")
+            assert console.inner_text("#count-round") == next(r["title"] for r in MEETING["rounds"] if r["id"] == rid)
+            for line in tally.shares_for(rid):  # two scrutineers type their lines (a quorum of 2 of 3)
+                console.fill("#share-input", line)
+                console.press("#share-input", "Enter")
+                console.wait_for_selector(f'#share-given li[data-scrutineer="{line.split(".")[3]}"].given')
+            if rid == "r1":
+                watch.shot(console, "console-count-dialog-hostile-round-title")
+            console.click('#count-dialog button[value="ok"]')
             console.wait_for_selector(f'tr[data-round="{rid}"] .status[data-status="counted"]')
             row.get_by_role("button", name="投影公布").click()
             title = next(r["title"] for r in MEETING["rounds"] if r["id"] == rid)
@@ -317,6 +333,16 @@ def test_sheets_from_hostile_names_open_and_show_the_names_as_text(hall: Hall, t
     assert squash(NOMINEE) in pdf_text("d1.pdf")
     s1_text = pdf_text("s1.pdf")
     assert squash(CONTESTANT) in s1_text and any(squash(n) in s1_text for n in drawn)
+    # The scrutineers' sheets (`tally init`) and a sheet of ballot cards (`keys cards make`, on the
+    # scrutineers' machine, from the public meeting record): the title and round titles as text.
+    run_cli(["keys", "cards", "make", "--meeting-record", str(tally.data / "public" / "meeting.json"),
+             "--count", "2", "--out", str(tmp_path / "cards")], tally.env)
+    for pdf in (tally.shares / "scrutineer-1.pdf", tmp_path / "cards" / "cards.pdf"):
+        text = squash(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+        assert squash(TITLE) in text, pdf.name
+    sheet_text = squash(subprocess.run(["pdftotext", str(tally.shares / "scrutineer-1.pdf"), "-"],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert squash(MEETING["rounds"][0]["title"]) in sheet_text
     # The PDFs render (a page image), so no markup broke them.
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(tmp_path / "r1.pdf"), str(tmp_path / "r1")],
                    check=True, capture_output=True)
