@@ -4,7 +4,8 @@ Every request passes `check_request` before its view: a path id that is not `[A-
 is a 404; a query or form value with a control character (or over-long) is a 400; a body is
 read once and strictly (`keys.wire.read_json`: no deep nesting, duplicate keys, huge integers,
 control characters or lone surrogates) and must be of the type the route takes: JSON for the
-API, a form for the console's four HTML forms, a file or JSON rows for the two roster uploads.
+API, a form for the console's three HTML forms, a file or JSON for the three uploads (roster,
+judge pool, the scrutineers' card list).
 An empty body is the empty object. Anything else is refused with a JSON 4xx and changes nothing.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_QUERY: Final = 512
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# The console's HTML forms (sign-in, sign-out, the card sheets) post form fields, not JSON.
+# The console's HTML forms (sign-in, sign-out, the judge-card sheet) post form fields, not JSON.
 FORM_ENDPOINTS: Final = frozenset({"console.login", "console.logout", "console.judge_cards"})
 # A roster, a judge pool or the scrutineers' card list comes as an uploaded file, or as JSON.
 UPLOAD_ENDPOINTS: Final = frozenset({"admin.roster", "judging.pool", "admin.cards_import"})
