@@ -73,3 +73,88 @@ def test_a_console_socket_hears_nothing_once_its_session_is_signed_out_or_expire
     assert _states(idle) == []
     for sock in (cli, stolen, idle):
         sock.disconnect(namespace="/live")
+
+
+def _xlsx(rows: list[list[str]], *, dimension: str | None = None, last_row: int | None = None,
+          prolog: bytes = b"", cell: bytes | None = None) -> bytes:
+    """An Excel roster as openpyxl writes it, then its sheet's XML edited as a hostile author would:
+    the size it claims (`dimension`), a row far down (`last_row`), a DTD before it, a cell's XML."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    plain = io.BytesIO()
+    wb.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                if dimension:
+                    data = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="%s"/>' % dimension.encode(), data)
+                if last_row:
+                    data = data.replace(b"</sheetData>", b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>9</t></is></c></row>'
+                                        b"</sheetData>" % (last_row, last_row))
+                if cell:
+                    data = data.replace(b"</sheetData>", b'<row r="%d">%s</row></sheetData>' % (len(rows) + 1, cell))
+                data = prolog + data
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+ROSTER_ROWS = [["编号", "姓名"], ["001", "张三"]]
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+          + b"".join(b'<!ENTITY a%d "%s">' % (i, (b"&a%d;" % (i - 1) if i > 1 else b"&a;") * 10) for i in range(1, 10))
+          + b"]>")
+
+
+def test_a_hostile_excel_roster_is_refused_not_a_500(tally: Tally) -> None:
+    """Before: the rows of an Excel roster or judge pool were parsed outside the reader's error
+    handling, so a file whose sheet holds a DTD (billion laughs: expat stops it with an error)
+    or a cell that is not what it says answered 500 instead of saying the file is bad."""
+    bad = {
+        "billion laughs": _xlsx(ROSTER_ROWS, prolog=LAUGHS, cell=b'<c r="A3" t="inlineStr"><is><t>&a9;</t></is></c>'),
+        "a number cell that is not a number": _xlsx(ROSTER_ROWS, cell=b'<c r="A3" t="n"><v>not a number</v></c>'),
+        "a sheet claiming a million rows": _xlsx(ROSTER_ROWS, dimension="A1:B1048576", last_row=1048576),
+    }
+    import io
+
+    for path in ("/api/v1/admin/roster", "/api/v1/admin/judges/pool"):
+        for what, data in bad.items():
+            r = tally.client().post(path, headers=tally.admin, data={"file": (io.BytesIO(data), "roster.xlsx")})
+            assert r.status_code == 400, (path, what, r.status_code)
+            assert r.get_json()["error"]["code"] == "bad_roster", (path, what)
+    assert tally.client().get("/api/v1/admin/state", headers=tally.admin).get_json()["attendance"]["expected"] == 0
+
+
+def test_a_few_kilobytes_of_excel_cannot_fill_the_tallys_memory(tmp_path: Path) -> None:
+    """Before: the reader believed the sheet's own dimension (A1:XFD1048576) and built every
+    empty row it claims, 16384 cells wide, from a 5 KB file: gigabytes, then the worker dies.
+    Read here in a process held to 1 GiB of address space, as the tally's worker would be by a
+    hall machine's memory; the file must be refused as a bad roster, not end in MemoryError."""
+    import subprocess
+    import sys
+
+    bomb = _xlsx(ROSTER_ROWS, dimension="A1:XFD1048576", last_row=1048576)
+    assert len(bomb) < 10_000
+    (tmp_path / "bomb.xlsx").write_bytes(bomb)
+    probe = (
+        "import resource, sys\n"
+        "from tally.errors import ApiError\n"
+        "from tally.hall.checkin import read_roster_file\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "try:\n"
+        "    read_roster_file('roster.xlsx', open(sys.argv[1], 'rb').read())\n"
+        "except ApiError as exc:\n"
+        "    print('refused', exc.status, exc.code)\n"
+        "except MemoryError:\n"
+        "    print('MemoryError')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "bomb.xlsx")], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "refused 400 bad_roster", (done.stdout, done.stderr[-500:])
