@@ -158,3 +158,48 @@ def test_a_few_kilobytes_of_excel_cannot_fill_the_tallys_memory(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "bomb.xlsx")], capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "refused 400 bad_roster", (done.stdout, done.stderr[-500:])
+
+
+def _alias_bomb(levels: int = 8) -> str:
+    """A YAML flow list of `levels` nested anchors, each ten aliases of the one before: 10**levels
+    items for a few hundred bytes (PyYAML builds it as shared references: small until written out)."""
+    parts = ['&b0 ["x","x","x","x","x","x","x","x","x","x"]']
+    parts += [f"&b{i} [" + ",".join([f"*b{i - 1}"] * 10) + "]" for i in range(1, levels)]
+    return "[" + ", ".join(parts) + "]"
+
+
+BOMBED = {  # where the bomb sits -> a meeting file that puts it there
+    "denominator": "  - {id: r1, kind: recommend, expected: 3, posts: [{id: p, seats: 1, candidates: [a, b]}], "
+                   "denominator: BOMB}",
+    "kind": "  - {id: r1, kind: BOMB}",
+    "seats": "  - {id: d1, kind: decide, expected: 3, nominees: [a, b], seats: BOMB}",
+    "a threshold preset": "  - {id: d1, kind: decide, expected: 3, nominees: [a]}\npresets: {x: BOMB}",
+    "a score tie-break": "  - {id: s1, kind: score, judges: 3, trim: 1, contestants: [a], tie_break: [BOMB]}",
+    "a grade value": "  - {id: e1, kind: evaluate, expected: 3, subjects: [a], grade_values: [BOMB, 1, 2, 3]}",
+    "a candidate": "  - {id: r1, kind: recommend, expected: 3, posts: [{id: p, seats: 1, candidates: [a, BOMB]}]}",
+}
+
+
+def test_a_few_hundred_bytes_of_meeting_file_cannot_fill_the_memory(tmp_path: Path) -> None:
+    """Before: an error about a wrong value wrote the value out with `repr`, and YAML aliases let
+    a 500-byte meeting file hold a list of a hundred million strings: `tally init` and `tally
+    count` (the auditor's tool) ran out of memory with a traceback instead of naming the line.
+    Run as the real `tally count` held to 1 GiB of address space."""
+    import resource
+    import subprocess
+    import sys
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    ballots = tmp_path / "ballots.jsonl"
+    ballots.write_text("")
+    for where, rounds in BOMBED.items():
+        meeting = tmp_path / "meeting.yaml"
+        meeting.write_text("meeting: {title: t}\nrounds:\n" + rounds.replace("BOMB", _alias_bomb()) + "\n", encoding="utf-8")
+        assert meeting.stat().st_size < 1000
+        done = subprocess.run([str(Path(sys.executable).parent / "tally"), "count", str(meeting), str(ballots)],
+                              capture_output=True, text=True, timeout=120, preexec_fn=limited)
+        assert done.returncode == 1 and done.stdout == "", (where, done.stderr[-300:])
+        assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, (where, done.stderr[-300:])
+        assert done.stderr.startswith(f"{meeting}:") and "a list" in done.stderr, (where, done.stderr)
