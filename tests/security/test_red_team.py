@@ -203,3 +203,98 @@ def test_a_few_hundred_bytes_of_meeting_file_cannot_fill_the_memory(tmp_path: Pa
         assert done.returncode == 1 and done.stdout == "", (where, done.stderr[-300:])
         assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, (where, done.stderr[-300:])
         assert done.stderr.startswith(f"{meeting}:") and "a list" in done.stderr, (where, done.stderr)
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\x9b31m\u202e"  # retitle, clear, clipboard, C1 CSI, bidi
+
+
+def _no_escape(text: str) -> bool:
+    return not any(c in text for c in "\x1b\x07\x9b\u202e")
+
+
+def test_tally_count_never_sends_a_ballot_files_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
+    """Before: `tally count` quoted a ballot line's unknown round id (and the names of fields a
+    ballot marked invalid may not carry) raw in its one-line error, so a ballot file from someone
+    else retitled the auditor's terminal, cleared it, or wrote to its clipboard (OSC 52)."""
+    import json
+    import subprocess
+    import sys
+
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text("meeting: {title: 某镇}\nrounds:\n  - {id: r1, kind: recommend, expected: 9, present: 9, posts: "
+                       "[{id: mayor, seats: 1, candidates: [张三, 李四], write_in: true}]}\n", encoding="utf-8")
+    for line in ({"round": "r1" + ESCAPES, "sections": {}},
+                 {"round": "r1", "invalid": True, ESCAPES: 1},
+                 {"round": "r1", "sections": {"mayor" + ESCAPES: ["张三"]}},
+                 {"round": "r1", "sections": {"mayor": ["张三" + ESCAPES]}}):
+        ballots = tmp_path / "ballots.jsonl"
+        ballots.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        done = subprocess.run([str(Path(sys.executable).parent / "tally"), "count", str(meeting), str(ballots)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and done.stdout == "", done.stderr
+        assert _no_escape(done.stderr), done.stderr
+        assert done.stderr.startswith(f"{ballots}:1: ") and "\\x1b]0;pwned\\x07" in done.stderr, done.stderr
+
+
+def test_keys_verify_box_never_sends_an_exports_escape_sequences_to_the_terminal(tmp_path: Path) -> None:
+    """Before: `keys verify-box` named a line's unknown round raw, so an export handed to an
+    auditor could drive the auditor's terminal (escape sequences in `envelopes.jsonl`)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.keys.test_cli import Export
+
+    export = Export(tmp_path)
+    export.write()
+    with open(tmp_path / "envelopes.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"round": "r1" + ESCAPES, "body": {}, "entry": "0" * 64}) + "\n")
+    done = subprocess.run([str(Path(sys.executable).parent / "keys"), "verify-box", str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ, LANGUAGE="en"))
+    assert done.returncode == 1
+    assert "line 6: round r1\\x1b]0;pwned\\x07" in done.stderr, done.stderr
+    assert _no_escape(done.stdout + done.stderr), done.stderr
+
+
+def test_kiosk_pair_never_prints_an_impostors_escape_sequences(tmp_path: Path) -> None:
+    """Before: `kiosk pair` printed the pairing refusal's code and message as the answering machine
+    sent them, and the kiosk agent logged them so. Before the tally's key is checked, whoever
+    answers at the offer's address (an impostor on the LAN) is that machine: its refusal drove
+    the technician's terminal and could forge lines in the kiosk's log."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from keys.fingerprint import fingerprint
+    from keys.identity import Identity
+    from keys.pairing import PairingOffer
+
+    class Impostor(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = json.dumps({"error": {"code": "x" + ESCAPES, "message": "refused\n2026-12-01 INFO kiosk: forged" + ESCAPES}})
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        offer = PairingOffer(url=f"http://127.0.0.1:{server.server_address[1]}", code="abcdefgh",
+                             fingerprint=fingerprint(Identity.generate().public_bytes())).to_url()
+        done = subprocess.run([str(Path(sys.executable).parent / "kiosk"), "pair", offer, "--data", str(tmp_path / "k")],
+                              capture_output=True, text=True, timeout=60, env=dict(os.environ, KIOSK_PASSPHRASE="k" * 20))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1
+    assert "the tally refused pairing" in done.stderr and "\\x1b]0;pwned\\x07" in done.stderr, done.stderr
+    assert _no_escape(done.stderr) and len(done.stderr.splitlines()) == 1, done.stderr
