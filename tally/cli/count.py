@@ -26,26 +26,20 @@ from babel.support import Translations
 
 from tally.plan import Plan, PlanError, load_plan
 from tally.rules import BallotInputError, MeetingCount, RulesError
+from tally.rules.names import escaped
 
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
 DOMAIN = "count"
 PROGRESS_EVERY = 1 << 14
 
 
-def for_terminal(text: str) -> str:
-    """`text` as a terminal may print it: a control or format character (the start of an escape
-    sequence that retitles the window, moves the cursor or writes the clipboard; a bidi override)
-    is written out as its escape, never sent. Ballot files and meeting files come from others."""
-    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else c.encode("unicode_escape").decode()
-                   for c in text)
-
-
 class FileProblem(click.ClickException):
     """One line on stderr naming the file (and line), nothing else; exit status 1. What the line
-    quotes from the file is shown as text (`for_terminal`)."""
+    quotes from the file (which someone else wrote) is shown as text: a control or format
+    character, such as the start of an escape sequence, as its escape (`tally.rules.names.escaped`)."""
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(for_terminal(self.message), err=True)
+        click.echo(escaped(self.message), err=True)
 
 
 @lru_cache(maxsize=4)

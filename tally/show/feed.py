@@ -9,6 +9,7 @@ by another.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from sqlalchemy.orm import Session
 
+from tally.rules.names import escaped
 from tally.services import services
 from tally.show.screens import console_state, projector_state
 
@@ -82,7 +84,22 @@ def _ticker(app: Flask, generation: int) -> None:
             sent = -1
 
 
+class _AsText(logging.Filter):
+    """The Socket.IO libraries log what a client sent (an unknown session id, an Origin) inside
+    their messages: written as text (`escaped`), so that a stranger's request cannot send an
+    escape sequence to the operator's terminal or forge a line of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = escaped(record.getMessage()), ()
+        return True
+
+
+_AS_TEXT = _AsText()
+
+
 def init_app(app: Flask) -> None:
+    for name in ("engineio.server", "socketio.server"):
+        logging.getLogger(name).addFilter(_AS_TEXT)
     # One channel per meeting: two meetings (or two test runs) on one Redis never hear each other.
     socketio.init_app(app, async_mode=app.config.get("ASYNC_MODE", "threading"),
                       message_queue=app.config.get("MESSAGE_QUEUE"), channel=f"scrutineer-{services(app).meeting.id}",

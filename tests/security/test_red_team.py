@@ -274,7 +274,7 @@ def test_kiosk_pair_never_prints_an_impostors_escape_sequences(tmp_path: Path) -
     from keys.pairing import PairingOffer
 
     class Impostor(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = json.dumps({"error": {"code": "x" + ESCAPES, "message": "refused\n2026-12-01 INFO kiosk: forged" + ESCAPES}})
             self.send_response(403)
@@ -298,3 +298,33 @@ def test_kiosk_pair_never_prints_an_impostors_escape_sequences(tmp_path: Path) -
     assert done.returncode == 1
     assert "the tally refused pairing" in done.stderr and "\\x1b]0;pwned\\x07" in done.stderr, done.stderr
     assert _no_escape(done.stderr) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_the_live_feeds_endpoint_answers_like_every_other_and_logs_a_strangers_request_as_text(tmp_path: Path) -> None:
+    """Before, on a real `tally serve`: the Socket.IO endpoint answers before Flask, so its answers
+    carried no Content-Security-Policy, no `nosniff` and no `no-store` (docs/security.md said every
+    answer did). Its polling answers are plain text that may echo the request, and Engine.IO
+    still speaks JSONP (`j=`): without `nosniff`, `<script src="/socket.io/?…&j=0">` is a
+    same-origin script that `script-src 'self'` lets run. And it logged a stranger's unknown
+    session id raw: an escape sequence or a line break in a query string reached the operator's
+    terminal and forged a line of the tally's log."""
+    import requests
+
+    from tests.harness import TallyProcess
+
+    tally = TallyProcess(tmp_path / "data", MEETING).start()
+    try:
+        bait = "\x1b]0;pwned\x07\n2026-12-01 ERROR tally: forged line<script>"
+        for query in ({"EIO": "4", "transport": "polling"}, {"EIO": "4", "transport": "polling", "j": "0"},
+                      {"EIO": "4", "transport": "polling", "sid": bait}):
+            r = requests.get(tally.url + "/socket.io/", params=query, timeout=10)
+            assert r.status_code in (200, 400), (query, r.status_code)
+            assert r.headers.get("X-Content-Type-Options") == "nosniff", query
+            assert "script-src 'self'" in r.headers.get("Content-Security-Policy", ""), query
+            assert r.headers.get("Cache-Control") == "no-store" and r.headers.get("X-Frame-Options") == "DENY", query
+    finally:
+        tally.stop()
+    log = (tmp_path / "data" / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "Invalid session" in log
+    assert "\x1b" not in log and "\x07" not in log and "\nforged" not in log and "\n2026-12-01 ERROR" not in log, log
+    assert "\\x1b]0;pwned\\x07\\n2026-12-01 ERROR tally: forged line" in log, log
