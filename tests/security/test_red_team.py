@@ -328,3 +328,16 @@ def test_the_live_feeds_endpoint_answers_like_every_other_and_logs_a_strangers_r
     assert "Invalid session" in log
     assert "\x1b" not in log and "\x07" not in log and "\nforged" not in log and "\n2026-12-01 ERROR" not in log, log
     assert "\\x1b]0;pwned\\x07\\n2026-12-01 ERROR tally: forged line" in log, log
+
+
+def test_refusals_by_http_status_speak_chinese_first(tally: Tally) -> None:
+    """Before: a body over the limit (413), a method a route does not take (405) and a bare 403
+    answered in English whatever the language: their messages were never marked for translation."""
+    c = tally.client()
+    big = c.post("/api/v1/envelopes", data=b'{"a":"' + b"a" * (300 * 1024) + b'"}', content_type="application/json")
+    wrong = c.delete("/api/v1/envelopes")
+    assert (big.status_code, big.get_json()["error"]["code"]) == (413, "too_large")
+    assert (wrong.status_code, wrong.get_json()["error"]["code"]) == (405, "method_not_allowed")
+    assert big.get_json()["error"]["message"] == "请求内容过大。"
+    assert wrong.get_json()["error"]["message"] == "此地址不接受该请求方法。"
+    assert c.delete("/api/v1/envelopes?lang=en").get_json()["error"]["message"] == "This address does not accept that method."
