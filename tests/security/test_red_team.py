@@ -341,3 +341,24 @@ def test_refusals_by_http_status_speak_chinese_first(tally: Tally) -> None:
     assert big.get_json()["error"]["message"] == "请求内容过大。"
     assert wrong.get_json()["error"]["message"] == "此地址不接受该请求方法。"
     assert c.delete("/api/v1/envelopes?lang=en").get_json()["error"]["message"] == "This address does not accept that method."
+
+
+def test_a_score_off_the_step_by_less_than_decimals_can_see_is_refused(tmp_path: Path) -> None:
+    """Before: the step check computed `(score - min) % step` in Decimal's 28 digits, so a score
+    line of 50.000…0001 (40 zeros) passed as on the step of 0.1 and counted exactly as written:
+    a hand-made ballot file (or a rebuilt judge's kiosk) could tip a tie no judge could type."""
+    import json
+    import subprocess
+    import sys
+
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text("meeting: {title: t}\nrounds:\n  - {id: s1, kind: score, judges: 3, trim: 1, min: 0, max: 100, "
+                       "step: '0.1', contestants: [甲]}\n", encoding="utf-8")
+    ballots = tmp_path / "ballots.jsonl"
+    lines = [{"round": "s1", "judge": f"J0{i}", "contestant": "甲", "score": s}
+             for i, s in enumerate(["50.0", "60.5", "50." + "0" * 40 + "1"], start=1)]
+    ballots.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    done = subprocess.run([str(Path(sys.executable).parent / "tally"), "count", str(meeting), str(ballots), "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert done.stderr.startswith(f"{ballots}:3: ") and "is not on the step 0.1" in done.stderr, done.stderr
