@@ -18,7 +18,7 @@ from tally.rules.names import NAME_MAX, TITLE_MAX, name_problem
 from tally.rules.presets import resolve
 from tally.rules.threshold import Threshold
 
-ID: Final = re.compile(r"[A-Za-z0-9_-]+")
+ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the wire has it (`keys.ids`): a round id is signed and sealed
 _MISSING: Final = object()
 
 
@@ -99,7 +99,7 @@ class Node:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, f"must be a non-empty string, not {_kind(value)}")
         if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"{shown(value)} may use only letters, digits, - and _")
+            self.fail(key, f"{shown(value)} may use only letters, digits, - and _ (at most 64)")
         if pattern is None:
             self.check_text(key, value, TITLE_MAX)
         return value

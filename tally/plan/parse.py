@@ -94,7 +94,7 @@ def _presets(top: Node) -> dict[str, str]:
     node = top.child("presets", top.data["presets"])
     for name, text in node.data.items():
         if not isinstance(name, str) or not ID.fullmatch(name):
-            node.fail(str(name), "a preset name may use only letters, digits, - and _")
+            node.fail(str(name), "a preset name may use only letters, digits, - and _ (at most 64)")
         if not isinstance(text, str):
             node.fail(name, f'must be a threshold string such as ">=1/3", not {shown(text)}')
         try:

@@ -362,3 +362,22 @@ def test_a_score_off_the_step_by_less_than_decimals_can_see_is_refused(tmp_path:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == "", done.stdout
     assert done.stderr.startswith(f"{ballots}:3: ") and "is not on the step 0.1" in done.stderr, done.stderr
+
+
+def test_a_round_id_the_wire_cannot_carry_is_refused_by_tally_init_before_anything_is_made(tmp_path: Path) -> None:
+    """Before: the meeting file took a round id of any length, the wire (signatures, sealing,
+    paths) only 1-64 characters: a 65-character id made `tally init` end in a traceback after it
+    had written the secrets and the database, and running it again failed on what it had left."""
+    import os
+    import subprocess
+    import sys
+
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text("meeting: {title: t}\nrounds:\n  - {id: " + "r" * 65 + ", kind: decide, expected: 3, nominees: [a]}\n",
+                       encoding="utf-8")
+    env = dict(os.environ, TALLY_KEY_PASSPHRASE="a long key passphrase", TALLY_SCRUTINEER_PASSPHRASE="another long one")
+    done = subprocess.run([str(Path(sys.executable).parent / "tally"), "init", "--data", str(tmp_path / "data"),
+                           "--meeting", str(meeting)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert f"{meeting}:3: rounds[0].id:" in done.stderr and "at most 64" in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()
