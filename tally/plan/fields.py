@@ -18,6 +18,7 @@ from tally.rules.names import NAME_MAX, TITLE_MAX, name_problem
 from tally.rules.presets import resolve
 from tally.rules.threshold import Threshold
 
+INT_MAX: Final = 1_000_000  # no count of a meeting comes near it; the database's columns hold far more
 ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the wire has it (`keys.ids`): a round id is signed and sealed
 _MISSING: Final = object()
 
@@ -112,7 +113,7 @@ class Node:
         if problem is not None:
             self.fail(key, f"{shown(value)} {problem}", index)
 
-    def integer(self, key: str, default: object = _MISSING, minimum: int | None = None) -> Any:
+    def integer(self, key: str, default: object = _MISSING, minimum: int | None = None, maximum: int = INT_MAX) -> Any:
         value = self.raw(key, default)
         if value is default and default is not _MISSING:
             return value
@@ -120,6 +121,8 @@ class Node:
             self.fail(key, f"must be a whole number, not {_kind(value)}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            self.fail(key, f"must be at most {maximum}, not {shown(value)}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:

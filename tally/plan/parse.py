@@ -49,6 +49,7 @@ ROUND_KEYS: Final[dict[str, tuple[str, ...]]] = {
 POST_KEYS: Final = ("id", "title", "seats", "candidates", "write_in", "competitive", "threshold", "preset")
 COMPONENT_KEYS: Final = ("name", "weight", "scores", "round", "post")
 MAX_DECIMALS: Final = 6
+MAX_JUDGES: Final = 999  # seats J1…J999 (a panel is up to 30; the seat of a void is at most 999 too)
 
 
 def parse_plan(data: Mapping[str, Any], source: str = "meeting") -> Plan:
@@ -193,7 +194,7 @@ def _decide(node: Node, round_id: str, presets: Mapping[str, str]) -> DecideRoun
 
 
 def _score(node: Node, round_id: str, presets: Mapping[str, str]) -> ScoreRound:
-    judges = node.integer("judges", minimum=1)
+    judges = node.integer("judges", minimum=1, maximum=MAX_JUDGES)
     trim = node.integer("trim", minimum=0)
     if 2 * trim + 1 > judges:
         node.fail("trim", f"dropping {trim} at each end needs at least {2 * trim + 1} judges; the panel has {judges}")

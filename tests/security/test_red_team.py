@@ -381,3 +381,26 @@ def test_a_round_id_the_wire_cannot_carry_is_refused_by_tally_init_before_anythi
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
     assert f"{meeting}:3: rounds[0].id:" in done.stderr and "at most 64" in done.stderr, done.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("rounds", [
+    "  - {id: d1, kind: decide, expected: 99999999999999999999, nominees: [a]}",
+    "  - {id: d1, kind: decide, expected: 3000000000, nominees: [a]}",  # past PostgreSQL's integer column
+    "  - {id: s1, kind: score, judges: 100000000, trim: 1, contestants: [a]}",  # 10**8 judge cards to print
+])
+def test_a_count_no_meeting_has_is_refused_by_tally_init_before_anything_is_made(tmp_path: Path, rounds: str) -> None:
+    """Before: whole numbers had no upper bound: `expected: 99999999999999999999` ended `tally init`
+    in an OverflowError after the secrets were written (3000000000 the same on PostgreSQL), and a
+    panel of 10**8 judges was taken, to be printed as cards."""
+    import os
+    import subprocess
+    import sys
+
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text("meeting: {title: t}\nrounds:\n" + rounds + "\n", encoding="utf-8")
+    env = dict(os.environ, TALLY_KEY_PASSPHRASE="a long key passphrase", TALLY_SCRUTINEER_PASSPHRASE="another long one")
+    done = subprocess.run([str(Path(sys.executable).parent / "tally"), "init", "--data", str(tmp_path / "data"),
+                           "--meeting", str(meeting)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert f"{meeting}:3: rounds[0]." in done.stderr and "must be at most" in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()
