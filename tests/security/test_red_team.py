@@ -6,35 +6,60 @@ count`, `keys verify-box`, `kiosk pair`), a real tally where it is an answer on 
 """
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tally.services import services
 from tests.tally.conftest import MEETING
 
-from .test_sessions import Tally, make_tally
+
+@dataclass
+class Tally:
+    """The tally's app over a real data directory (`tests.tally.conftest`), on a clock the test turns."""
+
+    app: Any
+    admin: dict[str, str]
+    now: datetime
+
+    def client(self) -> Any:
+        return self.app.test_client()
+
+    def chair(self) -> tuple[Any, str]:
+        """A signed-in console: its client and the CSRF token of its pages."""
+        c = self.client()
+        r = c.post("/console/login", data={"token": self.admin["Authorization"][7:]}, follow_redirects=True)
+        assert r.status_code == 200
+        return c, re.search(r'name="csrf" content="([^"]+)"', r.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
 
 
 @pytest.fixture
-def tally(tmp_path: Path) -> Iterator[Tally]:
-    yield from make_tally(tmp_path, MEETING)
+def tally(app: Any, admin_headers: dict[str, str]) -> Tally:
+    t = Tally(app, admin_headers, datetime(2026, 12, 1, 8, 0))
+    services(app).now = lambda: t.now
+    return t
 
 
 def _states(sock: Any) -> list[Any]:
     return [m["args"][0] for m in sock.get_received("/live") if m["name"] == "state"]
 
 
-def _next_state(sock: Any, timeout: float = 5.0) -> Any:
+def _heard(sock: Any, present: int, timeout: float = 5.0) -> None:
+    """Wait until `sock` is told that `present` attendees are signed in."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        got = _states(sock)
-        if got:
-            return got[-1]
+        if any(st["attendance"]["present"] == present for st in _states(sock)):
+            return
         time.sleep(0.02)
-    raise AssertionError("no state pushed")
+    raise AssertionError(f"no state with {present} present")
 
 
 def test_a_console_socket_hears_nothing_once_its_session_is_signed_out_or_expired(tally: Tally) -> None:
@@ -43,8 +68,16 @@ def test_a_console_socket_hears_nothing_once_its_session_is_signed_out_or_expire
     counted results before they are shown) after sign-out and after the session expired."""
     from tally.show.feed import socketio
 
-    def printed(n: int) -> None:  # a change the console hears about
-        assert tally.client().post("/api/v1/admin/cards", json={"count": n}, headers=tally.admin).status_code == 201
+    rows = [["编号", "姓名"], *([f"{i:03d}", f"代表{i}"] for i in range(1, 9))]
+    assert tally.client().post("/api/v1/admin/roster", json={"rows": rows}, headers=tally.admin).status_code == 200
+    present = 0
+
+    def sign_in() -> int:  # a change the console hears about
+        nonlocal present
+        present += 1
+        r = tally.client().post("/api/v1/desk/signin", json={"number": f"{present:03d}"}, headers=tally.admin)
+        assert r.status_code == 200
+        return present
 
     cli = socketio.test_client(tally.app, namespace="/live", headers=tally.admin)  # the command line's feed
     browser, csrf = tally.chair()
@@ -52,24 +85,20 @@ def test_a_console_socket_hears_nothing_once_its_session_is_signed_out_or_expire
     thief.set_cookie("scrutineer_session", browser.get_cookie("scrutineer_session").value)
     stolen = socketio.test_client(tally.app, namespace="/live", flask_test_client=thief)
     assert cli.is_connected("/live") and stolen.is_connected("/live")
-    printed(1)
-    assert _next_state(stolen)["cards"]["printed"] == 1  # heard while the session lives
-    _next_state(cli)
+    _heard(stolen, sign_in())  # heard while the session lives
 
     assert browser.post("/console/logout", data={"csrf": csrf}).status_code == 302
-    printed(2)
-    assert _next_state(cli)["cards"]["printed"] == 3  # the tick went out ...
+    _states(stolen)
+    _heard(cli, sign_in())  # the tick went out ...
     assert _states(stolen) == []  # ... and not to the signed-out session's socket
 
     # An hour idle ends a session, and its socket's hearing with it.
     browser, _ = tally.chair()
     idle = socketio.test_client(tally.app, namespace="/live", flask_test_client=browser)
-    printed(1)
-    assert _next_state(idle)["cards"]["printed"] == 4
-    _next_state(cli)
-    tally.clock.advance(minutes=61)
-    printed(1)
-    assert _next_state(cli)["cards"]["printed"] == 5
+    _heard(idle, sign_in())
+    tally.advance(minutes=61)
+    _states(idle)
+    _heard(cli, sign_in())
     assert _states(idle) == []
     for sock in (cli, stolen, idle):
         sock.disconnect(namespace="/live")
@@ -364,20 +393,31 @@ def test_a_score_off_the_step_by_less_than_decimals_can_see_is_refused(tmp_path:
     assert done.stderr.startswith(f"{ballots}:3: ") and "is not on the step 0.1" in done.stderr, done.stderr
 
 
-def test_a_round_id_the_wire_cannot_carry_is_refused_by_tally_init_before_anything_is_made(tmp_path: Path) -> None:
-    """Before: the meeting file took a round id of any length, the wire (signatures, sealing,
-    paths) only 1-64 characters: a 65-character id made `tally init` end in a traceback after it
-    had written the secrets and the database, and running it again failed on what it had left."""
+def _tally_init(tmp_path: Path, meeting: Path) -> Any:
+    """The real `tally init` of `meeting` into `tmp_path/data` (with the scrutineers' custody
+    options when this tally's `init` takes them)."""
     import os
     import subprocess
     import sys
 
+    tally = str(Path(sys.executable).parent / "tally")
+    custody = ["--scrutineers", "3", "--quorum", "2", "--shares-out", str(tmp_path / "shares")]
+    takes = "--scrutineers" in subprocess.run([tally, "init", "--help"], capture_output=True, text=True, timeout=60).stdout
+    env = dict(os.environ, TALLY_KEY_PASSPHRASE="a long key passphrase for a test",
+               TALLY_SCRUTINEER_PASSPHRASE="another long one")
+    return subprocess.run([tally, "init", "--data", str(tmp_path / "data"), "--meeting", str(meeting),
+                           *(custody if takes else [])], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_a_round_id_the_wire_cannot_carry_is_refused_by_tally_init_before_anything_is_made(tmp_path: Path) -> None:
+    """Before: the meeting file took a round id of any length, the wire (signatures, sealing,
+    paths) only 1-64 characters: a 65-character id made `tally init` end in a traceback after it
+    had written the secrets and the database, and running it again failed on what it had left."""
+
     meeting = tmp_path / "meeting.yaml"
     meeting.write_text("meeting: {title: t}\nrounds:\n  - {id: " + "r" * 65 + ", kind: decide, expected: 3, nominees: [a]}\n",
                        encoding="utf-8")
-    env = dict(os.environ, TALLY_KEY_PASSPHRASE="a long key passphrase", TALLY_SCRUTINEER_PASSPHRASE="another long one")
-    done = subprocess.run([str(Path(sys.executable).parent / "tally"), "init", "--data", str(tmp_path / "data"),
-                           "--meeting", str(meeting)], capture_output=True, text=True, timeout=120, env=env)
+    done = _tally_init(tmp_path, meeting)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
     assert f"{meeting}:3: rounds[0].id:" in done.stderr and "at most 64" in done.stderr, done.stderr
     assert not (tmp_path / "data").exists()
@@ -392,15 +432,10 @@ def test_a_count_no_meeting_has_is_refused_by_tally_init_before_anything_is_made
     """Before: whole numbers had no upper bound: `expected: 99999999999999999999` ended `tally init`
     in an OverflowError after the secrets were written (3000000000 the same on PostgreSQL), and a
     panel of 10**8 judges was taken, to be printed as cards."""
-    import os
-    import subprocess
-    import sys
 
     meeting = tmp_path / "meeting.yaml"
     meeting.write_text("meeting: {title: t}\nrounds:\n" + rounds + "\n", encoding="utf-8")
-    env = dict(os.environ, TALLY_KEY_PASSPHRASE="a long key passphrase", TALLY_SCRUTINEER_PASSPHRASE="another long one")
-    done = subprocess.run([str(Path(sys.executable).parent / "tally"), "init", "--data", str(tmp_path / "data"),
-                           "--meeting", str(meeting)], capture_output=True, text=True, timeout=120, env=env)
+    done = _tally_init(tmp_path, meeting)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-500:]
     assert f"{meeting}:3: rounds[0]." in done.stderr and "must be at most" in done.stderr, done.stderr
     assert not (tmp_path / "data").exists()
