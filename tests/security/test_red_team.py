@@ -301,6 +301,7 @@ def test_kiosk_pair_never_prints_an_impostors_escape_sequences(tmp_path: Path) -
     from keys.fingerprint import fingerprint
     from keys.identity import Identity
     from keys.pairing import PairingOffer
+    from tests.harness import KIOSK_PASS
 
     class Impostor(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -320,7 +321,7 @@ def test_kiosk_pair_never_prints_an_impostors_escape_sequences(tmp_path: Path) -
         offer = PairingOffer(url=f"http://127.0.0.1:{server.server_address[1]}", code="abcdefgh",
                              fingerprint=fingerprint(Identity.generate().public_bytes())).to_url()
         done = subprocess.run([str(Path(sys.executable).parent / "kiosk"), "pair", offer, "--data", str(tmp_path / "k")],
-                              capture_output=True, text=True, timeout=60, env=dict(os.environ, KIOSK_PASSPHRASE="k" * 20))
+                              capture_output=True, text=True, timeout=60, env=dict(os.environ, KIOSK_PASSPHRASE=KIOSK_PASS))
     finally:
         server.shutdown()
         server.server_close()
