@@ -14,6 +14,7 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,14 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 def _(message: str) -> str:
     """Translate now, with the language the environment asks for at this moment."""
     return gettext.translation("keys", localedir=LOCALE_DIR, fallback=True).gettext(message)
+
+
+def _quoted(value: object) -> str:
+    """A value read from the files being checked, as the terminal may print it: a control or format
+    character (an escape sequence's start, a bidi override) is written as its escape, never sent."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else c.encode("unicode_escape").decode()
+                   for c in text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -236,7 +245,7 @@ def _check_line(export: _Export, text: str, seen_envelopes: set[str]) -> str | N
         return _("a line has exactly round, body and entry")
     state = export.rounds.get(line["round"]) if isinstance(line["round"], str) else None
     if state is None:
-        return _("round {round} is not in public.json").format(round=line["round"])
+        return _("round {round} is not in public.json").format(round=_quoted(line["round"]))
     state.seen += 1
     try:
         header = parse_envelope(line["body"])

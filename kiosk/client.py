@@ -13,6 +13,7 @@ certificate authority is asked, so none can vouch for an impostor).
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +30,22 @@ class TallyUnreachable(Exception):
     """No usable answer from the tally; try again later."""
 
 
+def _as_text(value: object, limit: int = 300) -> str:
+    """Text from an answer, as the kiosk may log or print it: a control or format character (the
+    start of a terminal escape sequence, a line break that forges a log line, a bidi override)
+    is written as its escape, never passed on; cut short. Anyone on the LAN can answer a kiosk
+    that is pairing, before the tally's key is checked."""
+    text = value[:limit] if isinstance(value, str) else ""
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else c.encode("unicode_escape").decode()
+                   for c in text)
+
+
 class TallyError(Exception):
-    """The tally answered with an error: `status` (HTTP) and `code` from its JSON error body."""
+    """The tally answered with an error: `status` (HTTP) and `code` from its JSON error body
+    (code and message as printable text only: `_as_text`)."""
 
     def __init__(self, status: int, code: str, message: str = "") -> None:
+        code, message = _as_text(code, 64), _as_text(message)
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code

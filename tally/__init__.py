@@ -64,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     feed.init_app(app)
     live.init_app()
+    headers.wrap_wsgi(app)  # after the live feed's middleware: its answers carry the headers too
     for blueprint in (kiosk_api.bp, admin.bp, judging.bp, pages.bp):
         app.register_blueprint(blueprint)
     return app

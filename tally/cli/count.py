@@ -26,6 +26,7 @@ from babel.support import Translations
 
 from tally.plan import Plan, PlanError, load_plan
 from tally.rules import BallotInputError, MeetingCount, RulesError
+from tally.rules.names import escaped
 
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
 DOMAIN = "count"
@@ -33,10 +34,12 @@ PROGRESS_EVERY = 1 << 14
 
 
 class FileProblem(click.ClickException):
-    """One line on stderr naming the file (and line), nothing else; exit status 1."""
+    """One line on stderr naming the file (and line), nothing else; exit status 1. What the line
+    quotes from the file (which someone else wrote) is shown as text: a control or format
+    character, such as the start of an escape sequence, as its escape (`tally.rules.names.escaped`)."""
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(self.message, err=True)
+        click.echo(escaped(self.message), err=True)
 
 
 @lru_cache(maxsize=4)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
@@ -21,6 +22,10 @@ from tally.store import audit
 from tally.store.models import Attendee
 
 NUMBER_MAX = 32  # the roster number's column
+# What an Excel roster (or judge pool) may hold. Its sheet says how big it is, and a reader that
+# believed it would fill a million empty rows of 16384 columns from a file of a few kilobytes.
+ROSTER_ROWS_MAX = 100_000
+ROSTER_COLUMNS_MAX = 64
 HEADERS = {"number": ("number", "编号", "序号", "no"), "name": ("name", "姓名"), "group": ("group", "类别", "分组")}
 
 
@@ -67,12 +72,19 @@ def parse_roster(rows: Iterable[list[str]]) -> list[tuple[str, str, str]]:
 
 def read_roster_file(filename: str, data: bytes) -> list[tuple[str, str, str]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
-
+        rows: list[list[Any]] = []
         try:
             ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        except Exception as exc:  # openpyxl raises many kinds for a bad file
+            # Read as it goes (the sheet is parsed while its rows are read), a bounded width and length.
+            for row in ws.iter_rows(values_only=True, max_col=ROSTER_COLUMNS_MAX):
+                if len(rows) == ROSTER_ROWS_MAX:
+                    raise ApiError(400, "bad_roster", "A roster file holds at most %(n)s lines.", n=ROSTER_ROWS_MAX)
+                rows.append(list(row))
+        except ApiError:
+            raise
+        except Exception as exc:  # openpyxl (and the XML parser under it) raise many kinds for a bad file
             raise ApiError(400, "bad_roster", "The Excel file could not be read.") from exc
-        return parse_roster([list(r) for r in ws.iter_rows(values_only=True)])
+        return parse_roster(rows)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

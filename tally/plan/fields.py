@@ -18,7 +18,8 @@ from tally.rules.names import NAME_MAX, TITLE_MAX, name_problem
 from tally.rules.presets import resolve
 from tally.rules.threshold import Threshold
 
-ID: Final = re.compile(r"[A-Za-z0-9_-]+")
+INT_MAX: Final = 1_000_000  # no count of a meeting comes near it; the database's columns hold far more
+ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as the wire has it (`keys.ids`): a round id is signed and sealed
 _MISSING: Final = object()
 
 
@@ -37,9 +38,9 @@ def _number(value: object) -> Decimal:
         try:
             result = Decimal(value.strip())
         except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a decimal number") from exc
+            raise ValueError(f"{shown(value)} is not a decimal number") from exc
     else:
-        raise ValueError(f"{value!r} is not a decimal number")
+        raise ValueError(f"{shown(value)} is not a decimal number")
     if not result.is_finite():
         raise ValueError("the number must be finite")
     return result
@@ -99,7 +100,7 @@ class Node:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, f"must be a non-empty string, not {_kind(value)}")
         if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"{_shown(value)} may use only letters, digits, - and _")
+            self.fail(key, f"{shown(value)} may use only letters, digits, - and _ (at most 64)")
         if pattern is None:
             self.check_text(key, value, TITLE_MAX)
         return value
@@ -110,9 +111,9 @@ class Node:
         if problem is None and value != value.strip():
             problem = "has white space at its start or end"
         if problem is not None:
-            self.fail(key, f"{_shown(value)} {problem}", index)
+            self.fail(key, f"{shown(value)} {problem}", index)
 
-    def integer(self, key: str, default: object = _MISSING, minimum: int | None = None) -> Any:
+    def integer(self, key: str, default: object = _MISSING, minimum: int | None = None, maximum: int = INT_MAX) -> Any:
         value = self.raw(key, default)
         if value is default and default is not _MISSING:
             return value
@@ -120,6 +121,8 @@ class Node:
             self.fail(key, f"must be a whole number, not {_kind(value)}")
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            self.fail(key, f"must be at most {maximum}, not {shown(value)}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
@@ -131,7 +134,7 @@ class Node:
     def choice(self, key: str, choices: Sequence[str], default: str) -> Any:
         value = self.raw(key, default)
         if value not in choices:
-            self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+            self.fail(key, f"must be one of {', '.join(choices)}, not {shown(value)}")
         return value
 
     def decimal(self, key: str, default: object = _MISSING) -> Any:
@@ -168,10 +171,10 @@ class Node:
         seen: set[str] = set()
         for i, name in enumerate(value):
             if not isinstance(name, str) or not name.strip():
-                self.fail(key, f"{_shown(name)} is not a name (a non-empty string)", i)
+                self.fail(key, f"{shown(name)} is not a name (a non-empty string)", i)
             self.check_text(key, name, NAME_MAX, i)
             if name in seen:
-                self.fail(key, f"{name!r} is listed twice", i)
+                self.fail(key, f"{shown(name)} is listed twice", i)
             seen.add(name)
         return tuple(value)
 
@@ -204,20 +207,26 @@ class Node:
             self.fail(key, str(exc))
 
 
-def _shown(value: object) -> str:
-    """A value as an error message shows it: quoted, control and format characters escaped, cut short."""
+def shown(value: object) -> str:
+    """A value as an error message shows it: quoted, control and format characters escaped, cut
+    short; a container by its kind only (YAML aliases can make a few lines of a file into a list
+    of a billion items, which `repr` would write out in full)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal | float):
+        return _kind(value)
     text = repr(value) if not isinstance(value, str) or value.isprintable() else ascii(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _kind(value: object) -> str:
-    """How a wrong value is named in an error: its kind for containers, else itself."""
+    """How a wrong value is named in an error: its kind for containers, else itself (cut short)."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, Mapping):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple | set | frozenset):
         return "a list"
-    return repr(value)
+    if isinstance(value, str | int | Decimal | float):
+        return shown(value)
+    return f"a {type(value).__name__}"

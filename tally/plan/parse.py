@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from tally.plan.errors import PlanError
-from tally.plan.fields import ID, Node
+from tally.plan.fields import ID, Node, shown
 from tally.rules.errors import ThresholdError
 from tally.rules.kinds import KINDS, RoundKind
 from tally.rules.model import (
@@ -49,6 +49,7 @@ ROUND_KEYS: Final[dict[str, tuple[str, ...]]] = {
 POST_KEYS: Final = ("id", "title", "seats", "candidates", "write_in", "competitive", "threshold", "preset")
 COMPONENT_KEYS: Final = ("name", "weight", "scores", "round", "post")
 MAX_DECIMALS: Final = 6
+MAX_JUDGES: Final = 999  # seats J1…J999 (a panel is up to 30; the seat of a void is at most 999 too)
 
 
 def parse_plan(data: Mapping[str, Any], source: str = "meeting") -> Plan:
@@ -71,7 +72,7 @@ def parse_plan(data: Mapping[str, Any], source: str = "meeting") -> Plan:
         seen.add(round_id)
         kind = node.raw("kind")
         if kind not in KINDS:
-            node.fail("kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+            node.fail("kind", f"unknown kind {shown(kind)} (known: {', '.join(KINDS)})")
         node.only(ROUND_KEYS[kind])
         rounds.append(_READERS[kind](node, round_id, presets))
     plan = Plan(title=title, rounds=tuple(rounds), presets=tuple(sorted(_own_presets(top).items())),
@@ -94,9 +95,9 @@ def _presets(top: Node) -> dict[str, str]:
     node = top.child("presets", top.data["presets"])
     for name, text in node.data.items():
         if not isinstance(name, str) or not ID.fullmatch(name):
-            node.fail(str(name), "a preset name may use only letters, digits, - and _")
+            node.fail(str(name), "a preset name may use only letters, digits, - and _ (at most 64)")
         if not isinstance(text, str):
-            node.fail(name, f'must be a threshold string such as ">=1/3", not {text!r}')
+            node.fail(name, f'must be a threshold string such as ">=1/3", not {shown(text)}')
         try:
             Threshold.parse(text)
         except ThresholdError as exc:
@@ -193,7 +194,7 @@ def _decide(node: Node, round_id: str, presets: Mapping[str, str]) -> DecideRoun
 
 
 def _score(node: Node, round_id: str, presets: Mapping[str, str]) -> ScoreRound:
-    judges = node.integer("judges", minimum=1)
+    judges = node.integer("judges", minimum=1, maximum=MAX_JUDGES)
     trim = node.integer("trim", minimum=0)
     if 2 * trim + 1 > judges:
         node.fail("trim", f"dropping {trim} at each end needs at least {2 * trim + 1} judges; the panel has {judges}")
@@ -212,7 +213,7 @@ def _score(node: Node, round_id: str, presets: Mapping[str, str]) -> ScoreRound:
     tie_break = node.names("tie_break", (), allow_empty=True)
     for i, key in enumerate(tie_break):
         if key not in SCORE_TIE_BREAKS:
-            node.fail("tie_break", f"unknown tie-break key {key!r} (known: {', '.join(SCORE_TIE_BREAKS)})", i)
+            node.fail("tie_break", f"unknown tie-break key {shown(key)} (known: {', '.join(SCORE_TIE_BREAKS)})", i)
     flag = node.decimal("flag_distance", None)
     if flag is not None and flag <= 0:
         node.fail("flag_distance", "must be more than 0")
@@ -234,7 +235,7 @@ def _composite(node: Node, round_id: str, presets: Mapping[str, str]) -> Composi
         c.only(COMPONENT_KEYS)
         name = c.string("name")
         if any(x.name == name for x in components):
-            c.fail("name", f"component {name!r} is named twice")
+            c.fail("name", f"component {shown(name)} is named twice")
         weight = c.decimal("weight")
         if weight <= 0:
             c.fail("weight", "must be more than 0")
@@ -261,7 +262,7 @@ def _composite(node: Node, round_id: str, presets: Mapping[str, str]) -> Composi
     tie_break = node.names("tie_break", (), allow_empty=True)
     for i, key in enumerate(tie_break):
         if key not in names:
-            node.fail("tie_break", f"{key!r} is not a component ({', '.join(names)})", i)
+            node.fail("tie_break", f"{shown(key)} is not a component ({', '.join(names)})", i)
     return CompositeRound(
         id=round_id, title=node.string("title", None), components=tuple(components),
         shortlist=node.integer("shortlist", None, 1), tie_break=tie_break,

@@ -49,6 +49,14 @@ def check_name(value: object, limit: int | None = NAME_MAX) -> str:
     return text
 
 
+def escaped(text: str) -> str:
+    """`text` with every character a name may not hold (a control or format character: the start
+    of a terminal's escape sequence, a line break, a bidi override) written as its escape (`\\x1b`).
+    What a terminal or a log line may show of text that came from someone else."""
+    return "".join(c if c.isprintable() or unicodedata.category(c) == "Zs" else c.encode("unicode_escape").decode()
+                   for c in text)
+
+
 def name_problem(value: object, limit: int | None = NAME_MAX) -> str | None:
     """Why `value` is not a name (a short English phrase), or None when it is one."""
     try:

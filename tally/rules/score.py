@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final
 
 from tally.rules.errors import BallotInputError, ScoreValueError
@@ -38,7 +39,7 @@ def score_value(rnd: ScoreRound, raw: object) -> Decimal:
         detail = f"score {raw} is outside {rnd.min}–{rnd.max}"
         raise ScoreValueError("score_out_of_range", "The score must be between %(min)s and %(max)s.", detail,
                               min=str(rnd.min), max=str(rnd.max))
-    if (score - rnd.min) % rnd.step:
+    if (Fraction(score) - Fraction(rnd.min)) % Fraction(rnd.step):  # exact: Decimal rounds at 28 digits
         detail = f"score {raw} is not on the step {rnd.step}"
         raise ScoreValueError("score_off_step", "The score must be a multiple of %(step)s.", detail, step=str(rnd.step))
     return score

@@ -9,16 +9,29 @@ by another.
 """
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask
 from flask_socketio import SocketIO
+from sqlalchemy.orm import Session
 
+from tally.rules.names import escaped
 from tally.services import services
 from tally.show.screens import console_state, projector_state
 
 socketio = SocketIO()
 TICK_SECONDS = 0.2
+
+
+def _console_room(s: Session) -> list[str]:
+    return ["console"]
+
+
+# The rooms the console's state goes to, read at each tick: `tally.web.live` names the signed-in
+# consoles' rooms (a session's room falls silent when it is signed out or expires).
+console_rooms: Callable[[Session], list[str]] = _console_room
 
 
 class _Dirty:
@@ -63,14 +76,30 @@ def _ticker(app: Flask, generation: int) -> None:
             with app.app_context(), svc.store.reader() as s:
                 proj = projector_state(s, svc.meeting)
                 cons = console_state(s, svc.meeting)
+                consoles = console_rooms(s)
             socketio.emit("state", proj, to="projector", namespace="/live")
-            socketio.emit("state", cons, to="console", namespace="/live")
+            socketio.emit("state", cons, to=consoles, namespace="/live")
         except Exception as exc:  # noqa: BLE001 - keep the screens alive through a passing database error
             app.logger.error("live update failed: %s", type(exc).__name__)  # never a message: it may quote a ballot
             sent = -1
 
 
+class _AsText(logging.Filter):
+    """The Socket.IO libraries log what a client sent (an unknown session id, an Origin) inside
+    their messages: written as text (`escaped`), so that a stranger's request cannot send an
+    escape sequence to the operator's terminal or forge a line of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = escaped(record.getMessage()), ()
+        return True
+
+
+_AS_TEXT = _AsText()
+
+
 def init_app(app: Flask) -> None:
+    for name in ("engineio.server", "socketio.server"):
+        logging.getLogger(name).addFilter(_AS_TEXT)
     # One channel per meeting: two meetings (or two test runs) on one Redis never hear each other.
     socketio.init_app(app, async_mode=app.config.get("ASYNC_MODE", "threading"),
                       message_queue=app.config.get("MESSAGE_QUEUE"), channel=f"scrutineer-{services(app).meeting.id}",

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from tally.errors import ApiError
 from tally.web import sessions
+from tally.web.body import N_
 
 
 def _wants_json() -> bool:
@@ -40,14 +41,14 @@ def where(err: BaseException) -> str:
                                                     for f in reversed(frames))
 
 
-_HTTP_CODES = {
-    400: ("malformed", "The request could not be read."),
-    401: ("unauthorized", "Please sign in first."),
-    403: ("forbidden", "You are not allowed to do this."),
-    404: ("not_found", "There is no such page or item."),
-    405: ("method_not_allowed", "This address does not accept that method."),
-    413: ("too_large", "The request is too large."),
-    415: ("unsupported_media_type", "Send JSON (Content-Type: application/json)."),
+_HTTP_CODES = {  # N_: extracted for translation (they answered in English before)
+    400: ("malformed", N_("The request could not be read.")),
+    401: ("unauthorized", N_("Please sign in first.")),
+    403: ("forbidden", N_("You are not allowed to do this.")),
+    404: ("not_found", N_("There is no such page or item.")),
+    405: ("method_not_allowed", N_("This address does not accept that method.")),
+    413: ("too_large", N_("The request is too large.")),
+    415: ("unsupported_media_type", N_("Send JSON (Content-Type: application/json).")),
 }
 
 
@@ -58,7 +59,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]
-        code, message = _HTTP_CODES.get(err.code or 500, ("error", "The request could not be handled."))
+        code, message = _HTTP_CODES.get(err.code or 500, ("error", N_("The request could not be handled.")))
         return error_response(err.code or 500, code, message)
 
     @app.errorhandler(Exception)

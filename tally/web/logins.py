@@ -8,6 +8,10 @@
   `Secure` when the tally serves HTTPS. A request without a cookie writes nothing.
 - Each session has its CSRF token (`csrf_token`); `tally.web.auth.check_csrf` holds every
   state-changing request to it.
+- The console's live feed is bound to the session too: a console that joined the feed with its
+  cookie listens in its session's own room (`feed_room`), and the feed speaks only to the rooms
+  of chair sessions still alive (`live_console_rooms`), so a socket opened with a copied cookie
+  hears nothing more once the session is signed out or has expired.
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from flask import Flask, Request, Response, request, session
+from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from tally.services import services
@@ -62,12 +67,14 @@ class LoginSession(CallbackDict[str, Any], SessionMixin):
         self.rotate = False
 
 
+def _limits(app: Flask) -> tuple[timedelta, timedelta]:
+    """A session's lifetime and its idle timeout."""
+    return (timedelta(hours=app.config.get("SESSION_HOURS", SESSION_HOURS)),
+            timedelta(minutes=app.config.get("SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)))
+
+
 class ServerSessions(SessionInterface):
     """Flask's session, kept in `web_sessions`; the cookie holds a random id and nothing else."""
-
-    def _limits(self, app: Flask) -> tuple[timedelta, timedelta]:
-        return (timedelta(hours=app.config.get("SESSION_HOURS", SESSION_HOURS)),
-                timedelta(minutes=app.config.get("SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)))
 
     def open_session(self, app: Flask, request: Request) -> LoginSession:
         sid = request.cookies.get(COOKIE, "")
@@ -75,7 +82,7 @@ class ServerSessions(SessionInterface):
             return LoginSession()
         svc = services(app)
         now = svc.now()
-        lifetime, idle = self._limits(app)
+        lifetime, idle = _limits(app)
         with svc.store.reader() as s:
             row = s.get(WebSession, _hash(sid))
             if row is None or now - row.created_at >= lifetime or now - row.seen_at >= idle:
@@ -107,7 +114,7 @@ class ServerSessions(SessionInterface):
                     return
             data = json.dumps(dict(session), sort_keys=True)
             if session.sid is None:
-                lifetime, idle = self._limits(app)
+                lifetime, idle = _limits(app)
                 s.execute(delete(WebSession).where(or_(WebSession.created_at <= now - lifetime,
                                                        WebSession.seen_at <= now - idle)))
                 session.sid = secrets.token_urlsafe(32)
@@ -141,6 +148,20 @@ def csrf_token() -> str:
         session["csrf"] = secrets.token_urlsafe(24)
     token: str = session["csrf"]
     return token
+
+
+def feed_room(cookie: str) -> str:
+    """The live feed's room of the session whose cookie is `cookie` (named by the id's hash, never the id)."""
+    return "login:" + _hash(cookie)
+
+
+def live_console_rooms(s: Session) -> list[str]:
+    """The feed rooms of the chair's sessions still alive now (inside an app context)."""
+    now = services().now()
+    lifetime, idle = _limits(current_app)
+    rows = s.execute(select(WebSession.id_hash, WebSession.data).where(
+        WebSession.created_at > now - lifetime, WebSession.seen_at > now - idle))
+    return ["login:" + id_hash for id_hash, data in rows if json.loads(data).get("role") == "chair"]
 
 
 def init_app(app: Flask) -> None:
