@@ -2,7 +2,8 @@
 
 Counting a secret round needs k of the n scrutineers' shares: the round key is joined in memory
 (`tally.setup.custody`), every envelope is verified again and opened (`tally.box.opening`, the
-same function `tally count-box` uses offline), the plaintext ballots are stored with random ids
+same function `tally count-box` uses offline) once the card rows are checked against the imported
+list's fingerprint, the plaintext ballots are stored with random ids
 and no link to their envelopes, and the rules engine (`tally.rules`, the same one as `tally
 count`) computes the result, which the tally signs. The key is dropped when the count ends; no
 share and no key is stored or logged. Judge scores were opened at intake; a composite is
@@ -22,6 +23,7 @@ from keys.identity import Identity
 from tally.box.opening import count_ballots, open_box, stored_result
 from tally.box.rounds import get_round
 from tally.errors import ApiError
+from tally.hall import cards as credentials
 from tally.judging import scoring
 from tally.rules import Attendance, MissingComponent, Plan, new_counter, parse_ballot
 from tally.setup.custody import open_secret_round
@@ -66,6 +68,10 @@ def count_sealed(s: Session, info: MeetingInfo, rnd: Round, shares: list[str]) -
     """A secret round (recommend, evaluate, decide): join its key from the shares, verify and open
     every envelope, store the plaintext ballots under random ids with no link to their envelopes,
     count. Returns the result and the numbers of the scrutineers whose shares opened it."""
+    if rnd.round_kind.takes_cards:
+        # The card rows must still be the scrutineers' list as imported (its fingerprint): a row
+        # written into the database later would let a card the tally made vote unseen.
+        credentials.list_document(s, info.id)
     key, scrutineers = open_secret_round(s, info.id, rnd, shares)
     kiosks = {k.id: k.public_key for k in s.scalars(select(Kiosk))}
     envelopes = [(json.loads(env.body), kiosks.get(env.kiosk_id))

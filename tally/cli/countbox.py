@@ -3,10 +3,13 @@
 On any machine, offline, over a directory written by `tally export`: k scrutineers' share
 files rebuild the round key (a wrong or damaged share is named, fewer than k refused), the
 chain of the sealed box is recomputed and must end at the head and count in `public.json`,
-every envelope is verified and opened with the same function as the live count
-(`tally.box.opening`), and the rules engine counts. `--json` prints the same document as
-`tally results --json --round ROUND` on the tally. Needs neither the tally, nor its database,
-nor the network.
+every envelope's card must be on the scrutineers' card list (the export's `credentials.json`,
+or their own copy given with `--credentials`, which must have the same fingerprint) or be one
+the export names as a desk unlock, and be used once; every envelope is verified and opened with
+the same function as the live count (`tally.box.opening`), and the rules engine counts.
+`--json` prints the same document as `tally results --json --round ROUND` on the tally; what
+was checked (the list's fingerprint, the ballots by desk unlock) goes to stderr. Needs neither
+the tally, nor its database, nor the network.
 """
 from __future__ import annotations
 
@@ -27,6 +30,62 @@ def _read(directory: Path, name: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise click.ClickException(f"{path} is missing or not JSON: is this a `tally export` directory?") from exc
+
+
+def _card_list(directory: Path, meeting: str, own: Path | None) -> Any:
+    """The scrutineers' card list: their own copy (which must be the export's list, by
+    fingerprint) or the export's; None when neither exists."""
+    from keys.credentials import parse_credentials
+    from keys.errors import Malformed
+
+    found = []
+    for path in ([directory / "credentials.json"] if (directory / "credentials.json").exists() else []) + \
+            ([own] if own is not None else []):
+        try:
+            card_list = parse_credentials(_read(path.parent, path.name))
+        except Malformed as exc:
+            raise click.ClickException(f"{path} is not a valid ballot card list / 不是有效的选票卡清单") from exc
+        if card_list.meeting != meeting:
+            raise click.ClickException(f"{path} is the card list of another meeting / 是另一次会议的选票卡清单")
+        found.append(card_list)
+    if len(found) == 2 and found[0].fingerprint != found[1].fingerprint:
+        raise click.ClickException("credentials.json: the export's card list is not the scrutineers' card list "
+                                   "(another fingerprint) / 导出的选票卡清单与监票人的清单不符")
+    return found[-1] if found else None
+
+
+def _check_cards(bodies: list[dict[str, Any]], round_id: str, card_list: Any, public: dict[str, Any]) -> int:
+    """Every envelope's card is on the list for this round or a desk unlock the export names, and
+    is used once; the number of ballots by desk unlock."""
+    from keys.canonical import b64d
+    from keys.envelope import parse_envelope
+    from keys.errors import Malformed
+
+    listed = card_list.rounds.get(round_id, frozenset()) if card_list is not None else frozenset()
+    try:
+        named = public.get("desk_cards", {}).get(round_id, [])
+        desk = {b64d(k) for k in named if isinstance(k, str)}
+        if not isinstance(named, list) or len(desk) != len(named) or any(len(k) != 32 for k in desk):
+            raise Malformed("desk_cards")
+    except (AttributeError, Malformed) as exc:
+        raise click.ClickException("public.json: desk_cards cannot be read / 无法读取签到台解锁的选票卡") from exc
+    if desk & listed:
+        raise click.ClickException(f"public.json: round {round_id} names cards of the card list as desk unlocks / "
+                                   "把清单中的选票卡说成签到台解锁")
+    seen: set[bytes] = set()
+    by_desk = 0
+    for number, body in enumerate(bodies, start=1):
+        card = parse_envelope(body).card_public
+        if card in seen:
+            raise click.ClickException(f"envelopes.jsonl line {number}: card used twice in this round / "
+                                       "同一张选票卡在本轮次使用了两次")
+        seen.add(card)
+        if card in desk:
+            by_desk += 1
+        elif card not in listed:
+            raise click.ClickException(f"envelopes.jsonl line {number}: card is not in the scrutineers' card list "
+                                       "/ 选票卡不在监票人的选票卡清单中")
+    return by_desk
 
 
 def _envelopes(directory: Path, meeting: str, round_id: str, head: str, count: int) -> list[dict[str, Any]]:
@@ -60,11 +119,14 @@ def _envelopes(directory: Path, meeting: str, round_id: str, head: str, count: i
 @click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--share", "share_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="A scrutineer's share file (scrutineer-<i>.txt); one per scrutineer present.")
+@click.option("--credentials", "credentials_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The scrutineers' own copy of credentials.json (default: the export's copy).")
 @click.option("--json/--sheet", "as_json", default=False, show_default=True,
               help="The document of `tally results --json` for this round, or a result sheet.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the result sheet.")
-def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lang: str) -> None:
+def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: Path | None, as_json: bool,
+              lang: str) -> None:
     """Open and count an exported round (EXPORT_DIR) with the scrutineers' share files, offline."""
     from keys.canonical import b64d
     from keys.errors import Malformed, NotEnoughShares, ShareError
@@ -99,6 +161,8 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lan
     except (KeyError, TypeError, ValueError, Malformed) as exc:
         raise click.ClickException(f"{export_dir / 'public.json'} does not describe round {round_id}") from exc
     bodies = _envelopes(export_dir, meeting, round_id, entry["head"], entry["count"])
+    card_list = _card_list(export_dir, meeting, credentials_file)
+    by_desk = _check_cards(bodies, round_id, card_list, public)
     try:
         plan = load_plan(export_dir / "meeting.yaml")
     except PlanError as exc:
@@ -108,6 +172,12 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lan
     del key
     result = json.loads(stored_result(count_ballots(plan, round_id, ballots, None)))
     doc = {"meeting": {"title": plan.title}, "rounds": [result]}
+    if card_list is not None:
+        click.echo(f"card list 选票卡清单: fingerprint {card_list.fingerprint}, {card_list.cards} cards: every card "
+                   f"checked / 每张选票卡均已核对", err=True)
+    else:
+        click.echo("no card list: only desk unlocks are accepted / 没有选票卡清单：只接受签到台解锁", err=True)
+    click.echo(f"round {round_id}: {by_desk} ballot(s) by desk unlock / 签到台解锁投票 {by_desk} 张", err=True)
     if as_json:
         print_json(doc)
     else:

@@ -1,0 +1,161 @@
+"""Red team of key custody (issue 9): the operator of the tally, a holder of its database or an
+export, one scrutineer or k − 1 of them, and a stranger on the LAN, against the scrutineers'
+shares, the card list, the count without the tally and the keys at rest.
+
+Each test is an attack that worked against the code before its fix (docs/security.md names
+each one); where an attack is out of reach by design, docs/security.md says so plainly.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import insert
+
+from keys.canonical import b64d, b64e
+from keys.cards import new_card
+from keys.chain import next_entry
+from keys.credentials import list_document
+from keys.envelope import parse_envelope
+from tally.services import services
+from tally.store.models import Card
+from tests.tally.conftest import issue_cards, load_forms, pair_kiosk, setup_meeting, shares_dir
+
+D1 = "d1"
+
+
+def error(resp: Any) -> tuple[int, str]:
+    return resp.status_code, resp.get_json()["error"]["code"]
+
+
+def tally_cli(*args: str) -> Any:
+    from tally.cli.main import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def share_files(meeting_dir: Path, who: tuple[int, ...] = (1, 2)) -> list[str]:
+    out = []
+    for i in who:
+        out += ["--share", str(shares_dir(meeting_dir) / f"scrutineer-{i}.txt")]
+    return out
+
+
+def vote_d1(client: Any, admin: dict[str, str], votes: list[str], *, close: bool = True) -> tuple[Any, list[Any]]:
+    """A decision round with these votes (closed unless `close` is false): the kiosk and the
+    cards left over."""
+    setup_meeting(client, admin, open_rounds=(D1,))
+    kiosk = pair_kiosk(client, admin)
+    load_forms(client, kiosk)
+    cards = issue_cards(client, admin, kiosk.meeting, 6)
+    for card, vote in zip(cards, votes, strict=False):
+        resp = client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": D1, "votes": {"王五": vote}}))
+        assert resp.status_code == 201, resp.get_json()
+    if close:
+        assert client.post(f"/api/v1/admin/rounds/{D1}/close", json={}, headers=admin).status_code == 200
+    return kiosk, cards[len(votes):]
+
+
+def export_to(client: Any, admin: dict[str, str], directory: Path) -> Path:
+    from tally.cli.meeting import write_export
+
+    resp = client.get(f"/api/v1/admin/rounds/{D1}/export", headers=admin)
+    assert resp.status_code == 200, resp.get_json()
+    write_export(resp.get_json(), directory)
+    return directory
+
+
+def append_envelope(directory: Path, body: dict[str, Any]) -> int:
+    """What a tally with write access does to an export: one more envelope, the chain recomputed
+    and public.json's head and count moved to match. Returns the new line's number."""
+    lines = [json.loads(x) for x in (directory / "envelopes.jsonl").read_text(encoding="utf-8").splitlines()]
+    public = json.loads((directory / "public.json").read_text(encoding="utf-8"))
+    prev = lines[-1]["entry"] if lines else public["rounds"][D1]["head"]
+    entry = next_entry(prev, parse_envelope(body).envelope_hash)
+    lines.append({"round": D1, "body": body, "entry": entry})
+    (directory / "envelopes.jsonl").write_text("".join(json.dumps(x, sort_keys=True) + "\n" for x in lines),
+                                               encoding="utf-8")
+    public["rounds"][D1].update(head=entry, count=len(lines))
+    (directory / "public.json").write_text(json.dumps(public, indent=2, sort_keys=True), encoding="utf-8")
+    return len(lines)
+
+
+def agree(stdout: str) -> tuple[int, int]:
+    nominee = json.loads(stdout)["rounds"][0]["nominees"][0]
+    return nominee["agree"], nominee["disagree"]
+
+
+def test_count_box_refuses_a_ballot_of_a_minted_card(client, admin_headers, meeting_dir: Path, tmp_path: Path):
+    """The operator adds a ballot signed by a card it made to the exported box, chain and head
+    recomputed: the scrutineers' count without the tally must not count it (it counted it)."""
+    kiosk, _ = vote_d1(client, admin_headers, ["agree", "disagree", "disagree"])
+    honest = export_to(client, admin_headers, tmp_path / "honest")
+    counted = tally_cli("count-box", str(honest), *share_files(meeting_dir), "--json")
+    assert counted.exit_code == 0, counted.output
+    assert agree(counted.stdout) == (1, 2)
+
+    forged = export_to(client, admin_headers, tmp_path / "forged")
+    line = append_envelope(forged, kiosk.envelope(new_card(kiosk.meeting), {"round": D1, "votes": {"王五": "agree"}}))
+    result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json")
+    assert result.exit_code != 0, result.output
+    assert f"envelopes.jsonl line {line}" in result.output and "card list" in result.output
+    assert '"agree"' not in result.output
+
+    # Passed off as a desk unlock (a card the kiosk made), it is counted, and said on stderr.
+    public = json.loads((forged / "public.json").read_text())
+    minted = parse_envelope(json.loads((forged / "envelopes.jsonl").read_text().splitlines()[-1])["body"]).card_public
+    public["desk_cards"] = {D1: [b64e(minted)]}
+    (forged / "public.json").write_text(json.dumps(public))
+    result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json")
+    assert result.exit_code == 0, result.output
+    assert agree(result.stdout) == (2, 2) and "1 ballot(s) by desk unlock" in result.stderr
+
+
+def test_count_box_holds_the_export_to_the_scrutineers_own_card_list(client, admin_headers, meeting_dir: Path,
+                                                                       tmp_path: Path):
+    """The operator swaps one listed card for its own in the exported list (fingerprint recomputed):
+    the scrutineers give their own credentials.json, and the swapped list is refused."""
+    kiosk, _ = vote_d1(client, admin_headers, ["disagree", "disagree"])
+    forged = export_to(client, admin_headers, tmp_path / "forged")
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text((forged / "credentials.json").read_text())
+    minted = new_card(kiosk.meeting)
+    ours = json.loads(theirs.read_text())
+    rounds = {r: [b64d(k) for k in keys] for r, keys in ours["rounds"].items()}
+    rounds[D1] = [*rounds[D1][1:], minted.public_for(D1)]
+    (forged / "credentials.json").write_text(json.dumps(list_document(ours["meeting"], ours["meeting_record"],
+                                                                      ours["cards"], rounds)))
+    append_envelope(forged, kiosk.envelope(minted, {"round": D1, "votes": {"王五": "agree"}}))
+    # Against the export's own (swapped) list, the ballot looks listed...
+    assert tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json").exit_code == 0
+    # ...against the scrutineers' copy, the export is refused and nothing is counted.
+    result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--credentials", str(theirs), "--json")
+    assert result.exit_code != 0 and "not the scrutineers' card list" in result.output, result.output
+    # An honest export passes against the scrutineers' copy.
+    honest = export_to(client, admin_headers, tmp_path / "honest")
+    result = tally_cli("count-box", str(honest), *share_files(meeting_dir), "--credentials", str(theirs), "--json")
+    assert result.exit_code == 0 and agree(result.stdout) == (0, 2), result.output
+
+
+def test_the_live_count_refuses_card_rows_that_are_not_the_imported_list(client, app, admin_headers,
+                                                                          meeting_dir: Path):
+    """Someone with write access to the database adds a card row (as if listed) and votes with it;
+    the live count counted the ballot. Now the count first checks that the card rows still give
+    the imported list's fingerprint, and changes nothing."""
+    from tally.store.models import Round
+
+    kiosk, _ = vote_d1(client, admin_headers, ["disagree", "disagree"], close=False)
+    minted = new_card(kiosk.meeting)
+    with services(app).store.writer() as s, s.begin():
+        s.execute(insert(Card).values(public_key=minted.public_for(D1), round_id=D1, status="issued", origin="list"))
+    resp = client.post("/api/v1/envelopes", json=kiosk.envelope(minted, {"round": D1, "votes": {"王五": "agree"}}))
+    assert resp.status_code == 201, resp.get_json()
+    assert client.post(f"/api/v1/admin/rounds/{D1}/close", json={}, headers=admin_headers).status_code == 200
+    body = {"shares": [ln for i in (1, 2) for ln in (shares_dir(meeting_dir) / f"scrutineer-{i}.txt")
+                       .read_text().splitlines() if ln.startswith(f"SCRS1.{kiosk.meeting}.{D1}.")]}
+    assert error(client.post(f"/api/v1/admin/rounds/{D1}/count", json=body, headers=admin_headers)) == (
+        409, "card_list_changed")
+    with services(app).store.reader() as s:
+        assert s.get(Round, D1).status == "closed" and s.get(Round, D1).result_json is None
