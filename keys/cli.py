@@ -4,10 +4,11 @@
 receipt; `keys verify-box EXPORT_DIR` checks every signature of an exported ballot box, every
 card against the scrutineers' card list, and recomputes each round's chain head, and checks the
 tally's signed result sheet when the export carries one. `keys cards make` is the scrutineers'
-tool that makes the ballot cards (the tally cannot), and `keys shares check` checks a
+tool that makes the ballot cards (the tally cannot), `keys cards void` turns left-over cards
+into void lines that hold no card secret, and `keys shares check` checks a
 scrutineer's share file against the public meeting record. Output goes through gettext (domain
 `keys`, catalogs in `keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG).
-Only `keys cards make` writes, and only into the directory it is given.
+Only `keys cards make` and `keys cards void` write, and only where they are told to.
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from typing import Any
 import click
 
 from keys.canonical import b64d
+from keys.cards import Card, parse_card
 from keys.chain import genesis, next_entry
-from keys.credentials import CredentialList, make_cards, parse_credentials
+from keys.credentials import CredentialList, make_cards, parse_credentials, void_lines
 from keys.document import verify_document
 from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_receipt
 from keys.errors import BadEnvelope, BadReceipt, BadSignature, KeyStoreError, Malformed
@@ -434,6 +436,45 @@ def cards_make(record_path: Path, count: int, out_dir: Path, no_pdf: bool) -> No
     click.echo(_("Card list fingerprint: {fp}").format(fp=doc["fingerprint"]))
     click.echo(_("Give credentials.json to the tally (tally cards import); print cards.pdf, then delete "
                  "cards.pdf and cards.txt."))
+
+
+@cards_group.command("void")
+@click.option("--meeting-record", "record_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The meeting's public record (public/meeting.json of the tally's data directory).")
+@click.argument("codes_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A new file for the void lines (void.txt), which the chair gives the tally.")
+def cards_void(record_path: Path, codes_file: Path, out_file: Path) -> None:
+    """Void left-over cards without showing the tally their codes: CODES_FILE holds the codes of
+    the cards (one per line, as scanned or typed); the void lines written to --out name each
+    card's public key in each round, signed by that key, and hold no card secret."""
+    record = _read_record(record_path)
+    cards: dict[bytes, Card] = {}
+    for number, line in _lines(codes_file):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            meeting, secret = parse_card(line)
+        except Malformed as exc:
+            raise click.ClickException(_("line {line} is not a ballot card code; nothing was written").format(
+                line=number)) from exc
+        if meeting != record.meeting:
+            raise click.ClickException(_("line {line} is a card of another meeting; nothing was written").format(
+                line=number))
+        cards[secret] = Card(meeting, secret)
+    if not cards:
+        raise click.ClickException(_("{path} holds no card code").format(path=codes_file))
+    lines = void_lines(list(cards.values()), record.card_rounds)
+    try:
+        _write_private(out_file, "".join(line + "\n" for line in lines).encode("ascii"))
+    except FileExistsError as exc:
+        raise click.ClickException(_("{path} already exists: use a new file").format(path=out_file)) from exc
+    cards.clear()
+    click.echo(_("{n} cards to void: {lines} void lines in {path}").format(n=len(lines) // len(record.card_rounds),
+                                                                          lines=len(lines), path=out_file))
+    click.echo(_("Give this file to the chair (console: void left-over cards; or tally cards void). It holds "
+                 "no card code."))
 
 
 @main.group("shares")

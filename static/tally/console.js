@@ -168,11 +168,14 @@
   document.getElementById("cards-void").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const area = ev.target.elements.codes;
-    const codes = area.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
-    if (!codes.length || !confirm(t("confirm_void"))) return;
-    const out = await call("/api/v1/admin/cards/void", {cards: codes});
+    const lines = area.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+    if (!lines.length) return;
+    // A card's code holds its secret: it never leaves this page for the tally (only void lines do).
+    if (!lines.every((x) => /^SCRV1\./.test(x))) { area.value = ""; alert(t("not_void_lines")); return; }
+    if (!confirm(t("confirm_void"))) return;
+    const out = await call("/api/v1/admin/cards/void", {lines: lines});
     if (!out) return;
-    area.value = "";  // the codes of left-over cards are secrets too: not kept on the page
+    area.value = "";
     alert(`${t("cards_voided")}: ${out.voided} · ${t("already_void")}: ${out.already_void} · ` +
           `${t("unknown_cards")}: ${out.unknown} · ${t("used_cards")}: ${out.used}`);
   });

@@ -66,14 +66,25 @@ def cards_import(tally: Remote, credentials_file: str) -> None:
 
 
 @cards.command("void")
-@click.argument("codes_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("void_file", type=click.Path(exists=True, dir_okay=False))
 @to_tally
-def cards_void(tally: Remote, codes_file: str) -> None:
-    """Void left-over cards: CODES_FILE holds their codes, one per line (as scanned or typed)."""
-    codes = [line.strip() for line in Path(codes_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not codes:
-        raise click.ClickException(f"{codes_file} holds no card code")
-    out = tally.call("POST", "/api/v1/admin/cards/void", {"cards": codes})
+def cards_void(tally: Remote, void_file: str) -> None:
+    """Void left-over cards: VOID_FILE holds the void lines the scrutineers made from their codes
+    with `keys cards void` (never the codes themselves: the tally must not see a card's code)."""
+    lines = [line.strip() for line in Path(void_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise click.ClickException(f"{void_file} holds no void line")
+    from keys.credentials import parse_void_line
+    from keys.errors import Malformed
+
+    for number, line in enumerate(lines, start=1):
+        try:
+            parse_void_line(line)
+        except Malformed as exc:  # refused here, so a card's code is never sent to the tally
+            raise click.ClickException(f"{void_file}: line {number} is not a void line (a card code? make void lines "
+                                       "with `keys cards void` on the scrutineers' machine); nothing was sent / "
+                                       f"第 {number} 行不是作废行，未发送") from exc
+    out = tally.call("POST", "/api/v1/admin/cards/void", {"lines": lines})
     click.echo(f"voided {out['voided']}; already void {out['already_void']}; not this meeting's cards {out['unknown']}; "
                f"already used in a round {out['used']}")
 

@@ -100,10 +100,14 @@ def cards_import() -> Any:
 @bp.post("/admin/cards/void")
 @chair_required
 def cards_void() -> Any:
-    """Void left-over cards by their codes (a batch; nothing is voided if one cannot be read)."""
+    """Void left-over cards by the void lines the scrutineers made from them (`keys cards void`):
+    a batch, nothing voided if one line is bad. Card codes are refused: the tally never sees one."""
     body = json_body()
+    if "cards" in body:
+        raise ApiError(400, "card_code_refused", "The tally takes void lines made by keys cards void on the "
+                       "scrutineers' machine, never card codes; nothing was voided.")
     with transaction() as s:
-        out = credentials.void_cards(s, services().meeting.id, body.get("cards"))
+        out = credentials.void_cards(s, services().meeting.id, body.get("lines"))
         totals = credentials.counts(s)
     return _done({**out, "totals": totals})
 

@@ -216,3 +216,40 @@ def test_a_judge_round_takes_one_envelope_per_contestant_from_each_seat(tmp_path
     export.public["judge_cards"] = {"r3": [b64e(new_card(MEETING).public_for("r3"))]}
     result = run("verify-box", str(export.write()))
     assert result.exit_code == 1 and "not one of this round's judge cards" in result.output
+
+
+def test_keys_cards_void_writes_signed_lines_that_hold_no_card_code(tmp_path: Path) -> None:
+    """Left-over cards become void lines on the scrutineers' machine: each card's key in each
+    round, signed by it, each round's lines in key order; no line holds a code. A code that
+    cannot be read, or of another meeting, writes nothing."""
+    from keys.credentials import parse_void_line, verify_void
+
+    doc, _ = record_doc({"r1": RoundKey.generate(), "d1": RoundKey.generate()})
+    (tmp_path / "meeting.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    cards, _listed = make_cards(parse_record(doc), 3)
+    codes = tmp_path / "left.txt"
+    codes.write_text("# left over\n" + "".join(c.qr_text.lower() + "\n\n" for c in cards))
+    result = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                 "--out", str(tmp_path / "void.txt"))
+    assert result.exit_code == 0, result.output
+    assert "3 cards to void: 9 void lines" in result.output
+    lines = (tmp_path / "void.txt").read_text().split()
+    parsed = [parse_void_line(x) for x in lines]
+    for line in parsed:
+        verify_void(line)
+    assert [p.round_id for p in parsed] == ["r1"] * 3 + ["d1"] * 3 + ["spare-1"] * 3
+    for rid in ("r1", "d1", "spare-1"):
+        keys = [p.card for p in parsed if p.round_id == rid]
+        assert keys == sorted(keys) and set(keys) == {c.public_for(rid) for c in cards}
+    text = (tmp_path / "void.txt").read_text()
+    assert not any(c.qr_text.split(".")[-1] in text for c in cards)
+    again = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                "--out", str(tmp_path / "void.txt"))
+    assert again.exit_code == 1 and "already exists" in again.output
+    for bad, said in [(cards[0].qr_text + "\nSCR1.nonsense\n", "line 2 is not a ballot card code"),
+                      (new_card("fedcba9876543210").qr_text + "\n", "line 1 is a card of another meeting")]:
+        codes.write_text(bad)
+        refused = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                      "--out", str(tmp_path / "never.txt"))
+        assert refused.exit_code == 1 and said in refused.output, refused.output
+        assert not (tmp_path / "never.txt").exists()

@@ -7,10 +7,12 @@ each one); where an attack is out of reach by design, docs/security.md says so p
 """
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 
@@ -21,6 +23,10 @@ from keys.credentials import list_document
 from keys.envelope import parse_envelope
 from tally.services import services
 from tally.store.models import Card
+from tests.browser import wait_js
+from tests.e2e.conftest import Fleet
+from tests.harness import run_cli
+from tests.security.conftest import ARTIFACTS
 from tests.tally.conftest import issue_cards, load_forms, pair_kiosk, setup_meeting, shares_dir
 
 D1 = "d1"
@@ -28,6 +34,19 @@ D1 = "d1"
 
 def error(resp: Any) -> tuple[int, str]:
     return resp.status_code, resp.get_json()["error"]["code"]
+
+
+def keys_cli(*args: str) -> Any:
+    from keys.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def spellings(secret: bytes) -> list[bytes]:
+    """Every way a secret could travel or rest: raw, hex, base64 (both alphabets), base32."""
+    b32 = base64.b32encode(secret).decode().rstrip("=")
+    return [secret, secret.hex().encode(), secret.hex().upper().encode(), b64e(secret).encode(),
+            base64.b64encode(secret).rstrip(b"="), b32.encode(), b32.lower().encode()]
 
 
 def tally_cli(*args: str) -> Any:
@@ -124,7 +143,9 @@ def test_count_box_holds_the_export_to_the_scrutineers_own_card_list(client, adm
     minted = new_card(kiosk.meeting)
     ours = json.loads(theirs.read_text())
     rounds = {r: [b64d(k) for k in keys] for r, keys in ours["rounds"].items()}
-    rounds[D1] = [*rounds[D1][1:], minted.public_for(D1)]
+    used = {parse_envelope(json.loads(x)["body"]).card_public for x in (forged / "envelopes.jsonl").read_text().splitlines()}
+    spare = next(k for k in rounds[D1] if k not in used)  # a card nobody voted with, swapped for the minted one
+    rounds[D1] = [k for k in rounds[D1] if k != spare] + [minted.public_for(D1)]
     (forged / "credentials.json").write_text(json.dumps(list_document(ours["meeting"], ours["meeting_record"],
                                                                       ours["cards"], rounds)))
     append_envelope(forged, kiosk.envelope(minted, {"round": D1, "votes": {"王五": "agree"}}))
@@ -159,3 +180,112 @@ def test_the_live_count_refuses_card_rows_that_are_not_the_imported_list(client,
         409, "card_list_changed")
     with services(app).store.reader() as s:
         assert s.get(Round, D1).status == "closed" and s.get(Round, D1).result_json is None
+
+
+def test_voiding_left_over_cards_shows_the_tally_no_card_code(client, app, admin_headers, tmp_path: Path):
+    """The scrutineers voided left-over cards by scanning their codes into the console: the tally
+    received every left-over card's secret, and its operator could set one back to issued in the
+    database and vote with it: a listed card, which `keys verify-box` and `count-box` with the
+    scrutineers' own list accept. Now the codes stay on the scrutineers' machine: `keys cards
+    void` makes void lines (each card's key in each round, signed by that key), the tally voids
+    by them, and a card code sent to the tally is refused."""
+    from keys.cards import parse_card
+    from keys.errors import Malformed
+
+    kiosk, left = vote_d1(client, admin_headers, ["disagree", "disagree"], close=False)
+    (tmp_path / "meeting.json").write_text(json.dumps(client.get("/api/v1/admin/meeting-record",
+                                                                 headers=admin_headers).get_json()))
+    (tmp_path / "left.txt").write_text("".join(c.qr_text + "\n" for c in left))
+    made = keys_cli("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(tmp_path / "left.txt"),
+                    "--out", str(tmp_path / "void.txt"))
+    assert made.exit_code == 0, made.output
+    body = {"lines": (tmp_path / "void.txt").read_text().split()}
+    resp = client.post("/api/v1/admin/cards/void", json=body, headers=admin_headers)
+    assert resp.status_code == 200, resp.get_json()
+    assert (resp.get_json()["voided"], resp.get_json()["unknown"]) == (len(left), 0)
+
+    # What the tally received holds no card's secret in any spelling, and no text in it reads as
+    # a card: the operator has nothing to vote with, whatever it does to the database.
+    received = json.dumps(body).encode()
+    assert not [c for c in left if any(sp in received for sp in spellings(c.secret))]
+
+    def reads_as_card(text: str) -> bool:
+        try:
+            parse_card(text)
+        except Malformed:
+            return False
+        return True
+
+    assert not [t for t in body["lines"] if reads_as_card(t)]
+    # The voided cards no longer vote.
+    resp = client.post("/api/v1/envelopes", json=kiosk.envelope(left[0], {"round": D1, "votes": {"王五": "agree"}}))
+    assert error(resp) == (409, "card_void")
+
+    # The old way in is closed: a card's code sent to the tally is refused, and that card still votes.
+    (fresh,) = issue_cards(client, admin_headers, kiosk.meeting, 1)
+    for refused in ({"cards": [fresh.qr_text]}, {"lines": [fresh.qr_text]}, {"lines": [*body["lines"], fresh.qr_text]}):
+        assert error(client.post("/api/v1/admin/cards/void", json=refused, headers=admin_headers)) == (
+            400, "card_code_refused")
+    # A void line is signed by the card's own key: the chair cannot void a voter's card by its
+    # public key (the list is public), nor move a line to another round.
+    voter_key = fresh.public_for(D1)
+    _, _, rid, key, sig = body["lines"][0].split(".")
+    for forged in (f"SCRV1.{kiosk.meeting}.{D1}.{b64e(voter_key)}.{sig}",
+                   f"SCRV1.{kiosk.meeting}.{'r1' if rid != 'r1' else 'e1'}.{key}.{sig}"):
+        assert error(client.post("/api/v1/admin/cards/void", json={"lines": [forged]}, headers=admin_headers)) == (
+            400, "bad_void_line")
+    resp = client.post("/api/v1/envelopes", json=kiosk.envelope(fresh, {"round": D1, "votes": {"王五": "agree"}}))
+    assert resp.status_code == 201, resp.get_json()
+
+
+MEETING = """
+meeting:
+  title: 作废剩余选票卡
+rounds:
+  - id: d1
+    kind: decide
+    title: 票决
+    expected: 4
+    nominees: [王五]
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_consoles_void_form_never_sends_a_card_code(module_fleet: Fleet, browser: Any, tmp_path: Path):
+    """In Debian's Chromium: the chair pastes the codes of left-over cards (as the console once
+    asked) into "作废剩余选票卡": the page refuses them and sends nothing. The void lines that
+    `keys cards void` made from the same codes void the cards."""
+    tally = module_fleet.tally(MEETING, name="void-form", cards=6)
+    codes = tally.cards(2)
+    (tmp_path / "left.txt").write_text("\n".join(codes) + "\n")
+    run_cli(["keys", "cards", "void", "--meeting-record", str(tally.data / "public" / "meeting.json"),
+             str(tmp_path / "left.txt"), "--out", str(tmp_path / "void.txt")], tally.env)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/cards/void") else None)
+    said: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        said.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.goto(tally.url + "/console")
+    page.fill('input[name="token"]', (tally.data / "secrets" / "admin-token").read_text().strip())
+    page.click('button[type="submit"]')
+    page.wait_for_selector('body[data-ready="1"]')
+    page.fill("#cards-void textarea", "\n".join(codes))
+    page.click("#cards-void button[type=submit]")
+    wait_js(page, "document.querySelector('#cards-void textarea').value === ''")
+    assert sent == [] and said and "keys cards void" in said[-1], said
+    assert not any(c.split(".")[-1] in page.content() for c in codes)
+    page.fill("#cards-void textarea", (tmp_path / "void.txt").read_text())
+    page.click("#cards-void button[type=submit]")
+    page.wait_for_selector('[data-k="void"]:text("2")')
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-void-lines.png"))
+    assert len(sent) == 1 and not any(c.split(".")[-1] in sent[0] for c in codes)
+    assert tally.call("GET", "/api/v1/admin/state")["cards"]["void"] == 2
+    ctx.close()
