@@ -289,3 +289,44 @@ def test_the_consoles_void_form_never_sends_a_card_code(module_fleet: Fleet, bro
     assert len(sent) == 1 and not any(c.split(".")[-1] in sent[0] for c in codes)
     assert tally.call("GET", "/api/v1/admin/state")["cards"]["void"] == 2
     ctx.close()
+
+
+@pytest.mark.parametrize("passphrase", ["correct horse 123456\nbattery staple", "correct horse 2024\nbattery staple",
+                                        "correct horse battery\tstaple 9",
+                                        "correct horse battery staple\x00", "correct\rhorse battery staple"])
+def test_a_passphrase_with_a_line_break_or_control_character_is_refused_not_a_traceback(
+        passphrase: str, tmp_path: Path) -> None:
+    """The strength estimator crashed on a passphrase with a line break after five digits or more
+    (a ValueError: `tally init` and `kiosk pair` ended in a traceback instead of a refusal) and
+    took other line breaks and control characters (which no terminal prompt can type back); a
+    passphrase is one line of printable text, and anything else is refused with a reason."""
+    from keys.errors import WeakPassphrase
+    from keys.identity import Identity
+    from keys.pairing import PairingOffer
+    from keys.passphrase import check_passphrase
+    from kiosk.cli import main as kiosk_main
+
+    with pytest.raises(WeakPassphrase) as caught:
+        check_passphrase(passphrase)
+    assert any("control character" in r for r in caught.value.reasons), caught.value.reasons
+
+    meeting = tmp_path / "m.yaml"
+    meeting.write_text(MEETING, encoding="utf-8")
+    from tally.cli.main import main as tally_main
+
+    (tmp_path / "pass").write_text(passphrase + "\n", encoding="utf-8")
+    given = (["--key-passphrase-file", str(tmp_path / "pass")] if "\x00" in passphrase else [])  # no NUL in the env
+    done = CliRunner().invoke(tally_main, ["init", "--data", str(tmp_path / "d"), "--meeting", str(meeting),
+                                           "--scrutineers", "3", "--quorum", "2", "--shares-out",
+                                           str(tmp_path / "s"), *given],
+                              env={"TALLY_KEY_PASSPHRASE": "" if given else passphrase})
+    assert done.exit_code == 1 and "too weak" in done.output, done.output
+    assert not (tmp_path / "d").exists() and not (tmp_path / "s").exists()
+
+    from keys.fingerprint import fingerprint
+
+    offer = PairingOffer("http://127.0.0.1:9", "abcdefgh", fingerprint(Identity.generate().public_bytes()))
+    done = CliRunner().invoke(kiosk_main, ["pair", offer.to_url(), "--data", str(tmp_path / "k"),
+                                           "--passphrase-file", str(tmp_path / "pass")], env={"KIOSK_PASSPHRASE": ""})
+    assert done.exit_code == 1 and "too weak" in done.output, done.output
+    assert not (tmp_path / "k" / "kiosk.key").exists()
