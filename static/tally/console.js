@@ -63,9 +63,24 @@
     stopCamera();
   }
 
+  // A share of another round or meeting never leaves the page: a camera that sees a whole sheet
+  // reads every round's QR code, and the tally must get only the round it counts.
+  function foreignShare(text) {
+    const parts = text.replace(/\s/g, "").split(".");
+    if (parts.length !== 5 || parts[0].toUpperCase() !== "SCRS1") return null;  // the tally says what is wrong
+    if (parts[1].toLowerCase() !== CUSTODY.meeting) return "share_other_meeting";
+    return parts[2] === countRound ? null : "share_other_round";
+  }
+
   async function offerShare(text) {
     text = String(text || "").trim();
     if (!text || countRound === null) return;
+    const foreign = foreignShare(text);
+    if (foreign) {
+      shareMsg.className = "msg bad";
+      shareMsg.textContent = t(foreign);
+      return;
+    }
     const resp = await fetch(`/api/v1/admin/rounds/${encodeURIComponent(countRound)}/shares/check`, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
