@@ -69,6 +69,9 @@ def import_list(s: Session, meeting_id: str, record_fp: str, doc: Any) -> dict[s
     wanted = [r for r in rounds if r not in spares] + sorted(spares)
     if set(found.rounds) != set(wanted):
         raise ApiError(400, "bad_card_list", "This ballot card list does not hold a key for each ballot round.")
+    # Lock the rounds before asking whether one is open: an open racing this import then waits
+    # for it (PostgreSQL), instead of committing between the check and the import's own commit.
+    s.execute(select(Round.id).order_by(Round.id).with_for_update()).all()
     if frozen(s):
         raise ApiError(409, "card_list_frozen", "The ballot card list is frozen: a round has already been opened.")
     s.execute(delete(Card).where(Card.origin == "list"))

@@ -332,75 +332,81 @@ def test_a_passphrase_with_a_line_break_or_control_character_is_refused_not_a_tr
     assert not (tmp_path / "k" / "kiosk.key").exists()
 
 
-SHEET_MEETING = """
-meeting:
-  title: 开箱只收本轮分片
-rounds:
-  - id: r1
-    kind: decide
-    title: 任职票决
-    expected: 4
-    nominees: [王五]
-  - id: d2
-    kind: decide
-    title: 第二轮票决
-    expected: 4
-    nominees: [赵六]
-"""
+@pytest.fixture
+def pg_app(tmp_path: Path) -> Any:
+    """The tally on a fresh PostgreSQL database (as tests/tally/test_postgres.py)."""
+    from tally import create_app
+    from tally.setup.meeting import init_meeting
+    from tests.services import fresh_postgres_database
+    from tests.tally.conftest import KEY_PASS
+    from tests.tally.conftest import MEETING as TALLY_MEETING
+
+    for url in fresh_postgres_database():
+        f = tmp_path / "meeting.yaml"
+        f.write_text(TALLY_MEETING, encoding="utf-8")
+        d = tmp_path / "data"
+        init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d), database_url=url)
+        app = create_app({"DATA_DIR": str(d), "TESTING": True,
+                          "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS, "TALLY_DATABASE_URL": url}})
+        app.config["PG_URL"] = url
+        yield app
+        services(app).store.engine.dispose()
 
 
-@pytest.mark.browser
-@pytest.mark.slow
-def test_the_count_dialog_never_sends_a_share_of_another_round(module_fleet: Fleet, tmp_path: Path):
-    """A scrutineer holds their sheet up to the camera at the count of r1, and the camera reads
-    the QR code of round d2 (six to a page): the page sent it to the tally as an offered share
-    (refused there as another round's, but received: a tally that kept it holds d2's share).
-    Now a share of another round or meeting never leaves the page; r1's shares still count."""
-    from tests.e2e.test_console_shares import CHROMIUM, y4m_of_qr
+@pytest.mark.postgres
+def test_a_card_list_import_racing_the_first_open_never_lands_after_it(pg_app: Any, tmp_path: Path):
+    """On PostgreSQL, an import that had checked "no round is open" and was still writing when the
+    chair opened the first round committed after the open: the list changed under an open round
+    (its fingerprint already on the projector). The import now locks the rounds first, so an
+    open waits for it, or the import finds the round open and is refused."""
+    import threading
 
-    tally = module_fleet.tally(SHEET_MEETING, name="sheet")
-    tally.roster(4)
-    tally.round("r1", "open")
-    tally.round("r1", "close")
-    d2 = tally.shares_for("d2", (2,))[0]
-    camera = y4m_of_qr(d2, tmp_path / "scrutineer-2-d2.y4m")
-    from playwright.sync_api import sync_playwright
+    import psycopg
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera}"])
-        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-        ctx.grant_permissions(["camera"], origin=tally.url)
-        page = ctx.new_page()
-        sent: list[str] = []
-        page.on("request", lambda r: sent.append(r.post_data or "") if "/rounds/" in r.url else None)
-        page.goto(tally.url + "/console")
-        page.fill('input[name="token"]', (tally.data / "secrets" / "admin-token").read_text().strip())
-        page.click('button[type="submit"]')
-        page.wait_for_selector('body[data-ready="1"]')
-        page.locator('tr[data-round="r1"]').get_by_role("button", name="计票").click()
-        page.wait_for_selector("#count-dialog[open]")
-        page.click("#share-camera")
-        wait_js(page, "document.getElementById('share-msg').textContent.includes('另一个轮次')")
-        # Typed too, and another meeting's: refused on the page.
-        other = d2.split(".")
-        other[1] = "0123456789abcdef" if other[1] != "0123456789abcdef" else "fedcba9876543210"
-        page.fill("#share-input", ".".join([*other[:2], "r1", *other[3:]]))
-        page.press("#share-input", "Enter")
-        wait_js(page, "document.getElementById('share-msg').textContent.includes('另一次会议')")
-        assert not any(d2.split(".")[-1] in body for body in sent), sent
-        assert page.inner_text("#share-need").endswith("0 / 2")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "console-share-of-another-round.png"))
-        for line in tally.shares_for("r1", (1, 3)):
-            page.fill("#share-input", line)
-            page.press("#share-input", "Enter")
-        page.wait_for_selector('#share-given li[data-scrutineer="3"].given')
-        page.click('#count-dialog button[value="ok"]')
-        page.wait_for_selector('tr[data-round="r1"] .status[data-status="counted"]')
-        assert not any(d2.split(".")[-1] in body for body in sent), sent
-        ctx.close()
-        browser.close()
+    from keys.credentials import make_cards
+    from keys.record import parse_record
+
+    client = pg_app.test_client()
+    admin = {"Authorization": "Bearer " + (tmp_path / "data" / "secrets" / "admin-token").read_text().strip()}
+    setup_meeting(client, admin, open_rounds=(), cards=3)
+    _, second = make_cards(parse_record(client.get("/api/v1/admin/meeting-record", headers=admin).get_json()), 4)
+    plain = pg_app.config["PG_URL"].replace("postgresql+psycopg://", "postgresql://")
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    answers: dict[str, int] = {}
+
+    def post(name: str, path: str, body: dict[str, Any]) -> None:
+        answers[name] = pg_app.test_client().post(path, json=body, headers=admin).status_code
+
+    with psycopg.connect(plain) as holder, psycopg.connect(plain, autocommit=True) as watch:
+        # Another transaction holds the list's row: the import stops there, mid-way.
+        holder.execute("SELECT * FROM credential_list FOR UPDATE")
+        importing = threading.Thread(target=post, args=("import", "/api/v1/admin/cards/import", second))
+        importing.start()
+        wait_until(lambda: watch.execute(waiting).fetchone()[0] >= 1, "the import to wait")
+        opening = threading.Thread(target=post, args=("open", "/api/v1/admin/rounds/r1/open", {}))
+        opening.start()
+        wait_until(lambda: not opening.is_alive() or watch.execute(waiting).fetchone()[0] >= 2,
+                   "the open to finish or wait")
+        opened_first = not opening.is_alive()
+        holder.rollback()
+        importing.join(60)
+        opening.join(60)
+    assert answers["open"] == 200, answers
+    if opened_first:
+        # The round opened while the import was still pending: the import must not land.
+        assert answers["import"] == 409, answers
+    else:
+        # The open waited for the import: the new list is the one the round opened with.
+        assert answers["import"] == 200, answers
+        state = client.get("/api/v1/admin/state", headers=admin).get_json()
+        assert state["card_list"]["fingerprint"] == second["fingerprint"]
+    assert client.post("/api/v1/admin/cards/import", json=second, headers=admin).status_code == 409
+
+def wait_until(probe: Any, what: str) -> None:
+    import time
+
+    for _ in range(600):
+        if probe():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
