@@ -15,6 +15,7 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import resource
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ def _quoted(value: object) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Scrutineer keys: fingerprints and audit checks (指纹与审计校验)."""
+    # No core file (the soft limit a crash obeys): it would hold cards' secrets or shares.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 @main.command("fingerprint")

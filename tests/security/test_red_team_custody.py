@@ -410,3 +410,63 @@ def wait_until(probe: Any, what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def core_limits(pid: int) -> tuple[str, str]:
+    """The soft and hard core-file size of a running process, as /proc says."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max core file size"):
+            soft, hard = line.split()[4:6]
+            return soft, hard
+    raise AssertionError("no core limit in /proc")
+
+
+def process_group(pid: int) -> list[int]:
+    """A process and every process of its group (gunicorn's master and its worker)."""
+    import os
+
+    group = os.getpgid(pid)
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == group:
+                    out.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return out
+
+
+@pytest.mark.slow
+def test_the_tally_and_the_kiosk_never_dump_a_core(module_fleet: Fleet):
+    """A crash of `tally serve` during a count (the round key and k shares in memory) or of a kiosk
+    (its key, a scanned card's secret) wrote them into a core file wherever the machine allows
+    core dumps (a service manager's LimitCORE=infinity, `ulimit -c unlimited`): a copy of the
+    disk then held what opens a round. Every `tally`, `kiosk` and `keys` process sets its core
+    size to 0 (the soft limit, which a core dump obeys), whatever it inherited."""
+    import os
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (before[1], before[1]))  # the machine allows cores
+    try:
+        assert core_limits(os.getpid())[0] != "0"
+        tally = module_fleet.tally(MEETING, name="cores", cards=0)
+        kiosk = module_fleet.kiosk("cores-kiosk")
+        kiosk.pair(tally.offers(1)[0], "k")
+        kiosk.start()
+    finally:
+        resource.setrlimit(resource.RLIMIT_CORE, before)
+    for proc in (tally.proc, kiosk.proc):
+        assert proc is not None
+        pids = process_group(proc.pid)
+        assert pids and all(core_limits(p)[0] == "0" for p in pids), [(p, core_limits(p)) for p in pids]
+    # The scrutineers' tool (all the cards' secrets in memory while it makes them).
+    import subprocess
+    import sys
+
+    script = ("import resource\nfrom keys.cli import main\ntry:\n    main(['shares', 'check', '--help'])\n"
+              "except SystemExit:\n    pass\nprint(*resource.getrlimit(resource.RLIMIT_CORE))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (before[1], before[1])))
+    assert done.stdout.split()[-2] == "0", done.stdout + done.stderr
