@@ -419,7 +419,7 @@ def cards_make(record_path: Path, count: int, out_dir: Path, no_pdf: bool) -> No
     credentials.json (the public list the tally imports)."""
     record = _read_record(record_path)
     names = ("cards.pdf", "cards.txt", "credentials.json")
-    if any((out_dir / n).exists() for n in names):
+    if any((out_dir / n).exists() or (out_dir / n).is_symlink() for n in names):
         raise click.ClickException(_("{path} already holds cards: use a new directory").format(path=out_dir))
     try:
         cards, doc = make_cards(record, count)

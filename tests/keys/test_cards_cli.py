@@ -253,3 +253,19 @@ def test_keys_cards_void_writes_signed_lines_that_hold_no_card_code(tmp_path: Pa
                       "--out", str(tmp_path / "never.txt"))
         assert refused.exit_code == 1 and said in refused.output, refused.output
         assert not (tmp_path / "never.txt").exists()
+
+
+def test_keys_cards_make_never_writes_card_codes_through_a_link(tmp_path: Path) -> None:
+    """Someone places a dangling link `cards.txt -> a file they can read` in the scrutineers'
+    output directory: the codes are never written through it (O_EXCL), and the tool says so in
+    one line instead of a traceback."""
+    doc, _ = record_doc({"r1": RoundKey.generate()})
+    (tmp_path / "meeting.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "cards"
+    out.mkdir()
+    (out / "cards.txt").symlink_to(tmp_path / "where-they-read.txt")
+    result = run("cards", "make", "--meeting-record", str(tmp_path / "meeting.json"), "--count", "2", "--out",
+                 str(out), "--no-pdf")
+    assert result.exit_code == 1 and "already holds cards" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "where-they-read.txt").exists() and not (out / "credentials.json").exists()

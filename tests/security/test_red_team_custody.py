@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from keys.canonical import b64d, b64e
 from keys.cards import new_card
@@ -470,3 +470,67 @@ def test_the_tally_and_the_kiosk_never_dump_a_core(module_fleet: Fleet):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                           preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, (before[1], before[1])))
     assert done.stdout.split()[-2] == "0", done.stdout + done.stderr
+
+
+def test_the_database_cannot_lower_the_quorum_or_swap_a_rounds_custody(client, app, admin_headers, meeting_dir: Path):
+    """Held: with write access to the database, the operator sets the quorum to 1, or gives d1
+    the custody (wrapped key and commitments) of another round, or of a spare whose shares it
+    hopes to see first. One share still opens nothing, another round's shares are named as such,
+    and nothing is counted (the joined secret is checked by the AEAD, whose data is the round)."""
+    from sqlalchemy import select
+
+    from tally.store.models import Meeting, Round, SpareKey
+
+    kiosk, _ = vote_d1(client, admin_headers, ["agree", "disagree"])
+
+    def shares(round_id: str, who: tuple[int, ...]) -> dict[str, list[str]]:
+        return {"shares": [ln for i in who for ln in (shares_dir(meeting_dir) / f"scrutineer-{i}.txt")
+                           .read_text().splitlines() if ln.startswith(f"SCRS1.{kiosk.meeting}.{round_id}.")]}
+
+    with services(app).store.writer() as s, s.begin():
+        s.execute(update(Meeting).values(quorum=1))
+    assert error(client.post(f"/api/v1/admin/rounds/{D1}/count", json=shares(D1, (2,)), headers=admin_headers)) == (
+        409, "round_key_damaged")
+    with services(app).store.writer() as s, s.begin():
+        s.execute(update(Meeting).values(quorum=2))
+        original = s.get(Round, D1)
+        saved = (original.public_key, original.wrapped_private, original.share_commitments)
+        spare = s.get(SpareKey, "spare-1")
+        s.execute(update(Round).where(Round.id == D1).values(
+            public_key=spare.public_key, wrapped_private=spare.wrapped_private,
+            share_commitments=spare.share_commitments))
+    # The spare's shares are refused as another round's; d1's own do not match the spare's commitments.
+    assert error(client.post(f"/api/v1/admin/rounds/{D1}/count", json=shares("spare-1", (1, 2)),
+                             headers=admin_headers)) == (400, "share_wrong_round")
+    assert error(client.post(f"/api/v1/admin/rounds/{D1}/count", json=shares(D1, (1, 2)), headers=admin_headers)) == (
+        400, "share_mismatch")
+    with services(app).store.writer() as s, s.begin():
+        s.execute(update(Round).where(Round.id == D1).values(
+            public_key=saved[0], wrapped_private=saved[1], share_commitments=saved[2]))
+        assert s.scalars(select(Round.result_json).where(Round.id == D1)).one() is None
+    resp = client.post(f"/api/v1/admin/rounds/{D1}/count", json=shares(D1, (1, 3)), headers=admin_headers)
+    assert resp.status_code == 200 and agree_of(resp.get_json()["result"]) == (1, 1)
+
+
+def agree_of(result: dict[str, Any]) -> tuple[int, int]:
+    return result["nominees"][0]["agree"], result["nominees"][0]["disagree"]
+
+
+@pytest.mark.parametrize("trick", ["dangling link into it", "through ..", "the directory itself", "a link to it"])
+def test_shares_out_cannot_land_in_the_data_directory_by_a_path_trick(tmp_path: Path, trick: str) -> None:
+    """Held: `tally init --shares-out` resolves links (dangling ones too) and `..` before it
+    compares, so no spelling puts the scrutineers' shares inside the data directory."""
+    meeting = tmp_path / "m.yaml"
+    meeting.write_text(MEETING, encoding="utf-8")
+    data = tmp_path / "data"
+    out = {"dangling link into it": tmp_path / "link", "through ..": data / ".." / "data" / "shares",
+           "the directory itself": Path(str(data) + "/"), "a link to it": tmp_path / "alias"}[trick]
+    if trick == "dangling link into it":
+        out.symlink_to(data / "shares")  # the data directory does not exist yet
+    if trick == "a link to it":
+        data.mkdir()
+        out.symlink_to(data)
+    done = tally_cli("init", "--data", str(data), "--meeting", str(meeting), "--scrutineers", "3", "--quorum", "2",
+                     "--shares-out", str(out))
+    assert done.exit_code == 1 and "inside the data directory" in done.output, done.output
+    assert not (data / "meeting.json").exists() and not list(tmp_path.rglob("scrutineer-*"))
