@@ -295,7 +295,11 @@ def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
     keys = {r: key for r, key in keys.items() if status[r] == "open"}
     if not keys:
         raise ApiError(409, "round_not_open", "This round is not open for ballots.")
-    if s.scalars(select(Card.public_key).where(Card.public_key.in_(list(keys.values())))).first() is not None:
+    # A key already on the list, for any round or a spare round key (whose rows join the cards
+    # when a round takes the spare), is not a card the kiosk made.
+    wanted = list(keys.values())
+    if s.scalars(select(Card.public_key).where(Card.public_key.in_(wanted))).first() is not None or \
+            s.scalars(select(SpareCard.public_key).where(SpareCard.public_key.in_(wanted))).first() is not None:
         raise ApiError(400, "malformed", "The card's public key could not be read.")
     s.delete(grant)
     rows: list[dict[str, Any]] = [{"public_key": key, "round_id": r, "status": "issued", "origin": "desk"}

@@ -534,3 +534,43 @@ def test_shares_out_cannot_land_in_the_data_directory_by_a_path_trick(tmp_path: 
                      "--shares-out", str(out))
     assert done.exit_code == 1 and "inside the data directory" in done.output, done.output
     assert not (data / "meeting.json").exists() and not list(tmp_path.rglob("scrutineer-*"))
+
+
+def test_a_desk_unlock_cannot_pass_the_present_cap_nor_take_a_spare_cards_key(client, app, admin_headers):
+    """A kiosk with a desk-unlock grant registered as its card's key the public key a listed card
+    holds for a spare round (the list is public): adding a round live from that spare then ended
+    in a 500 (the key was already a card row). Now such a key is refused. And desk unlocks, like
+    cards, stop at the round's 实到."""
+    from keys.canonical import b64e as enc
+
+    from tally.rules.kinds import RoundKind
+    from tally.setup.custody import assign_spare
+
+    setup_meeting(client, admin_headers, open_rounds=(D1,), sign_in=2)
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin_headers).status_code == 200
+    (listed,) = issue_cards(client, admin_headers, kiosk.meeting, 1)
+
+    def claim(key: bytes) -> Any:
+        """Register `key` with the kiosk's pending grant (the desk unlocks it first if none waits)."""
+        beat = client.post("/api/v1/kiosks/heartbeat", json=kiosk.signed({"outbox": 0, "sent": 0})).get_json()
+        if not beat.get("unlock"):
+            assert client.post("/api/v1/desk/unlock", json={"kiosk": kiosk.kiosk_id},
+                               headers=admin_headers).status_code == 200
+            beat = client.post("/api/v1/kiosks/heartbeat", json=kiosk.signed({"outbox": 0, "sent": 0})).get_json()
+        return client.post("/api/v1/kiosks/unlock", json=kiosk.signed({"grant": beat["unlock"]["grant"],
+                                                                         "cards": {D1: enc(key)}}))
+
+    assert error(claim(listed.public_for("spare-1"))) == (400, "malformed")
+    with services(app).store.writer() as s, s.begin():
+        assert assign_spare(s, kind=RoundKind.DECIDE, title="重新投票").id == "spare-1"
+    # 实到 is 2: a card and one desk unlock fill the round; a second unlock's ballot is refused.
+    assert client.post("/api/v1/envelopes", json=kiosk.envelope(listed, {"round": D1, "votes": {"王五": "agree"}})
+                       ).status_code == 201
+    for expected in (201, 409):
+        card = new_card(kiosk.meeting)
+        assert claim(card.public_for(D1)).status_code == 200
+        sent = client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": D1, "votes": {"王五": "agree"}}))
+        assert sent.status_code == expected, sent.get_json()
+    assert error(sent) == (409, "round_full")
