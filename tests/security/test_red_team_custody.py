@@ -541,8 +541,6 @@ def test_a_desk_unlock_cannot_pass_the_present_cap_nor_take_a_spare_cards_key(cl
     holds for a spare round (the list is public): adding a round live from that spare then ended
     in a 500 (the key was already a card row). Now such a key is refused. And desk unlocks, like
     cards, stop at the round's 实到."""
-    from keys.canonical import b64e as enc
-
     from tally.rules.kinds import RoundKind
     from tally.setup.custody import assign_spare
 
@@ -560,7 +558,7 @@ def test_a_desk_unlock_cannot_pass_the_present_cap_nor_take_a_spare_cards_key(cl
                                headers=admin_headers).status_code == 200
             beat = client.post("/api/v1/kiosks/heartbeat", json=kiosk.signed({"outbox": 0, "sent": 0})).get_json()
         return client.post("/api/v1/kiosks/unlock", json=kiosk.signed({"grant": beat["unlock"]["grant"],
-                                                                         "cards": {D1: enc(key)}}))
+                                                                         "cards": {D1: b64e(key)}}))
 
     assert error(claim(listed.public_for("spare-1"))) == (400, "malformed")
     with services(app).store.writer() as s, s.begin():
