@@ -15,8 +15,12 @@ CHAIN = "scrutineer/chain/v1"                # ballot box chain entry hash
 FINGERPRINT = "scrutineer/fingerprint/v1"    # key fingerprint
 CARD_ROUND_KEY = "scrutineer/card-round-key/v1"  # HKDF info (+ NUL + round id): card secret -> that round's card key
 CARD_CHECK = "scrutineer/card-check/v1"      # HKDF info: card secret -> check code on the card face
+FORM = "scrutineer/form/v1"                  # tally signs a round's ballot form (names, rules, round key, size)
+BOX = "scrutineer/box/v1"                    # tally signs a closed round's published box (receipt codes)
+AUDIT = "scrutineer/audit/v1"                # audit log chain entry hash
 
-ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK)
+ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK,
+       FORM, BOX, AUDIT)
 
 
 def domain(label: str, message: bytes) -> bytes:

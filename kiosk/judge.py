@@ -85,8 +85,9 @@ class JudgeDesk:
     """Judge mode of one kiosk: at most one bound seat, the contest's state, and score casting."""
 
     def __init__(self, outbox: Outbox, signer: KioskSigner, client: TallyClient, wake: threading.Event,
-                 *, fresh: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+                 *, tally_public: bytes, fresh: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.outbox = outbox
+        self.tally_public = tally_public  # pinned at pairing: a score round's form must carry its signature
         self.signer = signer
         self.client = client
         self.wake = wake  # the sender's: a cast sends at once
@@ -113,7 +114,7 @@ class JudgeDesk:
             if started - self._fetched < max_age:
                 return
             try:
-                state = parse_judging(self.client.judging(timeout=2.0))
+                state = parse_judging(self.client.judging(timeout=2.0), self.tally_public)
             except (TallyUnreachable, TallyError, FormError) as exc:
                 log.info("judging state not refreshed: %s", exc)
                 self.online = False

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from keys.identity import Identity
 from kiosk.ballots import SelectionError, ballot_line
 from kiosk.forms import parse_form
 from kiosk.scores import ScoreRound as PadRound
@@ -17,6 +18,7 @@ from kiosk.scores import check_score
 from tally.box.forms import round_form
 from tally.plan import parse_plan
 from tally.rules import BallotInputError, ScoreValueError, parse_ballot, score_value
+from tally.setup.meeting import MeetingInfo
 from tally.store.models import Round
 
 PLAN = parse_plan({
@@ -57,7 +59,7 @@ SCORES = [
 
 def _pad_round() -> PadRound:
     sp = PLAN.round("s1")
-    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, judges=7, min=sp.min, max=sp.max, step=sp.step,
+    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, ballot_size=512, judges=7, min=sp.min, max=sp.max, step=sp.step,
                     current="甲", phase="scoring", scored_seats=frozenset())
 
 
@@ -79,10 +81,14 @@ def test_one_score_check_on_the_pad_and_in_the_rules(raw, rules_code, pad_code):
         assert score_value(PLAN.round("s1"), sent) == value == Decimal(str(raw))
 
 
-def _form(round_id: str):  # the kiosk's form, parsed from what the tally serves for this plan
+TALLY = Identity.generate()
+INFO = MeetingInfo(id="0123456789abcdef", title="validators", plan=PLAN)
+
+
+def _form(round_id: str):  # the kiosk's form, parsed from what the tally serves (signed) for this plan
     rnd = Round(id=round_id, kind=PLAN.round(round_id).kind.value, title=round_id, public_key=b"\x02" * 32)
-    doc = {"meeting": {"id": "0123456789abcdef", "title": "validators"}, "rounds": [round_form(PLAN, rnd)]}
-    return parse_form(doc).round(round_id)
+    doc = {"meeting": {"id": INFO.id, "title": "validators"}, "rounds": [round_form(INFO, TALLY, rnd)]}
+    return parse_form(doc, TALLY.public_bytes()).round(round_id)
 
 
 VALID, INVALID = "valid", "invalid"

@@ -5,6 +5,9 @@
 - `ballots.jsonl`: the opened ballots in CONTRACT.md's format, in random-id order.
 - `envelopes.jsonl` and `public.json`: the sealed ballot box in chain order and the public keys,
   for `keys verify-box` (signatures and chain, with nothing but public keys).
+- `receipts.json`: the published box (`tally.box.published`), for `keys check-receipts`.
+- `audit.jsonl`: the audit log in chain order, each line with its `prev` and `entry`, for
+  `keys verify-box` to walk from its genesis.
 """
 from __future__ import annotations
 
@@ -17,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from keys.canonical import b64e
 from keys.chain import genesis
+from tally.box import published
 from tally.errors import ApiError
 from tally.plan import dump_plan
 from tally.rules import Attendance
 from tally.setup.meeting import MeetingInfo
+from tally.store import audit
 from tally.store.models import Ballot, Envelope, Kiosk, Meeting, Round
 
 
@@ -65,4 +70,7 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
                                               sort_keys=True, ensure_ascii=False) + "\n" for e in envs),
         "public_json": json.dumps(public, indent=2, sort_keys=True),
         "result_signed": json.loads(rnd.result_sig) if rnd.result_sig else None,
+        "receipts_json": json.dumps(published.box(s, info, round_id), indent=2, sort_keys=True),
+        "audit_jsonl": "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+                               for line in audit.lines(s, info.id)),
     }

@@ -157,7 +157,8 @@ def results(tally: Remote, as_json: bool, lang: str) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @to_tally
 def export(tally: Remote, round_id: str, out_dir: str) -> None:
-    """Export a counted round: meeting.yaml, ballots.jsonl, envelopes.jsonl, public.json."""
+    """Export a counted round: meeting.yaml, ballots.jsonl, envelopes.jsonl, public.json,
+    result.signed.json, receipts.json (the published box), audit.jsonl (the audit log chain)."""
     for p in write_export(tally.call("GET", f"/api/v1/admin/rounds/{round_id}/export"), Path(out_dir)):
         click.echo(str(p))
 
@@ -189,7 +190,8 @@ def write_export(doc: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {"meeting.yaml": doc["meeting_yaml"], "ballots.jsonl": doc["ballots_jsonl"],
              "envelopes.jsonl": doc["envelopes_jsonl"], "public.json": doc["public_json"],
-             "result.signed.json": json.dumps(doc["result_signed"], ensure_ascii=False, indent=2, sort_keys=True)}
+             "result.signed.json": json.dumps(doc["result_signed"], ensure_ascii=False, indent=2, sort_keys=True),
+             "receipts.json": doc["receipts_json"], "audit.jsonl": doc["audit_jsonl"]}
     written = []
     for name, text in files.items():
         p = out / name

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keys import audit as audit_chain
 from keys.chain import genesis
 from keys.errors import KeyStoreError
 from keys.identity import Identity
@@ -68,7 +69,7 @@ def init_meeting(data_dir: Path, meeting_file: Path, *, key_passphrase: str, scr
                 raise ConfigError("the database already holds a meeting; use an empty database")
             s.add(Meeting(id=meeting_id, title=raw["meeting"]["title"],
                           plan_json=json.dumps(raw, ensure_ascii=False),
-                          tally_public_key=identity.public_bytes()))
+                          tally_public_key=identity.public_bytes(), audit_head=audit_chain.genesis(meeting_id)))
             for position, rp in enumerate(plan.rounds):
                 key = RoundKey.generate()
                 custody = scrutineer_passphrase if rp.kind.secret else key_passphrase

@@ -54,7 +54,7 @@ class Export:
         return seal_envelope(meeting=MEETING, round_id=round_id, kiosk_id=kiosk_id,
                              kiosk_identity=self.kiosks[kiosk_id], card_key=card.identity(round_id),
                              round_public=self.round_keys[round_id].public_bytes(),
-                             ballot={"round": round_id, "sections": {"mayor": ["张三"]}})
+                             ballot={"round": round_id, "sections": {"mayor": ["张三"]}}, ballot_size=256)
 
     def rechain(self) -> None:
         """Recompute entries, heads and counts as an honest (or cleverly dishonest) tally would."""
@@ -207,7 +207,8 @@ def test_card_list_when_exported(export: Export) -> None:
 def test_envelope_from_another_meeting(export: Export) -> None:
     other = seal_envelope(meeting="fedcba9876543210", round_id="r1", kiosk_id="kiosk-a",
                           kiosk_identity=export.kiosks["kiosk-a"], card_key=export.cards[0].identity("r1"),
-                          round_public=export.round_keys["r1"].public_bytes(), ballot={"round": "r1"})
+                          round_public=export.round_keys["r1"].public_bytes(), ballot={"round": "r1"},
+                          ballot_size=256)
     export.lines.append({"round": "r1", "body": other.body})
     export.rechain()
     failing(export, "line 6: envelope is for another meeting")
