@@ -6,6 +6,7 @@ tail is caught against the head a count signed; existing logs are chained by the
 """
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def test_an_honest_log_is_an_intact_chain_signed_with_the_count(client, app, adm
     assert log["intact"] is True
     entries = log["entries"]
     assert entries[0]["prev"] == genesis(services(app).meeting.id) and log["head"] == entries[-1]["entry"]
-    assert all(b["prev"] == a["entry"] for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b["prev"] == a["entry"] for a, b in itertools.pairwise(entries))
     # The count signed the head as it stood just before its own entry.
     export = client.get("/api/v1/admin/rounds/r1/export", headers=admin_headers).get_json()
     signed = verify_document(export["result_signed"], services(app).identity.public_bytes())
