@@ -72,7 +72,12 @@
         line.textContent = `${id}: ${t("box_unverified")}`;
       } else if (r.missing_total) {
         line.className = "alert";
-        line.textContent = `${id}: ${r.missing_total} ${t("box_missing")}: ${r.missing.join(", ")}`;
+        line.textContent = `${id}: ${r.missing_total} ${t("box_missing")}: `;
+        for (const code of r.missing) {
+          const c = document.createElement("code");
+          c.textContent = code;
+          line.append(c, " ");
+        }
       } else {
         line.className = "msg ok";
         line.textContent = `${id}: ${r.held} ✓ ${t("box_ok")}`;
