@@ -86,7 +86,7 @@ def status() -> str:
         counts=a.outbox.counts(),
         rejections=a.outbox.rejections(),
         boxes=a.watch.rounds(),
-        form_refused=a.form_refused,
+        form_refused=a.form_refused or a.judges.form_refused,
         lang=select_locale(),
     )
 

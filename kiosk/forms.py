@@ -101,6 +101,9 @@ def _names(obj: Any, what: str) -> tuple[str, ...]:
     return names
 
 
+names_of = _names  # for kiosk.scores: a list of distinct, non-empty names
+
+
 def _count(obj: Any, what: str) -> int:
     if isinstance(obj, bool) or not isinstance(obj, int) or obj < 1:
         raise FormError(f"{what} must be a positive integer")

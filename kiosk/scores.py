@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kiosk.ballots import N_, SelectionError
-from kiosk.forms import FormError, RoundForm, meeting_and_rounds, round_key
+from kiosk.forms import FormError, RoundForm, meeting_and_rounds, names_of, round_key
 
 PHASES = ("idle", "scoring", "revealed")
 # What a pad can produce: digits and at most one decimal point (a sign only for a plan below 0).
@@ -51,6 +51,7 @@ class ScoreRound:
     public_key: bytes
     ballot_size: int
     judges: int
+    contestants: tuple[str, ...]
     min: Decimal
     max: Decimal
     step: Decimal
@@ -100,16 +101,18 @@ def _round(doc: dict[str, Any], live: Any) -> ScoreRound:
     phase = live.get("phase")
     if phase not in PHASES:
         raise FormError(f"round {rid}: unknown phase")
+    contestants = names_of(doc.get("contestants"), f"round {rid}: contestants")
     current = live.get("current")
-    if current is not None and (not isinstance(current, str) or not current):
-        raise FormError(f"round {rid}: current must be a name or null")
+    if current is not None and (not isinstance(current, str) or current not in contestants):
+        # Beside the signature, so it must at least be one of the contestants the tally signed.
+        raise FormError(f"round {rid}: current must be one of the round's contestants or null")
     seats = live.get("scored_seats") or []
     if not isinstance(seats, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in seats):
         raise FormError(f"round {rid}: scored_seats must list seat numbers")
     title = doc.get("title")
     return ScoreRound(id=rid, title=title if isinstance(title, str) and title else rid, public_key=public_key,
-                      ballot_size=size, judges=judges, min=lo, max=hi, step=step, current=current, phase=str(phase),
-                      scored_seats=frozenset(seats))
+                      ballot_size=size, judges=judges, contestants=contestants, min=lo, max=hi, step=step,
+                      current=current, phase=str(phase), scored_seats=frozenset(seats))
 
 
 def parse_judging(doc: Any, tally_public: bytes) -> JudgingState:

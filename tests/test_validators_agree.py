@@ -59,7 +59,8 @@ SCORES = [
 
 def _pad_round() -> PadRound:
     sp = PLAN.round("s1")
-    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, ballot_size=512, judges=7, min=sp.min, max=sp.max, step=sp.step,
+    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                    min=sp.min, max=sp.max, step=sp.step,
                     current="甲", phase="scoring", scored_seats=frozenset())
 
 

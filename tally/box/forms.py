@@ -92,8 +92,9 @@ def ballot_forms(info: MeetingInfo, identity: Identity, rounds: Iterable[Round])
 
 def score_form(info: MeetingInfo, identity: Identity, rnd: Round, plan: ScoreRound) -> dict[str, Any]:
     """The signed, unchanging part of an open score round as a judge's pad seals to it: key,
-    panel size, range and step, ballot size. Who is being scored changes and travels beside it."""
+    panel size, range and step, the contestants, ballot size. Who is being scored changes and
+    travels beside it (a kiosk takes it only if it is one of the signed contestants)."""
     return _signed(info, identity, {
         "id": rnd.id, "kind": rnd.kind, "title": rnd.title, "public_key": b64e(rnd.public_key),
         "judges": plan.judges, "min": str(plan.min), "max": str(plan.max), "step": str(plan.step),
-        "ballot_size": ballot_size(plan)})
+        "contestants": list(plan.contestants), "ballot_size": ballot_size(plan)})

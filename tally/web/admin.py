@@ -235,6 +235,9 @@ def desk_issue_card() -> Any:
             credentials.issue_card(s, text, services().meeting.id)
             n = 1
         c = credentials.counts(s)
+    if body.get("all_printed") is not True:
+        # The card's rows were just written next to the sign-in before them: forget that order.
+        order.forget(services().store, order.PEOPLE)
     return _done({"issued": n, "cards": c})
 
 

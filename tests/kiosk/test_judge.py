@@ -188,7 +188,8 @@ def test_the_pad_refuses_what_is_not_open_or_not_its_turn(kiosk: Agent, judging_
      ("0.5", "0", "100", "88.", "88")],
 )
 def test_good_scores_travel_as_decimal_strings(step: str, lo: str, hi: str, typed: str, sent: str) -> None:
-    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, min=Decimal(lo), max=Decimal(hi),
+    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                     min=Decimal(lo), max=Decimal(hi),
                      step=Decimal(step), current="甲", phase="scoring", scored_seats=frozenset())
     if typed.endswith("."):  # the page drops a trailing point before it sends; the kiosk does not guess
         with pytest.raises(SelectionError):
@@ -198,7 +199,8 @@ def test_good_scores_travel_as_decimal_strings(step: str, lo: str, hi: str, type
 
 
 def test_whole_number_plans_say_so() -> None:
-    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, min=Decimal(60), max=Decimal(100),
+    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                     min=Decimal(60), max=Decimal(100),
                      step=Decimal(1), current=None, phase="idle", scored_seats=frozenset())
     with pytest.raises(SelectionError) as err:
         check_score(rnd, "75.5")
@@ -210,7 +212,7 @@ def test_the_judging_document_is_checked() -> None:
 
     tally = Identity.generate()
     form = {"id": "s1", "kind": "score", "title": "面试", "public_key": b64e(b"\1" * 32), "judges": 7, "min": "0",
-            "max": "100", "step": "0.5"}
+            "max": "100", "step": "0.5", "contestants": ["甲", "乙"]}
     live = {"current": None, "phase": "idle", "scored_seats": []}
 
     def doc(signed: dict[str, object], state: dict[str, object]) -> dict[str, object]:
@@ -218,10 +220,13 @@ def test_the_judging_document_is_checked() -> None:
 
     assert parse_judging(doc(form, live), tally.public_bytes()).round("s1") is not None
     # What the tally signs is checked after its signature: a bad plan is refused even when signed.
-    for field, bad in (("step", "x"), ("step", "0"), ("judges", 0), ("public_key", "xx"), ("ballot_size", 0)):
+    assert parse_judging(doc(form, {**live, "current": "甲", "phase": "scoring"}), tally.public_bytes()).round("s1")
+    for field, bad in (("step", "x"), ("step", "0"), ("judges", 0), ("public_key", "xx"), ("ballot_size", 0),
+                       ("contestants", ["甲", "甲"])):
         with pytest.raises(FormError):
             parse_judging(doc({**form, field: bad}, live), tally.public_bytes())
-    for field, bad in (("phase", "open"), ("scored_seats", ["1"])):
+    # Who is being scored travels beside the signature: it must be one of the signed contestants.
+    for field, bad in (("phase", "open"), ("scored_seats", ["1"]), ("current", "冒名者")):
         with pytest.raises(FormError):
             parse_judging(doc(form, {**live, field: bad}), tally.public_bytes())
     # A form signed by another key, or changed after signing, is never taken.

@@ -60,7 +60,7 @@ def test_an_honest_log_is_an_intact_chain_signed_with_the_count(client, app, adm
     signed = verify_document(export["result_signed"], services(app).identity.public_bytes())
     counted = next(i for i, e in enumerate(entries) if e["action"] == "round_counted")
     assert signed["audit_head"] == entries[counted]["prev"]
-    page = client.get("/console/audit", headers=admin_headers).get_data(as_text=True)
+    page = client.get("/console/audit?lang=en", headers=admin_headers).get_data(as_text=True)
     assert 'data-intact="yes"' in page and log["head"] in page
     code, out = verify_box(client, admin_headers, tmp_path / "export")
     assert code == 0, out
@@ -73,7 +73,7 @@ def test_an_edited_row_is_caught(client, app, admin_headers, tmp_path):
     sql(app, "UPDATE audit_log SET actor = 'desk' WHERE action = 'round_closed'")
     log = client.get("/api/v1/admin/audit", headers=admin_headers).get_json()
     assert log["intact"] is False
-    page = client.get("/console/audit", headers=admin_headers).get_data(as_text=True)
+    page = client.get("/console/audit?lang=en", headers=admin_headers).get_data(as_text=True)
     assert 'data-intact="no"' in page and "the row was edited" in page
     code, out = verify_box(client, admin_headers, tmp_path / "export")
     position = next(i for i, e in enumerate(log["entries"], start=1) if e["action"] == "round_closed")
@@ -84,7 +84,7 @@ def test_a_deleted_row_is_caught(client, app, admin_headers, tmp_path):
     a_counted_round(client, admin_headers)
     sql(app, "DELETE FROM audit_log WHERE action = 'round_closed'")
     assert client.get("/api/v1/admin/audit", headers=admin_headers).get_json()["intact"] is False
-    page = client.get("/console/audit", headers=admin_headers).get_data(as_text=True)
+    page = client.get("/console/audit?lang=en", headers=admin_headers).get_data(as_text=True)
     assert 'data-intact="no"' in page and "a row was deleted, inserted or moved" in page
     code, out = verify_box(client, admin_headers, tmp_path / "export")
     assert code == 1 and "the entry before it is not the one it names" in out
