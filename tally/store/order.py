@@ -20,8 +20,10 @@ round is open (`PEOPLE`: only the people's table then, which is what a sign-in d
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tally.rules.kinds import KINDS
@@ -54,17 +56,27 @@ def _rewrite(s: Session, tables: tuple[str, ...]) -> None:
 
 def forget(store: Store, tables: tuple[str, ...] = EVERYTHING) -> bool:
     """Forget the order of what was written so far (see the module's docstring). Call after the
-    commit. Returns False when SQLite could not truncate its log now (a reader held it): the
-    next call will."""
+    commit: the action it follows has happened either way, so a failure here is logged and
+    returns False (the next call forgets everything up to then), never raised."""
+    try:
+        return _forget(store, tables)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        log.warning("the order of writes could not be forgotten now (%s); the next call will", type(exc).__name__)
+        return False
+
+
+def _forget(store: Store, tables: tuple[str, ...]) -> bool:
     if store.engine.dialect.name == "sqlite":
         raw = store.engine.raw_connection()
         try:
             cursor = raw.cursor()
             # Wait a little for readers to leave the log, not the 30 s a writer would wait.
             cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
-            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+            try:
+                busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute("PRAGMA busy_timeout=30000")  # the pooled connection's usual wait
+                cursor.close()
         finally:
             raw.close()
         if busy:
