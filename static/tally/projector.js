@@ -105,7 +105,7 @@
   window.addEventListener("resize", fit);
 
   apply(JSON.parse(document.getElementById("state").textContent));
-  const socket = io("/live", {transports: ["websocket"], auth: {t: window.PROJECTOR_TOKEN}});
+  const socket = io("/live", {transports: ["websocket"], auth: {t: document.body.dataset.token || ""}});
   const conn = document.getElementById("conn");
   socket.on("connect", () => conn.classList.add("up"));
   socket.on("disconnect", () => conn.classList.remove("up"));

@@ -80,12 +80,12 @@ def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
         col[0].alignment = Alignment(horizontal="center")
     if d["draw"]:
         dr = wb.create_sheet(_("Draw record")[:31])
-        dr.append([_("Seed"), d["draw"]["seed"]])
-        dr.append([_("Pool size"), d["draw"]["pool_size"]])
-        dr.append([_("Method"), d["draw"]["algorithm"]])
-        dr.append([_("Seat"), _("Number"), _("Name"), _("Group")])
-        for seat in d["draw"]["seats"]:
-            dr.append([seat["label"], seat["number"], seat["name"], seat["group"]])
+        append_row(dr, [_("Seed"), d["draw"]["seed"]])
+        append_row(dr, [_("Pool size"), d["draw"]["pool_size"]])
+        append_row(dr, [_("Method"), d["draw"]["algorithm"]])
+        append_row(dr, [_("Seat"), _("Number"), _("Name"), _("Group")])
+        for seat in d["draw"]["seats"]:  # judge-pool names as text, never formulas
+            append_row(dr, [seat["label"], seat["number"], seat["name"], seat["group"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -5,7 +5,7 @@ existing entries are chained in the order they were written. `kiosks.box_report`
 kiosk's last check of its receipts against the published boxes.
 
 Revision ID: 0004_h10a
-Revises: 0003
+Revises: 0004_h8
 """
 import json
 
@@ -15,7 +15,7 @@ from alembic import op
 from keys import audit as chain
 
 revision = '0004_h10a'
-down_revision = '0003'
+down_revision = '0004_h8'  # chained after issue 8's, merged from main first
 branch_labels = None
 depends_on = None
 
