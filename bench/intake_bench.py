@@ -70,7 +70,8 @@ def paced(tally: TallyProcess, cards: list[str], senders: int, rate: float) -> d
         meeting_id, secret = parse_card(text)
         bodies.append(seal_envelope(meeting=meeting_id, round_id="r2", kiosk_id=paired["kiosk_id"], kiosk_identity=kiosk,
                                     card_key=card_key(secret, meeting_id, "r2"), round_public=b64d(form["public_key"]),
-                                    ballot={"round": "r2", "sections": {"p": [random.choice(CANDIDATES)]}}).body)
+                                    ballot={"round": "r2", "sections": {"p": [random.choice(CANDIDATES)]}},
+                                    ballot_size=form["ballot_size"]).body)
     latencies: list[float] = []
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
@@ -108,7 +109,8 @@ def crypto_floor(samples: int = 2000) -> float:
     card = new_card(meeting_id)
     bodies = [seal_envelope(meeting=meeting_id, round_id="r1", kiosk_id="k1", kiosk_identity=kiosk,
                             card_key=card_key(card.secret, meeting_id, "r1"), round_public=rk.public_bytes(),
-                            ballot={"round": "r1", "sections": {"p": [random.choice(CANDIDATES)]}}).body
+                            ballot={"round": "r1", "sections": {"p": [random.choice(CANDIDATES)]}},
+                            ballot_size=512).body
               for _ in range(samples)]
     pub = kiosk.public_bytes()
     runs = []

@@ -115,7 +115,7 @@ def main() -> None:
                                                 kiosk_identity=kiosk, card_key=cards[seat].identity("s1"),
                                                 round_public=b64d(form["public_key"]),
                                                 ballot={"round": "s1", "judge": f"J{seat:02d}", "contestant": name,
-                                                        "score": str(value)}).body)
+                                                        "score": str(value)}, ballot_size=form["ballot_size"]).body)
                 for b in bodies[:-1]:
                     assert session.post(tally.url + "/api/v1/envelopes", json=b).status_code == 201
                 time.sleep(0.3)  # let the turnout pushes of the first 29 settle

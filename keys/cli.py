@@ -2,13 +2,15 @@
 
 `keys fingerprint PEMFILE` shows a key's fingerprint; `keys verify-receipt` checks a tally
 receipt; `keys verify-box EXPORT_DIR` checks every signature of an exported ballot box, every
-card against the scrutineers' card list, and recomputes each round's chain head, and checks the
-tally's signed result sheet when the export carries one. `keys cards make` is the scrutineers'
-tool that makes the ballot cards (the tally cannot), `keys cards void` turns left-over cards
-into void lines that hold no card secret, and `keys shares check` checks a
-scrutineer's share file against the public meeting record. Output goes through gettext (domain
-`keys`, catalogs in `keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG).
-Only `keys cards make` and `keys cards void` write, and only where they are told to.
+card against the scrutineers' card list, and recomputes each round's chain head, checks the
+tally's signed result sheet when the export carries one, and the audit log's chain when it
+carries `audit.jsonl`; `keys check-receipts KIOSK_DATA_DIR EXPORT_DIR` checks that every
+receipt a kiosk holds is in the published box. `keys cards make` is the scrutineers' tool that
+makes the ballot cards (the tally cannot), `keys cards void` turns left-over cards into void
+lines that hold no card secret, and `keys shares check` checks a scrutineer's share file against
+the public meeting record. Output goes through gettext (domain `keys`, catalogs in
+`keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG). Only `keys cards make`
+and `keys cards void` write, and only where they are told to.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from typing import Any
 
 import click
 
+from keys import audit as audit_chain
 from keys.canonical import b64d
 from keys.cards import Card, parse_card
 from keys.chain import genesis, next_entry
@@ -33,6 +36,7 @@ from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_
 from keys.errors import BadEnvelope, BadReceipt, BadSignature, KeyStoreError, Malformed
 from keys.fingerprint import fingerprint
 from keys.ids import check_hash, check_meeting, check_name
+from keys.published import PublishedBox, by_round, missing, parse_box, read_kiosk
 from keys.record import MeetingRecord, parse_record
 from keys.shares import commitment, parse_share
 from keys.store import BEGIN, LEGACY_BEGIN, load_private, load_public_pem
@@ -307,22 +311,56 @@ def _check_card(export: _Export, round_id: str, state: _RoundState, card: bytes)
     return None
 
 
-def _check_result(directory: Path, export: _Export) -> tuple[str | None, str | None]:
-    """Check `result.signed.json` when the export has one: `(round checked, problem)`."""
+def _check_result(directory: Path, export: _Export) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    """Check `result.signed.json` when the export has one: `(round checked, problem, document)`."""
     path = directory / "result.signed.json"
     if not path.exists():
-        return None, None
+        return None, None, None
     try:
         doc = verify_document(_read_json(str(path)), export.tally_public)
     except BadSignature:
-        return None, _("the tally's signature does not verify")
+        return None, _("the tally's signature does not verify"), None
     round_id = doc.get("round")
     state = export.rounds.get(round_id) if isinstance(round_id, str) else None
     if doc.get("meeting") != export.meeting or state is None:
-        return None, _("it is for another meeting or round")
+        return None, _("it is for another meeting or round"), None
     if doc.get("chain_head") != state.head:
-        return round_id, _("it names another chain head than public.json")
-    return round_id, None
+        return round_id, _("it names another chain head than public.json"), doc
+    return round_id, None, doc
+
+
+def _audit_problem(kind: str) -> str:
+    return {
+        "shape": _("not an audit log line"),
+        "gap": _("the entry before it is not the one it names: a line was deleted, inserted or moved"),
+        "edited": _("its entry does not match what it records: the line was edited"),
+        "record": _("its record cannot be hashed"),
+    }[kind]
+
+
+def _check_audit(directory: Path, export: _Export, signed: dict[str, Any] | None) -> int:
+    """Walk `audit.jsonl` when the export has one; print each problem; return how many."""
+    path = directory / "audit.jsonl"
+    if not path.exists():
+        return 0
+    lines: list[Any] = []
+    for _number, text in _lines(path):
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError:
+            lines.append(None)
+    walked = audit_chain.replay(export.meeting, lines)
+    for number, kind in walked.problems:
+        click.echo(_("audit.jsonl line {line}: {problem}").format(line=number, problem=_audit_problem(kind)),
+                   err=True)
+    problems = len(walked.problems)
+    signed_head = signed.get("audit_head") if signed else None
+    if signed_head is not None and signed_head not in walked.entries and signed_head != audit_chain.genesis(export.meeting):
+        problems += 1
+        click.echo(_("result.signed.json: the audit log head it signs is not in audit.jsonl"), err=True)
+    status = _("OK") if not problems else _("MISMATCH")
+    click.echo(_("Audit log: {n} entries, head {head}: {status}").format(n=walked.count, head=walked.head, status=status))
+    return problems
 
 
 @main.command("verify-box")
@@ -372,12 +410,13 @@ def verify_box_command(ctx: click.Context, export_dir: Path, credentials_file: P
         if state.kind != "score":
             click.echo(_("Round {round}: {n} ballots by desk unlock (a card the kiosk made)").format(
                 round=round_id, n=state.desk))
-    signed_round, problem = _check_result(export_dir, export)
+    signed_round, problem, signed = _check_result(export_dir, export)
     if problem is not None:
         problems += 1
         click.echo(_("result.signed.json: {problem}").format(problem=problem), err=True)
     elif signed_round is not None:
         click.echo(_("Signed result of round {round}: tally signature and chain head OK").format(round=signed_round))
+    problems += _check_audit(export_dir, export, signed)
     total = sum(state.seen for state in export.rounds.values())
     if problems:
         click.echo(_("FAILED: {n} problem(s) found.").format(n=problems), err=True)
@@ -520,6 +559,88 @@ def shares_check(ctx: click.Context, record_path: Path, share_file: Path) -> Non
     click.echo(_("Meeting fingerprint: {fp}").format(fp=record.fingerprint))
     if problems:
         ctx.exit(1)
+
+
+def _boxes(directory: Path, export: _Export) -> dict[str, PublishedBox]:
+    """The published box of each exported round, from `receipts.json` (one box, or a list)."""
+    path = directory / "receipts.json"
+    doc = _read_json(str(path))
+    bad = click.ClickException(_("{path} is not a published box").format(path=path))
+    try:
+        boxes = [parse_box(d) for d in (doc if isinstance(doc, list) else [doc])]
+    except Malformed as exc:
+        raise bad from exc
+    if any(b.meeting != export.meeting for b in boxes):
+        raise bad
+    return {b.round_id: b for b in boxes}
+
+
+def _exported_envelopes(directory: Path) -> dict[str, str] | None:
+    """Envelope hash -> chain entry of every line of `envelopes.jsonl`, or None without one."""
+    path = directory / "envelopes.jsonl"
+    if not path.exists():
+        return None
+    out: dict[str, str] = {}
+    for _number, text in _lines(path):
+        try:
+            line = json.loads(text)
+            out[parse_envelope(line["body"]).envelope_hash] = str(line.get("entry"))
+        except (json.JSONDecodeError, BadEnvelope, KeyError, TypeError):
+            continue  # `keys verify-box` reports a bad line; here it just holds no receipt
+    return out
+
+
+@main.command("check-receipts")
+@click.argument("kiosk_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def check_receipts_command(ctx: click.Context, kiosk_dir: Path, export_dir: Path) -> None:
+    """Check that every receipt a kiosk holds (KIOSK_DATA_DIR) is in an exported box (EXPORT_DIR)."""
+    export = _load_public(export_dir)
+    boxes = _boxes(export_dir, export)
+    exported = _exported_envelopes(export_dir)
+    try:
+        kiosk = read_kiosk(kiosk_dir)
+    except (Malformed, OSError) as exc:
+        raise click.ClickException(_("{path} is not a kiosk's data directory").format(path=kiosk_dir)) from exc
+    if kiosk.meeting != export.meeting:
+        raise click.ClickException(_("the kiosk and the export belong to different meetings"))
+    if kiosk.tally_public != export.tally_public:
+        raise click.ClickException(_("the kiosk was paired with another tally key than the export's"))
+    click.echo(_("Kiosk: {kiosk}  Meeting: {meeting}").format(kiosk=kiosk.kiosk_id, meeting=export.meeting))
+    failed = 0
+    for round_id, held in sorted(by_round(kiosk.held).items()):
+        box = boxes.get(round_id)
+        if box is None:
+            click.echo(_("Round {round}: not in this export, not checked").format(round=round_id))
+            continue
+        sent = [h for h in held if h.state == "sent"]
+        absent = set(missing((h.code for h in sent), box))
+        for h in sent:
+            try:
+                fields = verify_receipt(h.receipt, kiosk.tally_public, h.envelope_hash,
+                                        meeting=kiosk.meeting, round_id=round_id)
+            except BadReceipt:
+                failed += 1
+                click.echo(_("Round {round}: {code}: the receipt this kiosk holds does not verify").format(
+                    round=round_id, code=h.code), err=True)
+                continue
+            in_export = exported is None or exported.get(h.envelope_hash) == fields["entry"]
+            if h.code in absent or not in_export:
+                failed += 1
+                click.echo(_("MISSING: round {round} receipt {code} (envelope {hash}, chain entry {entry}): "
+                             "the tally signed a receipt for it, and the box does not hold it").format(
+                    round=round_id, code=h.code, hash=h.envelope_hash, entry=fields["entry"]), err=True)
+        waiting = sum(1 for h in held if h.state == "pending")
+        if waiting:
+            click.echo(_("Round {round}: {n} envelope(s) never acknowledged by the tally").format(
+                round=round_id, n=waiting), err=True)
+        click.echo(_("Round {round}: {n} receipt(s) checked against the published box ({count} envelopes)").format(
+            round=round_id, n=len(sent), count=box.count))
+    if failed:
+        click.echo(_("FAILED: {n} receipt(s) missing from the box or not verifiable.").format(n=failed), err=True)
+        ctx.exit(1)
+    click.echo(_("Every receipt this kiosk holds is in the box."))
 
 
 if __name__ == "__main__":  # python -m keys.cli

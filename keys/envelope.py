@@ -84,19 +84,28 @@ class EnvelopeHeader:
         return receipt_code(self.envelope_hash)
 
     @property
+    def ballot_size(self) -> int:
+        """The padded plaintext's length: what the sealed ballot's length says (the round's size)."""
+        return len(self.sealed) - OVERHEAD
+
+    @property
     def info(self) -> bytes:
         return ballot_info(self.meeting, self.round_id, self.kiosk_id, b64e(self.nonce), b64e(self.card_public))
 
 
-PAD_BLOCK = 512
+MAX_BALLOT = MAX_SEALED - OVERHEAD  # the largest padded plaintext a sealed ballot can hold
 
 
-def pad(plaintext: bytes) -> bytes:
-    """NUL bytes up to the next multiple of PAD_BLOCK (at most up to the size limit), so that a
-    sealed ballot's length does not tell a blank ballot from a full one. Canonical JSON never
-    contains a raw NUL, so `unpad` is exact."""
-    target = min(len(plaintext) + (-len(plaintext) % PAD_BLOCK), max(MAX_SEALED - OVERHEAD, len(plaintext)))
-    return plaintext + b"\0" * (target - len(plaintext))
+def pad(plaintext: bytes, size: int) -> bytes:
+    """NUL bytes up to exactly `size`: every sealed ballot of a round has its round's one size
+    (computed by the tally from the plan and signed in the round's form), so a sealed ballot's
+    length tells nothing about what is on it. Canonical JSON never contains a raw NUL, so
+    `unpad` is exact."""
+    if type(size) is not int or not 0 < size <= MAX_BALLOT:
+        raise Malformed("the ballot size must be a positive number of bytes within the sealed limit")
+    if len(plaintext) > size:
+        raise Malformed("the ballot is larger than its round's ballot size")
+    return plaintext + b"\0" * (size - len(plaintext))
 
 
 def unpad(plaintext: bytes) -> bytes:
@@ -112,16 +121,17 @@ def seal_envelope(
     card_key: Identity,
     round_public: bytes,
     ballot: dict[str, Any],
+    ballot_size: int,
 ) -> SealedEnvelope:
-    """Seal `ballot` (one line of the ballot file) for `round_id`, signed by kiosk and card."""
+    """Seal `ballot` (one line of the ballot file) for `round_id`, signed by kiosk and card,
+    padded to exactly `ballot_size` bytes (the round's size, from its signed form): `Malformed`
+    if the ballot does not fit."""
     check_meeting(meeting)
     check_name(round_id, "round")
     check_name(kiosk_id, "kiosk")
     if not isinstance(ballot, dict) or ballot.get("round") != round_id:
         raise Malformed("the ballot's round must be the envelope's round")
-    plaintext = pad(canonical(ballot))
-    if len(plaintext) > MAX_SEALED - OVERHEAD:
-        raise Malformed("ballot is too large")
+    plaintext = pad(canonical(ballot), ballot_size)
     nonce = b64e(os.urandom(NONCE_SIZE))
     card = b64e(card_key.public_bytes())
     sealed = seal(round_public, plaintext, ballot_info(meeting, round_id, kiosk_id, nonce, card))

@@ -1,8 +1,11 @@
 """The running kiosk (终端): its form, its standing with the tally, the desk's unlock and who is at the screen.
 
 One `Agent` per kiosk process. It owns the outbox and the sender, a heartbeat loop that also
-refreshes the ballot form (cached on disk for short tally outages) and the judging state, the
-desk's pending unlock grant, and at most one person at the screen: a voter session (the card's
+refreshes the ballot form (cached on disk for short tally outages; only a form signed by the
+tally key pinned at pairing is ever shown or sealed to, else the last good form stays and the
+status page says so), the judging state, the watch over the published boxes (`kiosk.watch`:
+is every receipt this kiosk holds in the box of its closed round?), the desk's pending unlock
+grant, and at most one person at the screen: a voter session (the card's
 round keys, held in memory from the scan to the cast and then dropped) or a judge bound to a seat
 (`kiosk.judge`, held in memory until the judge leaves judge mode). A card signs with another key
 in every round: after a scan the kiosk derives the card's key for each open round, then drops
@@ -27,17 +30,18 @@ from typing import Any
 
 from keys.canonical import b64e
 from keys.cards import Card, new_card, parse_card
-from keys.errors import Malformed
+from keys.errors import KeysError, Malformed
 from keys.identity import Identity
 from kiosk.ballots import N_, SelectionError, ballot_line
 from kiosk.casting import Cast, KioskSigner, cast
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
 from kiosk.config import Pairing, Paths, write_json_atomic
-from kiosk.forms import BallotForm, FormError, RoundForm, parse_form
+from kiosk.forms import BallotForm, FormError, RoundForm, UnsignedForm, parse_form
 from kiosk.judge import JudgeDesk, JudgeSession
 from kiosk.outbox import CardAlreadyUsed, Outbox
 from kiosk.refusal import Refusal
 from kiosk.sender import Sender
+from kiosk.watch import BoxWatch
 
 log = logging.getLogger("kiosk.agent")
 
@@ -68,6 +72,7 @@ class Agent:
         *,
         heartbeat_seconds: float = 5.0,
         receipt_seconds: int = 8,
+        box_check_seconds: float = 15.0,
     ) -> None:
         self.paths = paths
         self.pairing = pairing
@@ -79,8 +84,13 @@ class Agent:
         self.beat_client = TallyClient(pairing.tally_url, pin=pin)
         self.sender = Sender(self.outbox, TallyClient(pairing.tally_url, pin=pin), pairing.tally_public_key,
                              pairing.meeting)
-        self.judges = JudgeDesk(self.outbox, self.signer, TallyClient(pairing.tally_url, pin=pin), self.sender.wake)
+        self.judges = JudgeDesk(self.outbox, self.signer, TallyClient(pairing.tally_url, pin=pin), self.sender.wake,
+                                tally_public=pairing.tally_public_key)
         self.sender.on_sent = self.judges.note_acked
+        self.watch = BoxWatch(self.outbox, TallyClient(pairing.tally_url, pin=pin), pairing.tally_public_key,
+                              pairing.meeting, every=box_check_seconds)
+        # Set while the tally's latest form is refused for its signature (someone between?).
+        self.form_refused = False
         self.heartbeat_seconds = heartbeat_seconds
         self.receipt_seconds = receipt_seconds
         self.status = "unknown"  # pending | active | revoked, from the last heartbeat
@@ -97,7 +107,7 @@ class Agent:
     def _load_cached_form(self) -> BallotForm | None:
         try:
             doc = json.loads(self.paths.form_cache.read_text(encoding="utf-8"))
-            form = parse_form(doc)
+            form = parse_form(doc, self.pairing.tally_public_key)
         except FileNotFoundError:
             return None
         except (ValueError, FormError) as exc:
@@ -106,12 +116,18 @@ class Agent:
         return form if form.meeting_id == self.pairing.meeting else None
 
     def refresh_form(self) -> None:
-        """Fetch the open rounds; keep the last good form when the tally is away or odd."""
+        """Fetch the open rounds; keep the last good form when the tally is away or odd, and refuse
+        (loudly) a form that is not signed by the tally key pinned at pairing."""
         try:
-            form = parse_form(self.beat_client.ballot())
+            form = parse_form(self.beat_client.ballot(), self.pairing.tally_public_key)
+        except UnsignedForm as exc:
+            self.form_refused = True
+            log.error("ballot form REFUSED, the last good one stays: %s", exc)
+            return
         except (TallyUnreachable, TallyError, FormError) as exc:
             log.info("ballot form not refreshed: %s", exc)
             return
+        self.form_refused = False
         if form.meeting_id != self.pairing.meeting:
             log.error("the tally serves another meeting; form ignored")
             return
@@ -124,7 +140,7 @@ class Agent:
         counts = self.outbox.counts()
         try:
             answer = self.beat_client.heartbeat(self.signer.identity, self.signer.kiosk_id,
-                                                outbox=counts["pending"], sent=counts["sent"])
+                                                outbox=counts["pending"], sent=counts["sent"], box=self.watch.report())
         except (TallyUnreachable, TallyError) as exc:
             log.info("heartbeat failed: %s", exc)
             return
@@ -175,6 +191,7 @@ class Agent:
                 self.heartbeat()
                 self.refresh_form()
                 self.judges.refresh()
+                self.watch.check(self.open_round_ids())
             except Exception:
                 log.exception("heartbeat loop step failed")
             self._stop.wait(self.heartbeat_seconds)
@@ -196,6 +213,10 @@ class Agent:
         for t in self._threads:
             t.join(timeout)
         self._threads = []
+
+    def open_round_ids(self) -> set[str]:
+        """The rounds this kiosk knows to be open (their boxes are not published yet)."""
+        return {r.id for r in self.voter_rounds()} | {r.id for r in self.judges.open_rounds()}
 
     # -- the voter -------------------------------------------------------------------------
     def voter_rounds(self) -> tuple[RoundForm, ...]:
@@ -314,6 +335,8 @@ class Agent:
             done = cast(self.outbox, self.signer, session.cards, lines)
         except CardAlreadyUsed as exc:
             raise Refusal("card_used", N_("This card has already been used."), 409) from exc
+        except (KeysError, ValueError) as exc:  # a ballot that cannot be sealed in its round's size
+            raise Refusal("malformed", N_("This ballot cannot be sealed. Please call the staff."), 400) from exc
         self.sender.wake.set()
         return done
 

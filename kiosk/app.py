@@ -121,6 +121,8 @@ def status() -> str:
         contact_age=age,
         counts=a.outbox.counts(),
         rejections=a.outbox.rejections(),
+        boxes=a.watch.rounds(),
+        form_refused=a.form_refused or a.judges.form_refused,
         lang=select_locale(),
     )
 

@@ -6,7 +6,8 @@ Every refusal is a `SelectionError` with a stable code and an English msgid (tra
 app). An empty selection is a blank ballot and is allowed.
 
 Selections (one per round, as the page sends them):
-- recommend: `{"sections": {post_id: [name, ...]}}`  (names outside the list are write-ins)
+- recommend: `{"sections": {post_id: [name, ...]}}`  (names outside the list are write-ins, at
+  most `keys.limits.MAX_WRITE_IN` characters; each section's names are sorted on the ballot)
 - evaluate:  `{"grades": {subject: grade}, "directions": {subject: direction}}`
 - decide:    `{"votes": {nominee: "agree" | "disagree" | "abstain"}}`
 
@@ -23,11 +24,13 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+from keys.limits import MAX_WRITE_IN
 from kiosk.forms import RoundForm
 
 DECIDE_CHOICES = ("agree", "disagree", "abstain")
-MAX_WRITE_IN = 32
 MAX_NAME = 64  # a kiosk's name (the tally's NAME_MAX)
+# MAX_WRITE_IN (32) is keys.limits': the tally sizes every sealed ballot by it.
+__all__ = ["DECIDE_CHOICES", "MAX_NAME", "MAX_WRITE_IN", "N_", "SelectionError", "ballot_line", "name_problem"]
 
 
 def N_(msgid: str) -> str:
@@ -96,7 +99,9 @@ def _recommend(form: RoundForm, sel: dict[str, Any]) -> dict[str, Any]:
             raise SelectionError(
                 "over_vote", N_("Too many names for %(post)s: at most %(seats)s."), post=post.title, seats=post.seats
             )
-        sections[post.id] = names
+        # Sorted: the order a voter tapped the names in never reaches the ballot, so nobody can
+        # demand a "signature" order and look for it in the count.
+        sections[post.id] = sorted(names)
     return {"round": form.id, "sections": sections}
 
 

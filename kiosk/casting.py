@@ -57,7 +57,9 @@ def cast(
     """Seal each `(round form, ballot line)` with the card's key for that round (`cards[round id]`)
     and store all of them in one transaction.
 
-    Raises `KeyError` (nothing sealed) if `cards` has no key for one of the rounds, and
+    Every envelope is padded to its round's ballot size from the signed form: `keys.errors.Malformed`
+    (nothing stored) if a line does not fit. Raises `KeyError` (nothing sealed) if `cards` has no
+    key for one of the rounds, and
     `kiosk.outbox.CardAlreadyUsed` (nothing stored) if this card already cast in one of the
     rounds at this kiosk, or (a judge card) if its score for that contestant is still waiting."""
     keys = [cards[form.id] for form, _line in lines]
@@ -65,6 +67,7 @@ def cast(
         seal_envelope(
             meeting=signer.meeting, round_id=form.id, kiosk_id=signer.kiosk_id,
             kiosk_identity=signer.identity, card_key=key, round_public=form.public_key, ballot=line,
+            ballot_size=form.ballot_size,
         )
         for key, (form, line) in zip(keys, lines, strict=True)
     ]

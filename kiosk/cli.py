@@ -77,12 +77,14 @@ def pair(offer: str, data: Path, name: str, passphrase_file: Path | None) -> Non
 @click.option("--receipt-seconds", default=8, show_default=True, type=click.IntRange(2, 120),
               help="How long the receipt screen stays before it clears itself.")
 @click.option("--heartbeat-seconds", default=5.0, show_default=True, type=click.FloatRange(1, 60))
+@click.option("--box-check-seconds", default=15.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="How often to check this kiosk's receipts against each closed round's published box.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
               help="Another name or address the tablet's browser uses for this kiosk (the Host header); "
                    "loopback names and --host are always allowed.")
 @_PASSFILE
 def serve(data: Path, host: str, port: int, receipt_seconds: int, heartbeat_seconds: float,
-          allow_hosts: tuple[str, ...], passphrase_file: Path | None) -> None:
+          box_check_seconds: float, allow_hosts: tuple[str, ...], passphrase_file: Path | None) -> None:
     """Serve the voter screens for the tablet's browser (gunicorn), with the sender and heartbeat."""
     from kiosk.agent import Agent
     from kiosk.pairing import load_identity
@@ -102,7 +104,8 @@ def serve(data: Path, host: str, port: int, receipt_seconds: int, heartbeat_seco
     click.echo(f"kiosk {pairing.kiosk_id}: open http://{host}:{port}/ full screen on the tablet; "
                f"staff status at /status")
     run_server(lambda: Agent(paths, pairing, identity, heartbeat_seconds=heartbeat_seconds,
-                             receipt_seconds=receipt_seconds), host, port, allow_hosts)
+                             receipt_seconds=receipt_seconds, box_check_seconds=box_check_seconds),
+               host, port, allow_hosts)
 
 
 @main.command()

@@ -123,6 +123,10 @@ class TallyClient:
     def ballot(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/ballot").body
 
+    def box(self, round_id: str) -> dict[str, Any]:
+        """The published box of a closed round (receipt codes, signed by the tally)."""
+        return self._call("GET", f"/api/v1/box/{round_id}", timeout=10.0).body
+
     def judging(self, timeout: float | None = None) -> dict[str, Any]:
         """The open score rounds and who is being scored (never a score value)."""
         return self._call("GET", "/api/v1/judging", timeout=timeout).body
@@ -132,8 +136,14 @@ class TallyClient:
         body = sign_request(identity, kiosk_id=kiosk_id, payload=payload, at=int(time.time()))
         return self._call("POST", path, body, timeout=timeout).body
 
-    def heartbeat(self, identity: Identity, kiosk_id: str, outbox: int, sent: int) -> dict[str, Any]:
-        return self.signed("/api/v1/kiosks/heartbeat", identity, kiosk_id, {"outbox": outbox, "sent": sent})
+    def heartbeat(self, identity: Identity, kiosk_id: str, outbox: int, sent: int,
+                  box: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Signed: the outbox counts and, once a round closed, this kiosk's check of its receipts
+        against the published box (the console raises the alarm from it)."""
+        payload: dict[str, Any] = {"outbox": outbox, "sent": sent}
+        if box is not None:
+            payload["box"] = box
+        return self.signed("/api/v1/kiosks/heartbeat", identity, kiosk_id, payload)
 
     def check_card(self, identity: Identity, kiosk_id: str, card_publics: Mapping[str, bytes],
                    timeout: float = 2.0) -> dict[str, Any]:

@@ -1,9 +1,13 @@
-"""Ballot forms (选票样式): the open rounds as the tally's `GET /api/v1/ballot` describes them.
+"""Ballot forms (选票样式): the open rounds as the tally's `GET /api/v1/ballot` describes them, signed.
 
-`parse_form(doc)` turns that JSON document into frozen values the screens and the validator
-use; anything the kiosk cannot render safely raises `FormError` (the last good form is kept).
-Score and composite rounds are parsed but not shown to voters (judges follow score rounds
-through `kiosk.scores`, from `GET /api/v1/judging`).
+`parse_form(doc, tally_public)` turns that JSON document into frozen values the screens and the
+validator use. Every round's form is signed by the tally (`scrutineer/form/v1`: meeting, round,
+kind, every name and rule, the round's public key and its ballot size); the kiosk verifies it
+under the tally key it pinned at pairing and reads the round only from the signed bytes, so a
+machine on the hall network cannot swap the key a ballot is sealed to, or a name. A form that
+does not verify raises `UnsignedForm`; anything the kiosk cannot render safely raises
+`FormError` (the last good form is kept either way). Score and composite rounds are parsed but
+not shown to voters (judges follow score rounds through `kiosk.scores`, from `GET /api/v1/judging`).
 Pure: no network, no files, no Flask.
 """
 from __future__ import annotations
@@ -14,8 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from keys import labels
 from keys.canonical import b64d
-from keys.errors import Malformed
+from keys.document import verify_document
+from keys.envelope import MAX_BALLOT
+from keys.errors import BadSignature, Malformed
 from keys.ids import check_meeting, check_name
 
 VOTER_KINDS = ("recommend", "evaluate", "decide")
@@ -26,6 +33,11 @@ R = TypeVar("R")
 
 class FormError(ValueError):
     """The tally's ballot document is not a form this kiosk can show."""
+
+
+class UnsignedForm(FormError):
+    """A round's form does not carry the paired tally's signature (or names another meeting):
+    someone between the kiosk and the tally may have changed it. Never shown, never sealed to."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class RoundForm:
     kind: str
     title: str
     public_key: bytes
+    ballot_size: int  # every sealed ballot of the round is padded to exactly this many bytes
     posts: tuple[Post, ...] = ()
     subjects: tuple[str, ...] = ()
     grades: tuple[str, ...] = ()
@@ -88,14 +101,17 @@ def _names(obj: Any, what: str) -> tuple[str, ...]:
     return names
 
 
+names_of = _names  # for kiosk.scores: a list of distinct, non-empty names
+
+
 def _count(obj: Any, what: str) -> int:
     if isinstance(obj, bool) or not isinstance(obj, int) or obj < 1:
         raise FormError(f"{what} must be a positive integer")
     return obj
 
 
-def round_key(doc: Any, what: str = "a round") -> tuple[str, bytes]:
-    """A round document's id and its 32-byte public sealing key; FormError otherwise."""
+def round_key(doc: Any, what: str = "a round") -> tuple[str, bytes, int]:
+    """A signed round document's id, its 32-byte public sealing key and its ballot size; FormError otherwise."""
     if not isinstance(doc, dict):
         raise FormError(f"{what} must be an object")
     try:
@@ -105,14 +121,33 @@ def round_key(doc: Any, what: str = "a round") -> tuple[str, bytes]:
         raise FormError(str(exc)) from exc
     if len(public_key) != 32:
         raise FormError(f"round {rid}: public key must be 32 bytes")
-    return rid, public_key
+    size = doc.get("ballot_size")
+    if type(size) is not int or not 0 < size <= MAX_BALLOT:
+        raise FormError(f"round {rid}: the ballot size must be a number of bytes a sealed ballot can hold")
+    return rid, public_key, size
+
+
+def signed_round(entry: Any, tally_public: bytes, meeting: str) -> dict[str, Any]:
+    """The signed form inside one round entry of a tally document, verified under the pinned
+    tally key and naming this meeting; `UnsignedForm` otherwise. Only these bytes are trusted:
+    the plain copy beside them is for people reading the document."""
+    if not isinstance(entry, dict) or "signed" not in entry:
+        raise UnsignedForm("a round's form is not signed")
+    try:
+        doc = verify_document(entry["signed"], tally_public, labels.FORM)
+    except BadSignature as exc:
+        raise UnsignedForm("a round's form does not verify under the paired tally's key") from exc
+    if doc.get("meeting") != meeting:
+        raise UnsignedForm("a signed form names another meeting")
+    return doc
 
 
 def _round(doc: Any) -> RoundForm:
-    rid, public_key = round_key(doc)
+    rid, public_key, size = round_key(doc)
     kind = _str(doc.get("kind"), "kind")
     title = doc.get("title") or rid
-    base: dict[str, Any] = {"id": rid, "kind": kind, "title": _str(title, "title"), "public_key": public_key}
+    base: dict[str, Any] = {"id": rid, "kind": kind, "title": _str(title, "title"), "public_key": public_key,
+                            "ballot_size": size}
     if kind == "recommend":
         posts = []
         for p in doc.get("posts") or []:
@@ -150,8 +185,10 @@ def _round(doc: Any) -> RoundForm:
     return RoundForm(**base)
 
 
-def meeting_and_rounds(doc: Any, what: str, parse_round: Callable[[Any], R]) -> tuple[str, tuple[R, ...]]:
-    """The meeting id and the parsed rounds of a tally document (`{"meeting": {...}, "rounds": [...]}`)."""
+def meeting_and_rounds(doc: Any, what: str, parse_round: Callable[[dict[str, Any], Any], R],
+                       tally_public: bytes) -> tuple[str, tuple[R, ...]]:
+    """The meeting id and the parsed rounds of a tally document (`{"meeting": {...}, "rounds": [...]}`):
+    `parse_round(signed form, round entry)` for each round, after its signature verified."""
     if not isinstance(doc, dict) or not isinstance(doc.get("meeting"), dict):
         raise FormError(f"{what} document must have a meeting")
     try:
@@ -161,16 +198,25 @@ def meeting_and_rounds(doc: Any, what: str, parse_round: Callable[[Any], R]) -> 
     rounds_doc = doc.get("rounds")
     if not isinstance(rounds_doc, list):
         raise FormError(f"{what} document must list rounds")
-    rounds = tuple(parse_round(r) for r in rounds_doc)
+    rounds = tuple(parse_round(signed_round(r, tally_public, meeting), r) for r in rounds_doc)
     if len({r.id for r in rounds}) != len(rounds):  # type: ignore[attr-defined]
         raise FormError("a round is listed twice")
     return meeting, rounds
 
 
-def parse_form(doc: Any) -> BallotForm:
-    """The ballot form from `GET /api/v1/ballot`; raises `FormError` if it is not usable."""
-    meeting, rounds = meeting_and_rounds(doc, "ballot", _round)
-    title = doc["meeting"].get("title")
+def parse_form(doc: Any, tally_public: bytes) -> BallotForm:
+    """The ballot form from `GET /api/v1/ballot`, every round verified under `tally_public` (the
+    key pinned at pairing); raises `UnsignedForm` or `FormError` if it is not usable."""
+    signed_titles: list[str] = []
+
+    def parse_round(signed: dict[str, Any], _entry: Any) -> RoundForm:
+        if isinstance(signed.get("meeting_title"), str):
+            signed_titles.append(signed["meeting_title"])
+        return _round(signed)
+
+    meeting, rounds = meeting_and_rounds(doc, "ballot", parse_round, tally_public)
+    # The meeting's title as the tally signed it, whenever a round is open to carry it.
+    title = signed_titles[0] if signed_titles else doc["meeting"].get("title")
     # The version tells a page that sat on the welcome screen that the rounds changed.
     version = hashlib.sha256(
         json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")

@@ -32,11 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from keys.canonical import b64e
+from keys.errors import KeysError
 from keys.identity import Identity
 from kiosk.ballots import N_, SelectionError
 from kiosk.casting import KioskSigner, cast
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
-from kiosk.forms import FormError
+from kiosk.forms import FormError, UnsignedForm
 from kiosk.outbox import CardAlreadyUsed, Item, Outbox
 from kiosk.refusal import Refusal
 from kiosk.scores import JudgingState, ScoreRound, parse_judging, score_line
@@ -85,14 +86,16 @@ class JudgeDesk:
     """Judge mode of one kiosk: at most one bound seat, the contest's state, and score casting."""
 
     def __init__(self, outbox: Outbox, signer: KioskSigner, client: TallyClient, wake: threading.Event,
-                 *, fresh: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
+                 *, tally_public: bytes, fresh: float = 0.5, clock: Callable[[], float] = time.monotonic) -> None:
         self.outbox = outbox
+        self.tally_public = tally_public  # pinned at pairing: a score round's form must carry its signature
         self.signer = signer
         self.client = client
         self.wake = wake  # the sender's: a cast sends at once
         self.fresh = fresh
         self.clock = clock
         self.online = False
+        self.form_refused = False  # the tally's latest judging form did not carry its signature
         self._state: JudgingState | None = None
         self._fetched = -math.inf  # when the request behind `_state` left (clock)
         self._acked: dict[int, float] = {}  # outbox id of a score cast here -> when its receipt verified
@@ -113,7 +116,12 @@ class JudgeDesk:
             if started - self._fetched < max_age:
                 return
             try:
-                state = parse_judging(self.client.judging(timeout=2.0))
+                state = parse_judging(self.client.judging(timeout=2.0), self.tally_public)
+            except UnsignedForm as exc:
+                log.error("judging state REFUSED, the last good one stays: %s", exc)
+                self.form_refused = True
+                self.online = False
+                return
             except (TallyUnreachable, TallyError, FormError) as exc:
                 log.info("judging state not refreshed: %s", exc)
                 self.online = False
@@ -125,6 +133,7 @@ class JudgeDesk:
             with self._lock:
                 self._state, self._fetched = state, started
             self.online = True
+            self.form_refused = False
         finally:
             self._fetching.release()
 
@@ -264,6 +273,8 @@ class JudgeDesk:
         except CardAlreadyUsed as exc:  # a second tap raced the first: one score waits already
             raise Refusal("seat_already_scored", N_("Your score for this contestant has been submitted."),
                                409) from exc
+        except (KeysError, ValueError) as exc:  # a line that does not fit its round's signed size
+            raise Refusal("malformed", N_("This ballot cannot be sealed. Please call the staff."), 400) from exc
         with self._lock:
             for oid in done.outbox_ids:
                 # Not acknowledged yet: until the sender says so, no state can be newer than it.

@@ -221,6 +221,15 @@ class Outbox:
             out[state] = int(n)
         return out
 
+    def sent_by_round(self) -> dict[str, list[str]]:
+        """The envelope hashes the tally acknowledged with a verified receipt, by round (what the
+        published box of each round must list)."""
+        out: dict[str, list[str]] = {}
+        for round_id, envelope_hash in self._conn().execute(
+                "SELECT round, envelope_hash FROM envelopes WHERE state = 'sent' ORDER BY id"):
+            out.setdefault(str(round_id), []).append(str(envelope_hash))
+        return out
+
     def rejections(self) -> dict[str, int]:
         """Rejected envelopes per error code (for the staff status page: never ballot contents)."""
         cur = self._conn().execute(

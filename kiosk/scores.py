@@ -1,8 +1,10 @@
 """Judge scoring as a kiosk sees it (评分): the open score rounds, and a typed score checked against the plan.
 
-`parse_judging(doc)` turns the tally's `GET /api/v1/judging` document into frozen values: each
-open score round's sealing key, its range and step, the contestant the chair has open and the
-seats that have scored (never a score value). `score_line(rnd, label, contestant, text)` checks
+`parse_judging(doc, tally_public)` turns the tally's `GET /api/v1/judging` document into frozen
+values: each open score round's sealing key, its range and step and its ballot size (all read
+from the tally's signed form, verified under the key pinned at pairing), the contestant the chair
+has open and the seats that have scored (never a score value; these change from moment to moment
+and travel beside the signed form). `score_line(rnd, label, contestant, text)` checks
 what a judge typed on the pad (a number, in range, on the step, with no more decimals than the
 step has) and returns the CONTRACT.md score line with the score as a decimal string; every
 refusal is a `kiosk.ballots.SelectionError` with a stable code and an English msgid.
@@ -17,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kiosk.ballots import N_, SelectionError
-from kiosk.forms import FormError, RoundForm, meeting_and_rounds, round_key
+from kiosk.forms import FormError, RoundForm, meeting_and_rounds, names_of, round_key
 
 PHASES = ("idle", "scoring", "revealed")
 # What a pad can produce: digits and at most one decimal point (a sign only for a plan below 0).
@@ -47,7 +49,9 @@ class ScoreRound:
     id: str
     title: str
     public_key: bytes
+    ballot_size: int
     judges: int
+    contestants: tuple[str, ...]
     min: Decimal
     max: Decimal
     step: Decimal
@@ -65,7 +69,8 @@ class ScoreRound:
 
     def form(self) -> RoundForm:
         """The round as `kiosk.casting.cast` seals to it."""
-        return RoundForm(id=self.id, kind="score", title=self.title, public_key=self.public_key)
+        return RoundForm(id=self.id, kind="score", title=self.title, public_key=self.public_key,
+                         ballot_size=self.ballot_size)
 
     def plan(self) -> dict[str, Any]:
         """What the pad shows and checks (strings, as the meeting file wrote them)."""
@@ -82,32 +87,38 @@ class JudgingState:
         return next((r for r in self.rounds if r.id == round_id), None)
 
 
-def _round(doc: Any) -> ScoreRound:
-    rid, public_key = round_key(doc, "a score round")
+def _round(doc: dict[str, Any], live: Any) -> ScoreRound:
+    """A score round from its signed form (`doc`) and the live state beside it (`live`)."""
+    rid, public_key, size = round_key(doc, "a score round")
+    if doc.get("kind") != "score":
+        raise FormError(f"round {rid}: not a score round")
     judges = doc.get("judges")
     if isinstance(judges, bool) or not isinstance(judges, int) or judges < 1:
         raise FormError(f"round {rid}: judges must be a positive integer")
     lo, hi, step = (_decimal(doc.get(k), f"round {rid}: {k}") for k in ("min", "max", "step"))
     if step <= 0 or lo >= hi:
         raise FormError(f"round {rid}: the range or the step is not usable")
-    phase = doc.get("phase")
+    phase = live.get("phase")
     if phase not in PHASES:
         raise FormError(f"round {rid}: unknown phase")
-    current = doc.get("current")
-    if current is not None and (not isinstance(current, str) or not current):
-        raise FormError(f"round {rid}: current must be a name or null")
-    seats = doc.get("scored_seats") or []
+    contestants = names_of(doc.get("contestants"), f"round {rid}: contestants")
+    current = live.get("current")
+    if current is not None and (not isinstance(current, str) or current not in contestants):
+        # Beside the signature, so it must at least be one of the contestants the tally signed.
+        raise FormError(f"round {rid}: current must be one of the round's contestants or null")
+    seats = live.get("scored_seats") or []
     if not isinstance(seats, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in seats):
         raise FormError(f"round {rid}: scored_seats must list seat numbers")
     title = doc.get("title")
     return ScoreRound(id=rid, title=title if isinstance(title, str) and title else rid, public_key=public_key,
-                      judges=judges, min=lo, max=hi, step=step, current=current, phase=str(phase),
-                      scored_seats=frozenset(seats))
+                      ballot_size=size, judges=judges, contestants=contestants, min=lo, max=hi, step=step,
+                      current=current, phase=str(phase), scored_seats=frozenset(seats))
 
 
-def parse_judging(doc: Any) -> JudgingState:
-    """The judging state from `GET /api/v1/judging`; raises `FormError` if it is not usable."""
-    meeting, rounds = meeting_and_rounds(doc, "judging", _round)
+def parse_judging(doc: Any, tally_public: bytes) -> JudgingState:
+    """The judging state from `GET /api/v1/judging`, each round's form verified under
+    `tally_public`; raises `UnsignedForm` or `FormError` if it is not usable."""
+    meeting, rounds = meeting_and_rounds(doc, "judging", _round, tally_public)
     return JudgingState(meeting_id=meeting, rounds=rounds)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keys.canonical import b64d
 from keys.cards import card_key, parse_card
 from keys.errors import KeysError
 from keys.identity import Identity
@@ -182,6 +183,11 @@ class Fleet:
     kiosks: list[SimKiosk]
     tracker: Tracker
 
+    @property
+    def tally_public(self) -> bytes:
+        """The tally key the kiosks pinned at pairing (checked against the offers' fingerprint)."""
+        return self.kiosks[0].sender.tally_public
+
 
 @contextmanager
 def fleet(offers: Sequence[PairingOffer], meeting: str, data_dir: Path | None) -> Iterator[Fleet]:
@@ -294,9 +300,21 @@ def cast_ballots(f: Fleet, work: Sequence[tuple[int, Identity, RoundForm, dict[s
     return out
 
 
+def offer_key(doc: Any, offer: PairingOffer) -> bytes:
+    """The tally key a document names, accepted only if it has the offer's fingerprint (before
+    any kiosk is paired, this is what the simulator verifies the signed forms under)."""
+    try:
+        key = b64d(doc["meeting"]["tally_public_key"])
+        offer.check_tally_key(key)
+    except (KeyError, TypeError, KeysError) as exc:
+        raise SimulationError("the tally's key does not match the offer's fingerprint") from exc
+    return key
+
+
 def read_form(offer: PairingOffer) -> BallotForm:
     try:
-        return parse_form(TallyClient(offer.url, pin=offer.tls).ballot())
+        doc = TallyClient(offer.url, pin=offer.tls).ballot()
+        return parse_form(doc, offer_key(doc, offer))
     except (TallyUnreachable, TallyError, FormError) as exc:
         raise SimulationError(f"cannot read the open rounds from the tally: {exc}") from exc
 

@@ -33,6 +33,7 @@ from typing import Any
 from keys.cards import card_key, parse_card
 from keys.errors import KeysError
 from keys.identity import Identity
+from keys.pairing import PairingOffer
 from kiosk.client import TallyClient, TallyError, TallyUnreachable, new_session
 from kiosk.forms import FormError
 from kiosk.scores import JudgingState, ScoreRound, parse_judging
@@ -43,6 +44,7 @@ from kiosk.simulate import (
     cast_ballots,
     cast_one,
     fleet,
+    offer_key,
     parse_offers,
     plan_ballots,
     read_form,
@@ -122,24 +124,28 @@ def plan_turns(
     return ordered, keys
 
 
-def read_judging(client: TallyClient) -> JudgingState:
+def read_judging(client: TallyClient, offer: PairingOffer) -> JudgingState:
+    """The judging state before any kiosk is paired: its forms verified under the tally key that
+    has the offer's fingerprint."""
     try:
-        return parse_judging(client.judging())
+        doc = client.judging()
+        return parse_judging(doc, offer_key(doc, offer))
     except (TallyUnreachable, TallyError, FormError) as exc:
         raise SimulationError(f"cannot read the judging state from the tally: {exc}") from exc
 
 
-def _standing(client: TallyClient, round_id: str) -> ScoreRound | None:
+def _standing(client: TallyClient, tally_public: bytes, round_id: str) -> ScoreRound | None:
     try:
-        return parse_judging(client.judging()).round(round_id)
+        return parse_judging(client.judging(), tally_public).round(round_id)
     except (TallyUnreachable, TallyError, FormError):
         return None
 
 
-def wait_open(client: TallyClient, round_id: str, contestant: str, deadline: float, poll: float) -> bool:
+def wait_open(client: TallyClient, tally_public: bytes, round_id: str, contestant: str, deadline: float,
+              poll: float) -> bool:
     """Until the tally shows this contestant open for scoring, or the deadline passes."""
     while True:
-        rnd = _standing(client, round_id)
+        rnd = _standing(client, tally_public, round_id)
         if rnd is not None and rnd.current == contestant and rnd.phase == "scoring":
             return True
         if time.monotonic() >= deadline:
@@ -199,12 +205,13 @@ def play_judges(
             continue
         if open_next is not None:
             open_next(turn.contestant)
-        if not wait_open(client, turn.round.id, turn.contestant, time.monotonic() + open_timeout, poll_interval):
+        if not wait_open(client, f.tally_public, turn.round.id, turn.contestant, time.monotonic() + open_timeout,
+                         poll_interval):
             not_opened.append(turn.contestant)
             continue
         result, keys = play_turn(f, turn, seats, kiosk_of, timeout)
         all_keys.extend(keys)
-        after = _standing(client, turn.round.id)
+        after = _standing(client, f.tally_public, turn.round.id)
         phase = after.phase if after is not None and after.current == turn.contestant else None
         played.append({"round": turn.round.id, "contestant": turn.contestant, "scores": len(turn.lines),
                        "phase": phase, **result})
@@ -247,7 +254,7 @@ def simulate_judges(
     """
     parsed = parse_offers(offers)
     client = TallyClient(parsed[0].url, session=new_session(1, parsed[0].tls))
-    judging = read_judging(client)
+    judging = read_judging(client, parsed[0])
     turns, seats = plan_turns(score_lines, judging, judge_cards)
     with fleet(parsed, judging.meeting_id, data_dir) as f:
         out = play_judges(f, client, turns, seats, open_next=open_next, open_timeout=open_timeout,
@@ -269,7 +276,7 @@ def simulate_file(
         raise SimulationError("the ballot file has judges' score lines: give --judge-cards")
     parsed = parse_offers(offers)
     client = TallyClient(parsed[0].url, session=new_session(1, parsed[0].tls))
-    judging = read_judging(client) if scores else None
+    judging = read_judging(client, parsed[0]) if scores else None
     form = read_form(parsed[0]) if ballots or judging is None else None
     work = plan_ballots(ballots, cards, {r.id: r for r in form.rounds}, form.meeting_id, len(parsed)) if form else []
     turns, seats = plan_turns(scores, judging, judge_cards) if judging else ([], {})

@@ -187,13 +187,14 @@ class KioskProcess:
     """One kiosk agent: `kiosk pair` into its own data directory, then `kiosk serve` on a free port."""
 
     def __init__(self, data_dir: Path, *, env: dict[str, str] | None = None, heartbeat_seconds: float = 1,
-                 receipt_seconds: int = 8) -> None:
+                 receipt_seconds: int = 8, box_check_seconds: float = 15) -> None:
         self.data = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, KIOSK_PASSPHRASE=KIOSK_PASS, **(env or {}))
         self.heartbeat_seconds = heartbeat_seconds
         self.receipt_seconds = receipt_seconds
+        self.box_check_seconds = box_check_seconds
         self.proc: subprocess.Popen[bytes] | None = None
         self.log: Any = None
         self.kiosk_id = ""
@@ -214,7 +215,8 @@ class KioskProcess:
         self.log = open(self.data / "serve.log", "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "kiosk"), "serve", "--data", str(self.data), "--port", str(self.port),
-             "--heartbeat-seconds", str(self.heartbeat_seconds), "--receipt-seconds", str(self.receipt_seconds)],
+             "--heartbeat-seconds", str(self.heartbeat_seconds), "--receipt-seconds", str(self.receipt_seconds),
+             "--box-check-seconds", str(self.box_check_seconds)],
             env=self.env, stdout=self.log, stderr=self.log, start_new_session=True)
         _wait_answering(self.proc, self.url + "/api/state", self.data / "serve.log", "kiosk serve")
         return self

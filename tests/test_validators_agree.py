@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from keys.identity import Identity
+from keys.limits import MAX_WRITE_IN as SEALED_WRITE_IN_MAX
 from kiosk.ballots import MAX_WRITE_IN, SelectionError, ballot_line
 from kiosk.ballots import name_problem as kiosk_name_problem
 from kiosk.forms import parse_form
@@ -19,6 +21,7 @@ from tally.box.forms import round_form
 from tally.plan import parse_plan
 from tally.rules import BallotInputError, ScoreValueError, parse_ballot, score_value
 from tally.rules.names import WRITE_IN_MAX, BadName, check_name
+from tally.setup.meeting import MeetingInfo
 from tally.store.models import Round
 
 PLAN = parse_plan({
@@ -59,7 +62,8 @@ SCORES = [
 
 def _pad_round() -> PadRound:
     sp = PLAN.round("s1")
-    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, judges=7, min=sp.min, max=sp.max, step=sp.step,
+    return PadRound(id="s1", title="s1", public_key=b"\x01" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                    min=sp.min, max=sp.max, step=sp.step,
                     current="甲", phase="scoring", scored_seats=frozenset())
 
 
@@ -81,10 +85,14 @@ def test_one_score_check_on_the_pad_and_in_the_rules(raw, rules_code, pad_code):
         assert score_value(PLAN.round("s1"), sent) == value == Decimal(str(raw))
 
 
-def _form(round_id: str):  # the kiosk's form, parsed from what the tally serves for this plan
+TALLY = Identity.generate()
+INFO = MeetingInfo(id="0123456789abcdef", title="validators", plan=PLAN)
+
+
+def _form(round_id: str):  # the kiosk's form, parsed from what the tally serves (signed) for this plan
     rnd = Round(id=round_id, kind=PLAN.round(round_id).kind.value, title=round_id, public_key=b"\x02" * 32)
-    doc = {"meeting": {"id": "0123456789abcdef", "title": "validators"}, "rounds": [round_form(PLAN, rnd)]}
-    return parse_form(doc).round(round_id)
+    doc = {"meeting": {"id": INFO.id, "title": "validators"}, "rounds": [round_form(INFO, TALLY, rnd)]}
+    return parse_form(doc, TALLY.public_bytes()).round(round_id)
 
 
 VALID, INVALID = "valid", "invalid"
@@ -159,7 +167,8 @@ NAMES = ["钱七", " 钱七", "王　五", "a b", "<img src=x onerror=alert(1)>"
 
 @pytest.mark.parametrize("raw", NAMES)
 def test_one_rule_of_what_a_write_in_is_on_the_kiosk_and_in_the_rules(raw):
-    assert MAX_WRITE_IN == WRITE_IN_MAX
+    # One limit: the kiosk's check, the rules' and the one the tally sizes every sealed ballot by.
+    assert MAX_WRITE_IN == WRITE_IN_MAX == SEALED_WRITE_IN_MAX
     try:
         check_name(raw, WRITE_IN_MAX)
         rules = None

@@ -209,6 +209,38 @@
     box.append(R.el("h3", null, r.title), R.render(r, r.result));
   }
 
+  // A kiosk's watch over the published boxes: per closed round, its receipts found, or a red
+  // alarm naming each receipt the box does not hold.
+  function boxWatch(k) {
+    const td = document.createElement("td");
+    td.className = "boxwatch";
+    const rounds = (k.box && k.box.rounds) || {};
+    const ids = Object.keys(rounds);
+    if (!ids.length) { td.textContent = t("box_none"); td.classList.add("muted"); return td; }
+    for (const id of ids) {
+      const r = rounds[id];
+      const line = document.createElement("div");
+      if (!r.verified) {
+        line.className = "alert";
+        line.textContent = `${id}: ${t("box_unverified")}`;
+      } else if (r.missing_total) {
+        line.className = "alert";
+        line.textContent = `${id}: ${r.missing_total} ${t("box_missing")}: `;
+        for (const code of r.missing) {
+          const c = document.createElement("code");
+          c.textContent = code;
+          line.append(c, " ");
+        }
+      } else {
+        line.className = "msg ok";
+        line.textContent = `${id}: ${r.held} ✓ ${t("box_ok")}`;
+      }
+      td.append(line);
+    }
+    if (k.box.alarm) td.classList.add("box-alarm");
+    return td;
+  }
+
   function renderKiosks(kiosks) {
     const tbody = document.querySelector("#kiosks tbody");
     tbody.textContent = "";
@@ -223,6 +255,7 @@
         if (i === 2) td.className = "status";
         tr.append(td);
       });
+      tr.append(boxWatch(k));
       const td = document.createElement("td");
       const acts = [];
       if (k.status === "pending") acts.push(["confirm", t("confirm_label")]);

@@ -55,8 +55,10 @@ def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str
         result, detail["scrutineers"] = count_sealed(s, info, rnd, shares or [])
     else:
         result = compute(s, info.plan, rnd)
+    # The audit log's head goes into the signature too: an entry edited or removed before this
+    # count no longer chains up to the head the tally signed.
     signed = sign_document(identity, {"meeting": info.id, "round": round_id, "chain_head": rnd.chain_head,
-                                      "result": result})
+                                      "audit_head": audit.head(s), "result": result})
     rnd.result_json = stored_result(result)
     rnd.result_sig = json.dumps(signed, ensure_ascii=False, sort_keys=True)
     rnd.status = "counted"

@@ -11,8 +11,11 @@ and, once counted, the plaintext ballots.
 - `key.json` (a secret round): the round's public key, its key wrapped under the round secret
   and the share commitments, so that k scrutineers' shares open it on any machine
   (`tally count-box`); it opens nothing without them.
+- `receipts.json`: the published box (`tally.box.published`), for `keys check-receipts`.
+- `audit.jsonl`: the audit log in chain order, each line with its `prev` and `entry`, for
+  `keys verify-box` to walk from its genesis.
 - once counted: `ballots.jsonl` (the opened ballots in CONTRACT.md's format, in random-id
-  order) and `result.signed.json` (the tally's signed result).
+  order) and `result.signed.json` (the tally's signed result, with the audit log's head).
 """
 from __future__ import annotations
 
@@ -26,12 +29,14 @@ from sqlalchemy.orm import Session
 from keys.canonical import b64e
 from keys.chain import genesis
 from keys.shares import custody_doc
+from tally.box import published
 from tally.errors import ApiError
 from tally.hall import cards as credentials
 from tally.plan import dump_plan
 from tally.rules import Attendance
 from tally.setup.custody import round_custody
 from tally.setup.meeting import MeetingInfo, meeting_record
+from tally.store import audit
 from tally.store.models import Ballot, Envelope, JudgeSeat, Kiosk, Meeting, Round
 
 
@@ -82,6 +87,9 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
                                               sort_keys=True, ensure_ascii=False) + "\n" for e in envs),
         "public.json": json.dumps(public, indent=2, sort_keys=True),
         "meeting-record.json": json.dumps(meeting_record(s), ensure_ascii=False, indent=1) + "\n",
+        "receipts.json": json.dumps(published.box(s, info, round_id), indent=2, sort_keys=True),
+        "audit.jsonl": "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+                               for line in audit.lines(s, info.id)),
     }
     card_list = credentials.list_document(s, info.id)
     if card_list is not None and rnd.round_kind.takes_cards:

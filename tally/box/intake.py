@@ -2,6 +2,7 @@
 
 Order of checks: shape → meeting → kiosk known, confirmed, not revoked → both signatures → then
 one transaction: a resent identical envelope gets its stored receipt; the round is open; the
+sealed ballot has the round's one size (`tally.box.forms.ballot_size`, signed in its form); the
 card's credential for this round (a card signs with another key in every round) was handed out
 and not voided; the card has not been used in this round (primary key);
 the round is not full (收回 ≤ 实到, a conditional update); the chain head moves by exactly one
@@ -25,6 +26,7 @@ from keys.chain import next_entry
 from keys.envelope import EnvelopeHeader, make_receipt, open_envelope, parse_envelope, verify_envelope
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
+from tally.box.forms import ballot_size
 from tally.errors import ApiError
 from tally.hall.kiosks import KioskKeys
 from tally.judging import panel, scoring
@@ -114,6 +116,10 @@ def _accept_in(s: Session, header: EnvelopeHeader, body: dict[str, Any], info: M
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open for ballots.")
+    if header.ballot_size != ballot_size(info.plan.round(rnd.id)):
+        # Every sealed ballot of a round has the round's one size (signed in its form): another
+        # length would let anyone on the hall network tell one ballot from another.
+        raise ApiError(400, "malformed", "The sealed ballot does not have its round's size.")
     prev = rnd.chain_head
     entry = next_entry(prev, header.envelope_hash)
     if RoundKind(rnd.kind).opened_at_intake:

@@ -214,7 +214,8 @@ def results(tally: Remote, as_json: bool, lang: str, round_id: str | None) -> No
 @to_tally
 def export(tally: Remote, round_id: str, out_dir: str) -> None:
     """Export a closed round: the sealed box, its wrapped key and commitments, the card list, the
-    public keys and meeting.yaml; once counted also ballots.jsonl and the signed result."""
+    public keys, meeting.yaml, receipts.json (the published box) and audit.jsonl (the audit log
+    chain); once counted also ballots.jsonl and the signed result."""
     for p in write_export(tally.call("GET", f"/api/v1/admin/rounds/{round_id}/export"), Path(out_dir)):
         click.echo(str(p))
 

@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 from keys.canonical import b64d
 from keys.errors import Malformed
 from keys.fingerprint import fingerprint
+from keys.ids import check_name
 from keys.pairing import PairingOffer
+from keys.published import CODE_RE
 from tally.errors import ApiError
 from tally.rules.names import NAME_MAX, name_problem
 from tally.store import audit
@@ -82,6 +84,35 @@ def set_status(s: Session, kiosk_id: str, status: str, actor: str = "chair") -> 
     kiosk.status = status
     audit.record(s, actor, "kiosk_" + ("confirmed" if status == "active" else status), kiosk=kiosk_id)
     return kiosk
+
+
+MAX_REPORTED_CODES = 50
+
+
+def parse_box_report(value: Any) -> dict[str, Any]:
+    """A kiosk's check of its receipts against the published boxes, as its heartbeat carries it:
+    `{"rounds": {round_id: {"held": n, "missing": [codes], "missing_total": n, "verified": bool}}}`
+    (`verified` false: the box it fetched did not carry the tally's signature). `malformed` otherwise."""
+    bad = ApiError(400, "malformed", "The kiosk's report of its receipts could not be read.")
+    if not isinstance(value, dict) or set(value) != {"rounds"} or not isinstance(value["rounds"], dict) \
+            or len(value["rounds"]) > 64:
+        raise bad
+    out: dict[str, Any] = {}
+    for round_id, r in value["rounds"].items():
+        try:
+            check_name(round_id, "round")
+        except Malformed as exc:
+            raise bad from exc
+        if not isinstance(r, dict) or set(r) != {"held", "missing", "missing_total", "verified"}:
+            raise bad
+        held, codes, total, verified = r["held"], r["missing"], r["missing_total"], r["verified"]
+        if any(type(n) is not int or not 0 <= n < 10**7 for n in (held, total)) or type(verified) is not bool:
+            raise bad
+        if not isinstance(codes, list) or len(codes) > MAX_REPORTED_CODES or len(codes) > total \
+                or not all(isinstance(c, str) and CODE_RE.fullmatch(c) for c in codes):
+            raise bad
+        out[round_id] = {"held": held, "missing": sorted(set(codes)), "missing_total": total, "verified": verified}
+    return {"rounds": out}
 
 
 class KioskKeys:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keys import audit as audit_chain
 from keys.canonical import b64e
 from keys.chain import genesis
 from keys.errors import KeyStoreError, WeakPassphrase
@@ -152,7 +153,7 @@ def init_meeting(data_dir: Path, meeting_file: Path, *, key_passphrase: str, scr
                     raise ConfigError("the database already holds a meeting; use an empty database")
                 s.add(Meeting(id=meeting_id, title=title, plan_json=json.dumps(raw, ensure_ascii=False),
                               tally_public_key=identity.public_bytes(), scrutineers=scrutineers, quorum=quorum,
-                              desk_unlock=False))
+                              desk_unlock=False, audit_head=audit_chain.genesis(meeting_id)))
                 for position, (rp, key, custody) in enumerate(rounds):
                     s.add(Round(id=rp.id, position=position, kind=rp.kind.value, title=rp.title or rp.id,
                                 secret=rp.kind.secret, status="draft", public_key=key.public_bytes(),

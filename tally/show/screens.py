@@ -56,6 +56,17 @@ def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> 
             "card_list": credentials.list_info(s)}
 
 
+def box_watch(k: Kiosk) -> dict[str, Any] | None:
+    """What the kiosk last reported of its receipts against the published boxes, with `alarm` set
+    when a receipt it holds is missing from a box or a box did not carry the tally's signature."""
+    if not k.box_report:
+        return None
+    report = json.loads(k.box_report)
+    rounds = report.get("rounds", {})
+    alarm = any(r["missing_total"] or not r["verified"] for r in rounds.values())
+    return {"rounds": rounds, "alarm": alarm}
+
+
 def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
     state = projector_state(s, info, console=True)
     rounds = {r.id: r for r in s.scalars(select(Round))}
@@ -67,7 +78,8 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
     state["kiosks"] = [{"id": k.id, "name": k.name, "status": k.status, "outbox": k.outbox,
                         "fingerprint": fingerprint(k.public_key),
                         "online": k.last_seen is not None and now - k.last_seen < ONLINE_WITHIN,
-                        "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
+                        "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None,
+                        "box": box_watch(k)}
                        for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
     state["cards"] = credentials.counts(s)
     state["desk_unlock"] = credentials.desk_unlock_allowed(s)

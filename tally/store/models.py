@@ -44,6 +44,8 @@ class Meeting(Base):
     quorum: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # May the desk unlock a kiosk for one voter (the kiosk makes the card)? The chair decides.
     desk_unlock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The audit log's chain head (the entry of its newest line); locked to append, so the chain never forks.
+    audit_head: Mapped[str] = mapped_column(String(64))
 
 
 class Round(Base):
@@ -90,6 +92,9 @@ class Kiosk(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     outbox: Mapped[int] = mapped_column(Integer, default=0)
     last_seen: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The kiosk's last report of its receipts against the published boxes (JSON): per closed round,
+    # how many receipts it holds and which of them the box does not list.
+    box_report: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PairingOffer(Base):
@@ -240,7 +245,9 @@ class Attendee(Base):
 
 
 class AuditEntry(Base):
-    """What the chair and staff did, when: open, close, count, reveal, pair, revoke. Never ballots."""
+    """What the chair and staff did, when: open, close, count, reveal, pair, revoke. Never ballots,
+    never a person or a card. A chain (`keys.audit`): each entry hashes the one before, so an
+    edited, deleted or inserted line shows; the head is signed with each count."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -248,6 +255,8 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # no fork: one successor per entry
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 # --- judge scoring (评分, 演讲答辩) ------------------------------------------------------------

@@ -26,7 +26,8 @@ from tally.setup import custody as custody_rules
 from tally.setup.meeting import meeting_record
 from tally.show import feed as live
 from tally.show import screens
-from tally.store.models import AuditEntry, Kiosk
+from tally.store import audit, order
+from tally.store.models import Kiosk
 from tally.web.auth import chair_required, desk_required, role_token
 from tally.web.body import N_, card_list_from_request, json_body, roster_from_request, whole_number
 from tally.web.sessions import session as db_session
@@ -167,6 +168,10 @@ def round_action(round_id: str, action: str) -> Any:
         out = screens.round_public(rnd)
         if rnd.result_json:
             out["result"] = json.loads(rnd.result_json)
+    if action in ("open", "close", "count"):
+        # From here on no copy of the database tells in which order people signed in or ballots
+        # and credentials were written before this moment (tally.store.order).
+        order.forget(services().store)
     return _done(out)
 
 
@@ -188,11 +193,11 @@ def share_check(round_id: str) -> Any:
 @bp.get("/admin/audit")
 @chair_required
 def audit_log() -> Any:
-    """The audit log (全程纪实): every action of the chair, the desk and the tally, oldest first."""
-
-    rows = db_session().scalars(select(AuditEntry).order_by(AuditEntry.id))
-    return jsonify({"entries": [{"at": e.at.isoformat() + "Z", "actor": e.actor, "action": e.action,
-                                 "detail": json.loads(e.detail)} for e in rows]})
+    """The audit log (全程纪实): every action of the chair, the desk and the tally, oldest first,
+    each entry with its chain link; the head, and whether the chain is intact as stored."""
+    s, meeting_id = db_session(), services().meeting.id
+    checked = audit.check(s, meeting_id)
+    return jsonify({"entries": audit.lines(s, meeting_id), "head": checked.stored_head, "intact": checked.intact})
 
 
 @bp.get("/admin/meeting")
@@ -244,6 +249,9 @@ def desk_signin() -> Any:
         with transaction() as s:
             checkin.sign_in_all(s)
             totals = checkin.totals(s)
+            voting = order.ballot_round_open(s)
+        if voting:
+            order.forget(services().store, order.PEOPLE)
         return _done({"totals": totals})
     numbers = body.get("numbers") if "numbers" in body else [body.get("number")]
     if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
@@ -253,6 +261,10 @@ def desk_signin() -> Any:
         for n in numbers:
             checkin.sign_in(s, n, present)
         totals = checkin.totals(s)
+        voting = order.ballot_round_open(s)
+    if voting:
+        # A sign-in while ballots are being cast must not sit next to the ballot that follows it.
+        order.forget(services().store, order.PEOPLE)
     return _done({"totals": totals})
 
 

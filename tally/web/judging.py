@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
 
 from keys.canonical import b64e
+from tally.box.forms import score_form
 from tally.errors import ApiError
 from tally.judging import panel, scoring, standings
 from tally.rules.kinds import RoundKind
@@ -43,21 +44,12 @@ def judging_state() -> Any:
     ):
         plan = panel.score_plan(info, rnd.id)
         st = standings.state(s, info, rnd.id, console=False)
-        out.append(
-            {
-                "id": rnd.id,
-                "title": rnd.title,
-                "public_key": b64e(rnd.public_key),
-                "judges": plan.judges,
-                "min": str(plan.min),
-                "max": str(plan.max),
-                "step": str(plan.step),
-                "current": st["current"],
-                "phase": st["phase"],
-                "scored_seats": st.get("scored_seats", []),
-            }
-        )
-    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": out})
+        # The plan and key are signed (a judge's kiosk seals only to a form that verifies); who
+        # is being scored changes from moment to moment and travels beside it.
+        out.append({**score_form(info, services().identity, rnd, plan),
+                    "current": st["current"], "phase": st["phase"], "scored_seats": st.get("scored_seats", [])})
+    key = b64e(services().identity.public_bytes())
+    return jsonify({"meeting": {"id": info.id, "title": info.title, "tally_public_key": key}, "rounds": out})
 
 
 @bp.post("/admin/judges/pool")

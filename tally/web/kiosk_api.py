@@ -5,6 +5,7 @@ and leaves the database as it was.
 """
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from keys.canonical import b64e
 from keys.errors import BadSignature, Malformed
 from keys.request import verify_request
-from tally.box import intake
+from tally.box import intake, published
 from tally.box.forms import ballot_forms
 from tally.errors import ApiError
 from tally.hall import cards as credentials
@@ -66,7 +67,12 @@ def pair() -> Any:
 def ballot() -> Any:
     info = services().meeting
     rounds = list(session().scalars(select(Round).where(Round.status == "open").order_by(Round.position)))
-    return jsonify({"meeting": {"id": info.id, "title": info.title}, "rounds": ballot_forms(info.plan, rounds)})
+    identity = services().identity
+    forms = ballot_forms(info, identity, rounds)
+    # The tally's key rides along for a simulator that checks it against an offer's fingerprint;
+    # a paired kiosk verifies the forms under the key it pinned at pairing, never this one.
+    return jsonify({"meeting": {"id": info.id, "title": info.title, "tally_public_key": b64e(identity.public_bytes())},
+                    "rounds": forms})
 
 
 @bp.post("/kiosks/heartbeat")
@@ -76,6 +82,9 @@ def heartbeat() -> Any:
         outbox = payload.get("outbox") if isinstance(payload, dict) else None
         if type(outbox) is int and 0 <= outbox < 10**9:
             kiosk.outbox = outbox
+        if isinstance(payload, dict) and payload.get("box") is not None:
+            # The kiosk's watch over the published boxes: the console raises the alarm from it.
+            kiosk.box_report = json.dumps(pairing.parse_box_report(payload["box"]), sort_keys=True)
         kiosk.last_seen = datetime.now(UTC).replace(tzinfo=None)
         grant = credentials.pending_grant(s, kiosk.id) if kiosk.status == "active" else None
         answer = {"status": kiosk.status, "unlock": {"grant": grant} if grant else None}
@@ -109,6 +118,13 @@ def check_card() -> Any:
     open_rounds = list(s.scalars(select(Round.id).where(Round.status == "open", Round.kind.in_(credentials.CARD_ROUND_KINDS))
                                  .order_by(Round.position)))
     return jsonify(credentials.check(s, keys, open_rounds))
+
+
+@bp.get("/box/<round_id>")
+def published_box(round_id: str) -> Any:
+    """The published box of a closed round (public): receipt codes sorted, count, chain head,
+    and the same document signed by the tally, which a kiosk verifies under its pinned key."""
+    return jsonify(published.signed_box(session(), services().meeting, services().identity, round_id))
 
 
 @bp.post("/envelopes")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from keys.fingerprint import fingerprint
 from keys.pairing import qr_svg
+from tally.box import published
 from tally.errors import ApiError
 from tally.hall import cards as credentials
 from tally.hall import checkin
@@ -25,7 +26,8 @@ from tally.show import feed as live
 from tally.show import screens
 from tally.show.sheets import card_lines
 from tally.show.vocab import ACTIONS
-from tally.store.models import AuditEntry, Kiosk, Round
+from tally.store import audit
+from tally.store.models import Kiosk, Round
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
 from tally.web.logins import csrf_token, end_session, start_session
 from tally.web.sessions import session as db_session
@@ -87,7 +89,32 @@ def projector() -> Any:
     s = db_session()
     state = screens.projector_state(s, services().meeting)
     return render_template("projector/projector.html", state=state,
-                           token=token if token_role(token) == "projector" else "", title=services().meeting.title)
+                           token=token if token_role(token) == "projector" else "", title=services().meeting.title,
+                           box_url=box_url())
+
+
+def box_url() -> str:
+    """The public box page's address, as a phone in the hall reaches it."""
+    base = current_app.config.get("PUBLIC_URL")
+    return base.rstrip("/") + url_for("console.box_page") if base else url_for("console.box_page", _external=True)
+
+
+@bp.get("/box")
+def box_page() -> Any:
+    """The published box (public, no token): every closed round's receipt codes. A voter types
+    their code and the page looks it up in the list it already holds, so the tally never learns
+    which code anyone looked for."""
+    return render_template("projector/box.html", boxes=published.boxes(db_session(), services().meeting),
+                           title=services().meeting.title)
+
+
+@bp.get("/box/qr.svg")
+def box_qr() -> Any:
+    """The box page's address as a QR code (the projector shows it)."""
+    resp = current_app.make_response(qr_svg(box_url(), box_size=8, border=2))
+    resp.headers["Content-Type"] = "image/svg+xml"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
 
 
 @bp.get("/desk")
@@ -141,7 +168,9 @@ def audit_page() -> Any:
     """The audit log as a printable page, newest first."""
 
 
+    s, meeting_id = db_session(), services().meeting.id
     rows = [{"at": e.at, "actor": e.actor, "action": gettext(ACTIONS[e.action]) if e.action in ACTIONS else e.action,
-             "detail": json.loads(e.detail)}
-            for e in db_session().scalars(select(AuditEntry).order_by(AuditEntry.id.desc()))]
-    return render_template("console/audit.html", rows=rows, title=services().meeting.title)
+             "detail": json.loads(e.detail), "entry": e.entry_hash}
+            for e in reversed(list(audit.in_chain_order(s, meeting_id)))]
+    return render_template("console/audit.html", rows=rows, title=services().meeting.title,
+                           check=audit.check(s, meeting_id))

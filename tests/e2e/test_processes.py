@@ -18,12 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from keys.envelope import receipt_code
+from keys.envelope import parse_envelope, receipt_code
 from tests.harness import TallyProcess, run_cli
 
 from .conftest import Fleet
-from .support import meeting_id, read_box, replay_head, round_state, verified_receipts, verify_box, wait_drained, wait_for
+from .support import (
+    ENGLISH,
+    meeting_id,
+    read_box,
+    replay_head,
+    round_state,
+    verified_receipts,
+    verify_box,
+    wait_drained,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +149,28 @@ def assert_audit_reproduces(tally: TallyProcess, round_id: str, live: dict[str, 
     return [b.envelope_hash for b in box]
 
 
+def assert_published_box(tally: TallyProcess, round_id: str, export: Path, shown: set[str],
+                         kiosk_dirs: list[Path]) -> None:
+    """The published box of a closed round lists exactly the codes voters were shown, sorted, and
+    names the scrutineers' card list, as the API (public: no token), the export's receipts.json and
+    every kiosk's offline check agree;
+    and every sealed ballot of the round, however much was marked, has the same length."""
+    public = requests.get(f"{tally.url}/api/v1/box/{round_id}", timeout=10).json()
+    assert public["receipts"] == sorted(shown) and public["count"] == len(shown)
+    # The card list the box names is the one the scrutineers made (`keys cards make`) and the chair imported.
+    made = json.loads((tally.card_dir / "credentials.json").read_text(encoding="utf-8"))
+    assert public["credentials_fingerprint"] == made["fingerprint"]
+    assert public["chain_head"] == round_state(tally, round_id)["chain_head"]
+    assert json.loads((export / "receipts.json").read_text(encoding="utf-8")) == \
+        {k: v for k, v in public.items() if k != "signed"}
+    lengths = {len(parse_envelope(json.loads(line)["body"]).sealed)
+               for line in (export / "envelopes.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert len(lengths) == 1, lengths
+    for kiosk_dir in kiosk_dirs:
+        out = run_cli(["keys", "check-receipts", str(kiosk_dir), str(export)], {**tally.env, **ENGLISH})
+        assert "Every receipt this kiosk holds is in the box." in out, out
+
+
 def test_a_scripted_meeting_through_two_kiosk_agents(tally: TallyProcess, module_fleet: Fleet, tmp_path: Path) -> None:
     d = str(tally.data)
     # Kiosk A from a preconfirmed offer; kiosk B from a plain one, confirmed after the chair
@@ -184,6 +217,7 @@ def test_a_scripted_meeting_through_two_kiosk_agents(tally: TallyProcess, module
         # kiosk holds a verified receipt for, and nothing else is in the box.
         assert {receipt_code(h) for h in hashes} == shown[r]
         assert {h for h in hashes} == {h for h, f in receipts.items() if f["round"] == r}
+        assert_published_box(tally, r, export, shown[r], [k.data for k in kiosks])
         results[r] = live
 
     voted = [v for _, v in VOTERS]
@@ -219,18 +253,23 @@ def test_kiosk_simulate_from_the_command_line(tally: TallyProcess, tmp_path: Pat
     d = str(tally.data)
     assert json.loads(tally.cli("rounds", "open", "--data", d, "r2"))["status"] == "open"
     offers, cards, ballots = tmp_path / "offers.txt", tmp_path / "cards.txt", tmp_path / "ballots.jsonl"
+    kept = tmp_path / "sim"
     offers.write_text(tally.cli("kiosks", "offer", "--data", d, "--count", "2", "--preconfirm"), encoding="utf-8")
     cards.write_text("\n".join(tally.cards(9)) + "\n", encoding="utf-8")
     lines = [["周九"]] * 5 + [["吴十"]] * 3 + [["周九", "吴十"]]  # the last one over-votes a one-seat post
     ballots.write_text("".join(json.dumps({"round": "r2", "sections": {"reserve": names}}, ensure_ascii=False) + "\n"
                                for names in lines), encoding="utf-8")
     summary = json.loads(run_cli(["kiosk", "simulate", "--offers", str(offers), "--cards", str(cards),
-                                  "--ballots", str(ballots), "--timeout", "60"], tally.env, timeout=120))
+                                  "--ballots", str(ballots), "--timeout", "60", "--data", str(kept)],
+                                 tally.env, timeout=120))
     assert {k: summary[k] for k in ("kiosks", "ballots", "cast", "accepted", "rejected", "cast_errors",
                                     "unacknowledged")} == {"kiosks": 2, "ballots": 9, "cast": 9, "accepted": 9,
                                                            "rejected": {}, "cast_errors": {}, "unacknowledged": 0}
     live, export = close_count_export(tally, "r2", tmp_path)
-    assert_audit_reproduces(tally, "r2", live, export)
+    hashes = assert_audit_reproduces(tally, "r2", live, export)
+    # Each simulated kiosk kept its directory (`--data`): the auditor's offline check finds its receipts.
+    assert sorted(p.name for p in kept.iterdir()) == ["kiosk-0", "kiosk-1"]
+    assert_published_box(tally, "r2", export, {receipt_code(h) for h in hashes}, sorted(kept.iterdir()))
     (post,) = live["posts"]
     assert (live["returned"], post["valid"], post["invalid"]) == (9, 8, 1)
     assert {c["name"]: c["votes"] for c in post["candidates"]} == {"周九": 5, "吴十": 3}

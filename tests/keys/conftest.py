@@ -12,6 +12,7 @@ from keys.sealing import RoundKey
 
 MEETING = "0123456789abcdef"
 BALLOT = {"round": "r1", "sections": {"mayor": ["张三"], "deputy": ["李四", "王五"]}}
+BALLOT_SIZE = 600  # every ballot of these tests' rounds is padded to this many bytes
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Hall:
         return seal_envelope(
             meeting=MEETING, round_id=round_id, kiosk_id=kiosk_id, kiosk_identity=kiosk,
             card_key=card.identity(round_id), round_public=self.round_keys[round_id].public_bytes(),
-            ballot=ballot if ballot is not None else {**BALLOT, "round": round_id},
+            ballot=ballot if ballot is not None else {**BALLOT, "round": round_id}, ballot_size=BALLOT_SIZE,
         )
 
 

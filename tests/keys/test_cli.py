@@ -54,7 +54,7 @@ class Export:
         return seal_envelope(meeting=MEETING, round_id=round_id, kiosk_id=kiosk_id,
                              kiosk_identity=self.kiosks[kiosk_id], card_key=card.identity(round_id),
                              round_public=self.round_keys[round_id].public_bytes(),
-                             ballot={"round": round_id, "sections": {"mayor": ["张三"]}})
+                             ballot={"round": round_id, "sections": {"mayor": ["张三"]}}, ballot_size=256)
 
     def rechain(self) -> None:
         """Recompute entries, heads and counts as an honest (or cleverly dishonest) tally would."""
@@ -207,7 +207,8 @@ def test_card_list_when_exported(export: Export) -> None:
 def test_envelope_from_another_meeting(export: Export) -> None:
     other = seal_envelope(meeting="fedcba9876543210", round_id="r1", kiosk_id="kiosk-a",
                           kiosk_identity=export.kiosks["kiosk-a"], card_key=export.cards[0].identity("r1"),
-                          round_public=export.round_keys["r1"].public_bytes(), ballot={"round": "r1"})
+                          round_public=export.round_keys["r1"].public_bytes(), ballot={"round": "r1"},
+                          ballot_size=256)
     export.lines.append({"round": "r1", "body": other.body})
     export.rechain()
     failing(export, "line 6: envelope is for another meeting")
@@ -323,3 +324,60 @@ def test_labels_are_distinct_and_nul_free() -> None:
     assert all("\0" not in label and label.isascii() for label in labels.ALL)
     with pytest.raises(ValueError):
         labels.domain("scrutineer/other/v1", b"")
+
+
+def _audit_log(export: Export, n: int = 4) -> list[dict[str, Any]]:
+    from keys.audit import genesis as audit_genesis
+    from keys.audit import next_entry as audit_next
+
+    lines, head = [], audit_genesis(MEETING)
+    for i in range(n):
+        record = {"at": f"2026-12-01T08:0{i}:00.000000Z", "actor": "chair", "action": "round_opened",
+                  "detail": {"round": f"r{i}"}}
+        entry = audit_next(head, record)
+        lines.append({**record, "prev": head, "entry": entry})
+        head = entry
+    return lines
+
+
+def _write_audit(export: Export, lines: list[dict[str, Any]]) -> None:
+    (export.directory / "audit.jsonl").write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+
+
+def test_verify_box_walks_the_audit_log(export: Export) -> None:
+    lines = _audit_log(export)
+    _write_audit(export, lines)
+    _sign_result(export, export.tally, audit_head=str(lines[2]["entry"]))
+    result = run("verify-box", str(export.write()))
+    assert result.exit_code == 0, result.output
+    assert f"Audit log: 4 entries, head {lines[-1]['entry']}: OK" in result.output
+
+
+@pytest.mark.parametrize(("spoil", "problem"), [
+    (lambda lines: lines[1].update(actor="desk"), "audit.jsonl line 2: its entry does not match what it records"),
+    (lambda lines: lines.pop(1), "audit.jsonl line 2: the entry before it is not the one it names"),
+])
+def test_verify_box_catches_an_edited_or_deleted_audit_line(export: Export, spoil: Any, problem: str) -> None:
+    lines = _audit_log(export)
+    spoil(lines)
+    _write_audit(export, lines)
+    failing(export, problem, "Audit log: ", "MISMATCH")
+
+
+def test_verify_box_catches_a_rewritten_audit_log_against_the_signed_head(export: Export) -> None:
+    """A log recomputed after an edit walks clean, but the head the count signed is not in it."""
+    honest = _audit_log(export)
+    _sign_result(export, export.tally, audit_head=str(honest[2]["entry"]))
+    from keys.audit import genesis as audit_genesis
+    from keys.audit import next_entry as audit_next
+
+    head, rewritten = audit_genesis(MEETING), []
+    for line in honest:
+        record = {k: line[k] for k in ("at", "actor", "action", "detail")}
+        if line is honest[1]:
+            record["actor"] = "desk"
+        entry = audit_next(head, record)
+        rewritten.append({**record, "prev": head, "entry": entry})
+        head = entry
+    _write_audit(export, rewritten)
+    failing(export, "result.signed.json: the audit log head it signs is not in audit.jsonl")

@@ -11,6 +11,7 @@ from keys import labels
 from keys.canonical import b64d, b64e, canonical
 from keys.cards import card_key
 from keys.envelope import (
+    MAX_BALLOT,
     MAX_SEALED,
     ballot_info,
     open_envelope,
@@ -22,6 +23,8 @@ from keys.envelope import (
 from keys.errors import BadEnvelope, Malformed
 from keys.identity import Identity
 from keys.sealing import OVERHEAD, RoundKey, seal
+
+from .conftest import BALLOT_SIZE
 
 MEETING = "0123456789abcdef"
 Hall = Any  # the `hall` fixture of conftest.py
@@ -287,18 +290,37 @@ def test_seal_checks_its_inputs(hall: Hall) -> None:
         with pytest.raises(Malformed):
             seal_envelope(meeting=meeting, round_id=round_id, kiosk_id=kiosk_id, kiosk_identity=hall.kiosk_a,
                           card_key=hall.card.identity("r1"), round_public=hall.round_keys["r1"].public_bytes(),
-                          ballot={"round": round_id})
+                          ballot={"round": round_id}, ballot_size=512)
+
+
+def _sized(hall: Hall, ballot: dict[str, Any], size: int) -> Any:
+    return seal_envelope(meeting=MEETING, round_id="r1", kiosk_id="kiosk-a", kiosk_identity=hall.kiosk_a,
+                         card_key=hall.card.identity("r1"), round_public=hall.round_keys["r1"].public_bytes(),
+                         ballot=ballot, ballot_size=size)
 
 
 def test_size_limit_is_exact(hall: Hall) -> None:
-    padding = MAX_SEALED - OVERHEAD - len(canonical({"round": "r1", "x": ""}))
-    biggest = hall.seal(ballot={"round": "r1", "x": "a" * padding})
+    padding = MAX_BALLOT - len(canonical({"round": "r1", "x": ""}))
+    biggest = _sized(hall, {"round": "r1", "x": "a" * padding}, MAX_BALLOT)
     header = parse_envelope(biggest.body)
-    assert len(header.sealed) == MAX_SEALED
+    assert len(header.sealed) == MAX_SEALED and header.ballot_size == MAX_BALLOT == MAX_SEALED - OVERHEAD
     verify_envelope(header, hall.kiosk_a.public_bytes())
     assert open_envelope(header, hall.round_keys["r1"])["x"] == "a" * padding
     with pytest.raises(Malformed):
-        hall.seal(ballot={"round": "r1", "x": "a" * (padding + 1)})
+        _sized(hall, {"round": "r1", "x": "a" * (padding + 1)}, MAX_BALLOT)
+    with pytest.raises(Malformed):  # no size beyond what a sealed ballot can hold, and none below 1
+        _sized(hall, {"round": "r1"}, MAX_BALLOT + 1)
+    for size in (0, -1, True, 512.0):
+        with pytest.raises(Malformed):
+            _sized(hall, {"round": "r1"}, size)  # type: ignore[arg-type]
+
+
+def test_a_ballot_must_fit_its_rounds_size(hall: Hall) -> None:
+    ballot = {"round": "r1", "sections": {"mayor": ["张三"]}}
+    exact = len(canonical(ballot))
+    assert parse_envelope(_sized(hall, ballot, exact).body).ballot_size == exact
+    with pytest.raises(Malformed):
+        _sized(hall, ballot, exact - 1)
 
 
 def test_headers_and_sealed_envelopes_hide_bulk_fields(sealed: Any) -> None:
@@ -316,5 +338,5 @@ def test_receipt_code_vector() -> None:
 def test_blank_and_full_ballots_seal_to_the_same_length(hall: Hall) -> None:
     blank = parse_envelope(hall.seal(ballot={"round": "r1", "sections": {}}).body)
     full = parse_envelope(hall.seal(ballot={"round": "r1", "sections": {"mayor": ["张三"], "deputy": ["李四", "王五"]}}).body)
-    assert len(blank.sealed) == len(full.sealed)
+    assert len(blank.sealed) == len(full.sealed) == BALLOT_SIZE + OVERHEAD
     assert open_envelope(full, hall.round_keys["r1"])["sections"]["deputy"] == ["李四", "王五"]

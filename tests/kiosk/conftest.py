@@ -31,6 +31,21 @@ from kiosk.config import Pairing, Paths, save_pairing
 from tally.services import services
 
 MEETING = "0123456789abcdef"
+BALLOT_SIZE = 2048  # the ballot size these tests' hand-made forms sign for every round
+
+
+def signed_rounds(tally: Identity, meeting: str, rounds: list[dict[str, Any]],
+                  live: dict[str, dict[str, Any]] | None = None, title: str = "测试镇推荐会议") -> list[dict[str, Any]]:
+    """Round entries as the tally serves them: each form signed by `tally` (label form), with the
+    meeting inside the signature, plus (for score rounds) the live state beside it."""
+    from keys import labels
+    from keys.document import sign_document
+
+    out = []
+    for r in rounds:
+        doc = {"ballot_size": BALLOT_SIZE, **r, "meeting": meeting, "meeting_title": title}
+        out.append({**doc, **(live or {}).get(r["id"], {}), "signed": sign_document(tally, doc, labels.FORM)})
+    return out
 
 
 def closed_port() -> int:
@@ -50,7 +65,7 @@ class Hall:
         pk = {rid: b64e(k.public_bytes()) for rid, k in self.round_keys.items()}
         return {
             "meeting": {"id": MEETING, "title": "测试镇推荐会议"},
-            "rounds": [
+            "rounds": signed_rounds(self.tally, MEETING, [
                 {"id": "r1", "kind": "recommend", "title": "镇长人选会议推荐", "public_key": pk["r1"],
                  "posts": [
                      {"id": "mayor", "title": "镇长", "seats": 1, "candidates": ["张三", "李四", "王五"], "write_in": True},
@@ -61,7 +76,7 @@ class Hall:
                  "directions": ["提拔", "留任"], "quota": {"优秀": 1}},
                 {"id": "d1", "kind": "decide", "title": "差额票决", "public_key": pk["d1"],
                  "nominees": ["王五", "赵六", "周九"], "seats": 1},
-            ],
+            ]),
         }
 
 

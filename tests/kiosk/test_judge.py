@@ -19,14 +19,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from keys.canonical import b64e
+from keys.canonical import b64d, b64e
 from keys.cards import card_key, parse_card
+from keys.identity import Identity
 from kiosk.agent import Agent
 from kiosk.app import create_app
 from kiosk.ballots import SelectionError
 from kiosk.scores import ScoreRound, check_score, parse_judging
 
-from .conftest import LiveJudging, paired_agent
+from .conftest import MEETING, LiveJudging, paired_agent, signed_rounds
 
 
 @pytest.fixture
@@ -187,7 +188,8 @@ def test_the_pad_refuses_what_is_not_open_or_not_its_turn(kiosk: Agent, judging_
      ("0.5", "0", "100", "88.", "88")],
 )
 def test_good_scores_travel_as_decimal_strings(step: str, lo: str, hi: str, typed: str, sent: str) -> None:
-    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, judges=7, min=Decimal(lo), max=Decimal(hi),
+    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                     min=Decimal(lo), max=Decimal(hi),
                      step=Decimal(step), current="甲", phase="scoring", scored_seats=frozenset())
     if typed.endswith("."):  # the page drops a trailing point before it sends; the kiosk does not guess
         with pytest.raises(SelectionError):
@@ -197,7 +199,8 @@ def test_good_scores_travel_as_decimal_strings(step: str, lo: str, hi: str, type
 
 
 def test_whole_number_plans_say_so() -> None:
-    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, judges=7, min=Decimal(60), max=Decimal(100),
+    rnd = ScoreRound(id="s1", title="t", public_key=b"\0" * 32, ballot_size=512, judges=7, contestants=("甲",),
+                     min=Decimal(60), max=Decimal(100),
                      step=Decimal(1), current=None, phase="idle", scored_seats=frozenset())
     with pytest.raises(SelectionError) as err:
         check_score(rnd, "75.5")
@@ -205,18 +208,35 @@ def test_whole_number_plans_say_so() -> None:
 
 
 def test_the_judging_document_is_checked() -> None:
-    good = {"meeting": {"id": "0123456789abcdef", "title": "x"},
-            "rounds": [{"id": "s1", "title": "面试", "public_key": b64e(b"\1" * 32), "judges": 7, "min": "0",
-                        "max": "100", "step": "0.5", "current": None, "phase": "idle", "scored_seats": []}]}
-    assert parse_judging(good).round("s1") is not None
-    from kiosk.forms import FormError
+    from kiosk.forms import FormError, UnsignedForm
 
-    for field, bad in (("step", 0.5), ("step", "0"), ("phase", "open"), ("scored_seats", ["1"]), ("judges", 0),
-                       ("public_key", "xx")):
-        doc = json.loads(json.dumps(good))
-        doc["rounds"][0][field] = bad
+    tally = Identity.generate()
+    form = {"id": "s1", "kind": "score", "title": "面试", "public_key": b64e(b"\1" * 32), "judges": 7, "min": "0",
+            "max": "100", "step": "0.5", "contestants": ["甲", "乙"]}
+    live = {"current": None, "phase": "idle", "scored_seats": []}
+
+    def doc(signed: dict[str, object], state: dict[str, object]) -> dict[str, object]:
+        return {"meeting": {"id": MEETING, "title": "x"}, "rounds": signed_rounds(tally, MEETING, [signed], {"s1": state})}
+
+    assert parse_judging(doc(form, live), tally.public_bytes()).round("s1") is not None
+    # What the tally signs is checked after its signature: a bad plan is refused even when signed.
+    assert parse_judging(doc(form, {**live, "current": "甲", "phase": "scoring"}), tally.public_bytes()).round("s1")
+    for field, bad in (("step", "x"), ("step", "0"), ("judges", 0), ("public_key", "xx"), ("ballot_size", 0),
+                       ("contestants", ["甲", "甲"])):
         with pytest.raises(FormError):
-            parse_judging(doc)
+            parse_judging(doc({**form, field: bad}, live), tally.public_bytes())
+    # Who is being scored travels beside the signature: it must be one of the signed contestants.
+    for field, bad in (("phase", "open"), ("scored_seats", ["1"]), ("current", "冒名者")):
+        with pytest.raises(FormError):
+            parse_judging(doc(form, {**live, field: bad}), tally.public_bytes())
+    # A form signed by another key, or changed after signing, is never taken.
+    with pytest.raises(UnsignedForm):
+        parse_judging(doc(form, live), Identity.generate().public_bytes())
+    changed = doc(form, live)
+    entry = changed["rounds"][0]  # type: ignore[index]
+    entry["signed"]["document"] = b64e(b64d(entry["signed"]["document"]).replace(b'"0.5"', b'"0.1"'))
+    with pytest.raises(UnsignedForm):
+        parse_judging(changed, tally.public_bytes())
 
 
 # -- a whole contestant ---------------------------------------------------------------------------

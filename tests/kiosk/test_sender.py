@@ -100,7 +100,7 @@ SIGNER = KioskSigner(kiosk_id="k1", identity=Identity.generate(), meeting=MEETIN
 
 def fill(outbox: Outbox, hall: Hall, n: int) -> list[int]:
     """n real sealed ballots for round r1, each from its own card."""
-    r1 = parse_form(hall.form_doc()).round("r1")
+    r1 = parse_form(hall.form_doc(), hall.tally.public_bytes()).round("r1")
     assert r1 is not None
     ids: list[int] = []
     for _ in range(n):

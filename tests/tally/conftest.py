@@ -113,7 +113,8 @@ class Kiosk:
 
         return seal_envelope(meeting=self.meeting, round_id=ballot["round"], kiosk_id=self.kiosk_id,
                              kiosk_identity=self.identity, card_key=card.identity(key_round or ballot["round"]),
-                             round_public=b64d(form["public_key"]), ballot=ballot).body
+                             round_public=b64d(form["public_key"]), ballot=ballot,
+                             ballot_size=form["ballot_size"]).body
 
     def signed(self, payload: dict[str, Any]) -> dict[str, str]:
         """A signed kiosk request (heartbeat, card check, unlock claim) carrying `payload`."""

@@ -77,3 +77,28 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
     assert post["valid"] == 6 and sum(c["votes"] for c in post["candidates"]) == 6
     doc = client.get("/api/v1/admin/rounds/r1/export", headers=admin).get_json()
     assert len(doc["files"]["envelopes.jsonl"].splitlines()) == 6
+
+
+def test_postgres_audit_chain_never_forks_under_concurrent_actions(pg_app, tmp_path):
+    """Chair actions from many threads at once on PostgreSQL: every one is audited, the log stays
+    one unbroken chain (appending locks the head; a fork would break the unique prev_hash)."""
+    from tally.store import audit
+
+    admin = {"Authorization": "Bearer " + (tmp_path / "data" / "secrets" / "admin-token").read_text().strip()}
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def offer() -> None:
+        code = pg_app.test_client().post("/api/v1/admin/offers", json={"count": 1}, headers=admin).status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=offer) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [201] * 12
+    with services(pg_app).store.reader() as s:
+        checked = audit.check(s, services(pg_app).meeting.id)
+    assert checked.intact and checked.entries == 12

@@ -79,7 +79,8 @@ def test_two_workers_share_ballots_chain_and_live_feed(two_workers):
 
     bodies = [seal_envelope(meeting=paired["meeting"], round_id="r1", kiosk_id=paired["kiosk_id"], kiosk_identity=kiosk,
                             card_key=c.identity("r1"), round_public=b64d(form["public_key"]),
-                            ballot={"round": "r1", "sections": {"p": [random.choice(["张三", "李四", "王五"])]}}).body
+                            ballot={"round": "r1", "sections": {"p": [random.choice(["张三", "李四", "王五"])]}},
+                            ballot_size=form["ballot_size"]).body
               for c in cards]
     # Every card is sent twice, concurrently, over fresh connections (so both workers take some).
     codes: list[int] = []
