@@ -49,7 +49,9 @@ def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str
         result = compute(s, info.plan, rnd)
     signed = sign_document(identity, {"meeting": info.id, "round": round_id, "chain_head": rnd.chain_head,
                                       "result": result})
-    rnd.result_json = json.dumps(result, ensure_ascii=False, sort_keys=True)
+    # Order is data (CONTRACT.md): grades, items, directions and components stay in the meeting
+    # file's order, so the stored document keeps the engine's key order; never sort_keys here.
+    rnd.result_json = json.dumps(result, ensure_ascii=False)
     rnd.result_sig = json.dumps(signed, ensure_ascii=False, sort_keys=True)
     rnd.status = "counted"
     audit.record(s, "chair", "round_counted", round=round_id, chain_head=rnd.chain_head)

@@ -26,7 +26,7 @@ def ranking(s: Session, info: MeetingInfo, round_id: str) -> list[dict[str, Any]
     results = {}
     for name, r in revealed.items():
         scores = {x["seat"]: Decimal(x["score"]) for x in r["scores"]}
-        results[name] = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
+        results[name] = trimmed_result(scores, plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
     ranks = rank_contestants(results, plan.tie_break) if results else {}
     rows = [{"name": n, "mean": revealed[n]["mean"], "rank": ranks.get(n)} for n in revealed]
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, plan.contestants.index(r["name"])))

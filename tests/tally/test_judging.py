@@ -228,3 +228,21 @@ def test_a_meeting_without_voting_rounds_prints_no_ballot_cards(jclient):
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_ballot_rounds"
     r = client.post("/api/v1/admin/cards", json={"count": 3}, headers={**admin, "Accept-Language": "zh"})
     assert r.get_json()["error"]["message"] == "本次会议没有投票轮次，不需要选票卡。"
+
+
+def test_seven_equal_scores_strike_one_seat_high_and_another_low_live(jclient):
+    """The live 亮分 takes its marks from the rules engine, by seat: with every judge at 90 and
+    trim 1, one seat is struck high and a different seat low (the old value matching struck
+    seat 1 high and no seat low)."""
+    client, admin = jclient
+    cards = judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    assert client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin).status_code == 200
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    client.post("/api/v1/admin/rounds/s1/next", json={"contestant": "甲"}, headers=admin)
+    for seat in range(1, 8):
+        assert score(client, kiosk, cards, seat, "甲", "90").status_code == 201
+    st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
+    assert st["phase"] == "revealed" and st["result"]["mean"] == "90.00"
+    struck = {x["seat"]: x["struck"] for x in st["result"]["scores"] if x["struck"]}
+    assert struck == {7: "high", 1: "low"}
