@@ -20,10 +20,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-Strike = Literal["high", "low"]
-
 from tally.rules.ranking import rank
 from tally.rules.rounding import Rounding, places, quantize
+
+Strike = Literal["high", "low"]
 
 
 @dataclass(frozen=True)
