@@ -132,9 +132,7 @@ def round_action(round_id: str, action: str) -> Any:
             rnd = rounds.reveal(s, round_id)
         else:
             raise ApiError(404, "not_found", "There is no such page or item.")
-        out = screens.round_public(rnd)
-        if rnd.result_json:
-            out["result"] = json.loads(rnd.result_json)
+        out = screens.round_public(rnd, info, with_result=True)
     return _done(out)
 
 
@@ -184,7 +182,7 @@ def desk_search() -> Any:
     found = checkin.find(db_session(), request.args.get("q", ""))
     return jsonify({"attendees": [{"number": a.number, "name": a.name, "group": a.group,
                                    "checked_in": a.checked_in} for a in found],
-                    "totals": checkin.totals(db_session())})
+                    "totals": checkin.totals(db_session(), screens.electorates(services().meeting))})
 
 
 @bp.post("/desk/signin")
@@ -196,7 +194,7 @@ def desk_signin() -> Any:
     if body.get("all") is True:
         with transaction() as s:
             checkin.sign_in_all(s)
-            totals = checkin.totals(s)
+            totals = checkin.totals(s, screens.electorates(services().meeting))
         return _done({"totals": totals})
     numbers = body.get("numbers") if "numbers" in body else [body.get("number")]
     if not isinstance(numbers, list) or not numbers or not all(isinstance(n, str) for n in numbers):
@@ -205,7 +203,7 @@ def desk_signin() -> Any:
     with transaction() as s:
         for n in numbers:
             checkin.sign_in(s, n, present)
-        totals = checkin.totals(s)
+        totals = checkin.totals(s, screens.electorates(services().meeting))
     return _done({"totals": totals})
 
 
