@@ -125,6 +125,14 @@
         continue;
       }
       const parts = R.parts(r.view);
+      // Several narrow tables (a slate of posts) go two abreast: more on a page, at full size.
+      const twoUp = parts.tables.length > 1 && parts.tables.every((t) => t.columns.length <= 5);
+      const holder = (sec) => {
+        if (!twoUp) return sec;
+        let h = sec.querySelector(":scope > .blocks");
+        if (!h) { h = el("div", "blocks two-up"); sec.append(h); }
+        return h;
+      };
       const startedFresh = fresh();
       let sec = section(r, false);
       parts.head.forEach((n) => sec.append(n));
@@ -140,7 +148,7 @@
         t.caption.forEach((n) => blk.append(n));
         let table = R.tableEl(t);
         blk.append(table);
-        sec.append(blk);
+        holder(sec).append(blk);
         if (!overflowing()) continue;
         // Split by post first: a table after another one starts a page of its own; the first
         // table of a round stays under the round's head and continues on the next page.
@@ -152,14 +160,15 @@
         t.caption.forEach((n) => blk.append(n));
         table = R.tableEl(t, []);
         blk.append(table);
-        sec.append(blk);
+        holder(sec).append(blk);
         // Then by rows: as many as fit, the rest on the next page under the same heading.
         for (const row of t.rows) {
           const tr = R.rowEl(row);
           table.tBodies[0].append(tr);
           // A row that does not fit goes to the next page (unless this page is already a
           // continuation holding nothing else: then it stays, whatever its height).
-          const alone = table.tBodies[0].rows.length === 1 && sec.dataset.continued === "1" && sec.childElementCount === 2;
+          const alone = table.tBodies[0].rows.length === 1 && sec.dataset.continued === "1" &&
+            sec.querySelectorAll(".table-block").length === 1;
           if (overflowing() && !alone) {
             tr.remove();
             if (!table.tBodies[0].rows.length) blk.remove();
@@ -168,7 +177,7 @@
             if (t.title) blk.append(el("h3", "post", t.title));
             table = R.tableEl(t, []);
             blk.append(table);
-            sec.append(blk);
+            holder(sec).append(blk);
             table.tBodies[0].append(tr);
           }
         }
