@@ -36,6 +36,13 @@ CARD_ROUND_KINDS = sorted(k.value for k in KINDS if k.takes_cards)  # the rounds
 MAX_ROUND_KEYS = 64
 
 
+def card_number(qr_text: str) -> str:
+    """What a voter types when the QR code cannot be scanned, as the card prints it under the code:
+    the QR's text with its secret in groups of four (the kiosk ignores the spaces)."""
+    head, _, secret = qr_text.rpartition(".")
+    return f"{head}. " + " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def ballot_rounds(s: Session) -> list[str]:
     """The ids of the rounds a ballot card holds a credential for, in plan order."""
     return list(s.scalars(select(Round.id).where(Round.kind.in_(CARD_ROUND_KINDS)).order_by(Round.position)))

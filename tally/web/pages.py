@@ -112,7 +112,7 @@ def print_cards() -> Any:
     info = services().meeting
     with transaction() as s:
         cards = credentials.print_cards(s, info.id, count)
-        sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code} for c in cards]
+        sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code, "number": credentials.card_number(c.qr_text)} for c in cards]
     live.touch()
     resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
     resp.headers["Cache-Control"] = "no-store"
@@ -155,7 +155,8 @@ def judge_cards(round_id: str) -> Any:
     info = services().meeting
     with transaction() as s:
         cards = panel.issue_judge_cards(s, info, round_id)
-        sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
+        sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"],
+                  "number": credentials.card_number(c["qr_text"])} for c in cards]
     live.touch()
     rnd = db_session().get(Round, round_id)
     resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,

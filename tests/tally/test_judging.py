@@ -141,9 +141,14 @@ def test_a_contest_from_draw_to_recount(jclient, tmp_path):
 
     wb = load_workbook(io.BytesIO(x.data))
     ws = wb.worksheets[0]
-    rows = {r[0].value: r for r in ws.iter_rows(min_row=4) if r[0].value in ("甲", "乙", "丙")}
-    assert rows["乙"][5].value == "92.0" and rows["乙"][5].font.strike  # seat 5's 92 struck
-    assert rows["乙"][8].value == "87.60"
+    ordered = [r for r in ws.iter_rows(min_row=3) if r[1].value in ("甲", "乙", "丙")]
+    assert [(r[0].value, r[1].value) for r in ordered] == [(1, "甲"), (2, "乙"), (3, "丙")]  # by rank
+    rows = {r[1].value: r for r in ordered}
+    # Numbers are numbers: seat 5's 92 (struck, dropped high) at the step's one place; the mean at two.
+    assert rows["乙"][6].value == 92 and rows["乙"][6].number_format == "0.0" and rows["乙"][6].font.strike
+    assert rows["乙"][7].font.strike and rows["乙"][7].value == 79  # seat 6's 79, dropped low
+    assert rows["乙"][10].value == 87.6 and rows["乙"][10].number_format == "0.00"  # shown 87.60
+    assert rows["乙"][9].value == 7 and rows["丙"][9].value == 3  # the panel that scored
     assert "fixed-seed" in [c.value for c in wb.worksheets[1]["B"]]
     pdf = client.get("/api/v1/admin/rounds/s1/scoresheet.pdf", headers=admin)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
