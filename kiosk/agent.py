@@ -43,7 +43,8 @@ from kiosk.sender import Sender
 log = logging.getLogger("kiosk.agent")
 
 SESSION_SECONDS = 15 * 60
-CHECK_CODE = re.compile(r"[A-Z2-7]{4}-?[A-Z2-7]{4}")  # the card face's check code (ABCD-EFGH)
+# The card face's check code (ABCD-EFGH; typed without its dash, it still shows a digit 2-7 mostly).
+CHECK_CODE = re.compile(r"[A-Z2-7]{4}-[A-Z2-7]{4}|(?=[A-Z]*[2-7])[A-Z2-7]{8}")
 
 
 @dataclass(frozen=True)

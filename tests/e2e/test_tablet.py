@@ -67,10 +67,12 @@ HIDDEN = """() => {
   const bar = screen.querySelector('.steps');
   const limit = Math.min(window.innerHeight, bar ? bar.getBoundingClientRect().top : window.innerHeight);
   const out = [];
-  for (const e of screen.querySelectorAll('.toggle, .write-in input, .write-in button, .message:not(:empty), .notice:not([hidden]), #review-unmarked')) {
+  const must = '.toggle, .write-in input, .write-in button, .message:not(:empty), .notice:not([hidden]), #review-unmarked';
+  for (const e of screen.querySelectorAll(must)) {
     if (!e.checkVisibility()) continue;
     const r = e.getBoundingClientRect();
-    if (r.bottom > limit + 1 || r.top < 0) out.push((e.dataset.name || e.dataset.grade || e.dataset.vote || e.id || e.className) + '@' + Math.round(r.bottom));
+    const what = e.dataset.name || e.dataset.grade || e.dataset.vote || e.id || e.className;
+    if (r.bottom > limit + 1 || r.top < 0) out.push(what + '@' + Math.round(r.bottom));
   }
   return out;
 }"""
@@ -124,7 +126,7 @@ def test_no_choice_or_warning_is_hidden_below_the_fold_on_a_1280x800_tablet(meet
 def test_console_and_desk_state_the_figures_a_chair_decides_on(meeting: Any, browser: Any) -> None:
     from kiosk.simulate import simulate
 
-    tally, kiosk = meeting
+    tally, _kiosk = meeting
     # Six simulated kiosks pair, cast and fall silent: on the console they fold into a count.
     ballots = [{"round": "s001-standing-committee", "votes": {"李四": "agree"}} for _ in range(3)]
     out = simulate(tally.offers(6), tally.cards(3), ballots)
@@ -168,7 +170,7 @@ def test_console_and_desk_state_the_figures_a_chair_decides_on(meeting: Any, bro
     # 投影公布, then again: the button stays, as `tally rounds reveal` re-shows.
     reveal = row.locator('button[data-act="reveal"]')
     reveal.click()
-    console.wait_for_function("document.querySelector('tr[data-round=\"s001-standing-committee\"] button[data-act=reveal]').textContent === '再次投影'")
+    wait_for(lambda: reveal.inner_text() == "再次投影" or None, "the button to offer a second showing", 10)
     assert reveal.is_enabled()
     before = len(tally.call("GET", "/api/v1/admin/audit")["entries"])
     reveal.click()
