@@ -23,7 +23,7 @@
     const short = j.shortlist;
     const tb = el("table", "result");
     const head = el("tr");
-    [T.rank, T.name, T.mean].concat(short ? [T.result] : []).forEach((h) => head.append(el("th", null, h)));
+    [T.rank, T.name, T.mean].concat(short ? [T.result] : []).forEach((h, i) => head.append(el("th", i === 0 || i === 2 ? "num" : null, h)));
     const th = el("thead"); th.append(head); tb.append(th);
     const body = el("tbody");
     for (const r of j.ranking || []) {
