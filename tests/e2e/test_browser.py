@@ -116,7 +116,8 @@ def no_counts_on(projector: Any) -> None:
 
 
 # Names that stay as they are in Chinese text, commands quoted in it, and the language switch.
-NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "tally", "init", "make", "run", "SCR"}  # SCR1: a card number's prefix
+# SCR: the prefix of a card's number (SCR1…), which the kiosk asks for by name.
+NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "tally", "init", "make", "run", "SCR"}
 VISIBLE_TEXT = """(skip) => {
   const out = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,11 +18,9 @@ from openpyxl import load_workbook
 from tally.plan import load_plan
 from tally.rules import count_meeting
 from tally.show.results import RoundView, round_view
+from tests.rules.contract_ballots import contract_ballots
 
 from .conftest import SCRUTINEER, issue_cards, pair_kiosk, setup_meeting
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
-from contract_ballots import contract_ballots  # noqa: E402
 
 CONTRACT = Path(__file__).resolve().parents[1] / "rules" / "data" / "contract.yaml"
 
