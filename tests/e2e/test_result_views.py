@@ -196,7 +196,7 @@ def test_every_round_has_its_sheet_as_html_pdf_and_excel(hall: TallyProcess, tmp
     row = next(r for r in ws.iter_rows() if r[0].value == "李四")
     assert row[1].value == 76 and row[2].number_format == "0.00%" and round(float(row[2].value), 4) == 0.3363
     # A round that is not counted, or not there, is a one-line refusal.
-    with pytest.raises(RuntimeError, match="no such round"):
+    with pytest.raises(RuntimeError, match="unknown_round"):
         hall.cli("sheet", "--data", str(hall.data), "nope", "--format", "pdf", "--out", str(tmp_path / "x.pdf"))
     # The HTML sheet saved by `tally sheet` stands alone (its style inside).
     out = tmp_path / "s.html"
