@@ -133,9 +133,11 @@ def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
             Paragraph(pdf_text(d["draw"]["algorithm"]), st["mono"]),
             Spacer(1, 3 * mm),
         ]
-        t = Table([[Paragraph(pdf_text(str(v)), st["p"]) for v in r] for r in _draw_rows(d["draw"])],
-                  colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm], repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, "#999999")]))
+        # One landscape page holds a panel of 30 with its header (small rows, left-aligned).
+        t = Table([[Paragraph(pdf_text(str(v)), st["small"]) for v in r] for r in _draw_rows(d["draw"])],
+                  colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm], repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, "#999999"), ("TOPPADDING", (0, 0), (-1, -1), 1.2),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2)]))
         story.append(t)
     doc.build(story)
     return buf.getvalue()

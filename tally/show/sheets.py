@@ -229,8 +229,10 @@ class StruckNumber(Flowable):
         c.line(x - 0.5, self.size * 0.5, self.width + 0.5, self.size * 0.5)
 
 
-def _wide(view: RoundView) -> bool:
-    return any(t.key == "grid" or sum(1 for c in t.columns if not c.joins) > 8 for t in view.paper_tables())
+def wide(view: RoundView) -> bool:
+    """Landscape for a panel of more than 12 seats or a table of more than 8 columns."""
+    return any(sum(1 for c in t.columns if c.seat) > 12 or sum(1 for c in t.columns if not c.joins and not c.seat) > 8
+               for t in view.paper_tables())
 
 
 def _widths(cols: list[Column], total: float, grid: bool) -> list[float]:
@@ -261,7 +263,9 @@ def pdf_table(table: ViewTable, total_width: float) -> Table:
     size = _fit(numbers, narrowest - 2 * pad - 1, 10 if not grid else 9.5)
     head = ParagraphStyle("head", fontName=FONT, fontSize=min(8.5, size), leading=min(8.5, size) + 2, splitLongWords=0)
     text = ParagraphStyle("text", fontName=FONT, fontSize=size, leading=size + 3)
-    data: list[list[Any]] = [[Paragraph(pdf_text(h), head) for h in headers]]
+    # Seat labels (J01…) in Helvetica: the CJK font's J is hard to read at this size.
+    latin = ParagraphStyle("latin", parent=head, fontName="Helvetica", alignment=1)
+    data: list[list[Any]] = [[Paragraph(pdf_text(h), latin if c.seat else head) for h, c in zip(headers, cols, strict=True)]]
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 1), (-1, -1), size),
@@ -314,7 +318,7 @@ def _fingerprints(view: RoundView, st: dict[str, ParagraphStyle], width: float) 
 def result_sheet_pdf(sh: Sheet) -> bytes:
     view = sh.view
     st = styles()
-    page = landscape(A4) if _wide(view) else A4
+    page = landscape(A4) if wide(view) else A4
     margin = 10 * mm if page != A4 else 15 * mm
     width = page[0] - 2 * margin
     buf = io.BytesIO()
@@ -338,10 +342,10 @@ def result_sheet_pdf(sh: Sheet) -> bytes:
         head += rule_lines(table.rules, st)
         story.append(KeepTogether([*head, pdf_table(table, width)]))
     signature = [Paragraph(pdf_text(gettext("Signed by the tally")), st["small"]),
-                 Paragraph(pdf_text(sh.signature), st["mono"]), Spacer(1, 8 * mm),
+                 Paragraph(pdf_text(sh.signature), st["mono"]), Spacer(1, 6 * mm),
                  Paragraph(pdf_text("　　".join(f"{gettext(w)}（{gettext('signature')}）：____________________"
                                                for w in ("Scrutineer", "Counter"))), st["p"]),
-                 Spacer(1, 6 * mm),
+                 Spacer(1, 4 * mm),
                  Paragraph(pdf_text(f"{gettext('Date')}：____________________"), st["p"])]
     sources = [Paragraph(pdf_text(say(P(SOURCE, title=t, head=h))), st["small"]) for t, h in view.sources]
     story += [Spacer(1, 5 * mm), KeepTogether([*_fingerprints(view, st, width), *sources, Spacer(1, 2 * mm), *signature])]

@@ -131,8 +131,7 @@ def sheet_page(round_id: str, *, file: bool) -> Any:
     sh = sheets.sheet(db_session(), services().meeting, round_id)
     fingerprints = [(gettext("Ballot box fingerprint"), sh.view.chain_head),
                     (gettext("Ballot card list fingerprint"), sh.view.credentials_fingerprint)]
-    wide = any(t.key == "grid" or sum(1 for c in t.columns if not c.joins) > 8 for t in sh.view.paper_tables())
-    return render_template("console/sheet.html", sheet=sh, view=sh.view, file=file, wide=wide,
+    return render_template("console/sheet.html", sheet=sh, view=sh.view, file=file, wide=sheets.wide(sh.view),
                            fingerprints=[(k, v) for k, v in fingerprints if v], say=sheets.say,
                            compact=sheets.compact, qr_path=sheets.qr_path)
 
