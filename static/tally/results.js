@@ -48,14 +48,14 @@
       const joined = {};
       table.columns.forEach((c, i) => { if (c.joins) joined[i - 1] = i; });
       return {
-        columns: shown.map((i) => table.columns[i]),
+        columns: shown.map((i) => Object.assign({}, table.columns[i], {joined: i in joined ? table.columns[joined[i]] : null})),
         rows: table.rows.map((r) => ({
           highlight: r.highlight,
           cells: shown.map((i) => {
             const col = table.columns[i];
-            let text = cellText(col, r.cells[i]);
-            if (i in joined && r.cells[joined[i]] !== null) text += ` (${cellText(table.columns[joined[i]], r.cells[joined[i]])})`;
-            return {text, numeric: ["count", "decimal", "percent"].includes(col.format), struck: r.struck[i] || null};
+            const extra = i in joined && r.cells[joined[i]] !== null ? `(${cellText(table.columns[joined[i]], r.cells[joined[i]])})` : null;
+            return {text: cellText(col, r.cells[i]), extra, numeric: ["count", "decimal", "percent"].includes(col.format),
+              struck: r.struck[i] || null};
           }),
         })),
       };
@@ -71,7 +71,13 @@
 
     function rowEl(row) {
       const tr = el("tr", row.highlight ? "pass" : "");
-      row.cells.forEach((c) => tr.append(el("td", (c.numeric ? "num" : "") + (c.struck ? " struck " + c.struck : ""), c.text)));
+      row.cells.forEach((c) => {
+        const td = el("td", (c.numeric ? "num" : "") + (c.struck ? " struck " + c.struck : ""));
+        // "30 (52.63%)": the rate may go under the count when the column is narrow, never over it.
+        if (c.extra) td.append(el("span", "part", c.text), " ", el("span", "part sub", c.extra));
+        else td.textContent = c.text;
+        tr.append(td);
+      });
       return tr;
     }
 
@@ -112,10 +118,10 @@
     }
 
     // Column widths by what a column holds, so a table continued on the next page lines up.
-    const WEIGHT = {text: 3, marks: 2.2, percent: 1.6, decimal: 1.5, count: 1.2, word: 2};
+    const WEIGHT = {text: 2.6, marks: 2.2, percent: 1.9, decimal: 1.5, count: 1.2, word: 2};
     function colgroup(columns) {
       const g = el("colgroup");
-      const weights = columns.map((c) => WEIGHT[c.format] || 1.5);
+      const weights = columns.map((c) => (WEIGHT[c.format] || 1.5) + (c.joined ? WEIGHT[c.joined.format] || 1.5 : 0));
       const total = weights.reduce((a, b) => a + b, 0);
       weights.forEach((w) => { const c = el("col"); c.style.width = (100 * w / total).toFixed(2) + "%"; g.append(c); });
       return g;
