@@ -23,7 +23,7 @@
 
   // "35 ballots received of 40 present (实到)": what the chair confirms before closing or counting.
   function turnoutText(r) {
-    return r ? fmt(t("turnout_line"), {cast: r.cast, present: r.present === null || r.present === undefined ? "—" : r.present}) : "";
+    return r ? r.title + "：" + fmt(t("turnout_line"), {cast: r.cast, present: r.present === null || r.present === undefined ? "—" : r.present}) : "";
   }
   function fmt(text, params) { return String(text).replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m)); }
 
@@ -232,7 +232,7 @@
       for (const b of tr.querySelectorAll("button[data-act]")) {
         const a = b.dataset.act;
         // 投影公布 stays enabled after a reveal: showing it again works as `tally rounds reveal` does.
-        b.disabled = !((a === "open" && r.status === "draft") || (a === "close" && r.status === "open") ||
+        b.disabled = !((a === "open" && r.status === "draft" && r.kind !== "composite") || (a === "close" && r.status === "open") ||
           (a === "count" && (r.status === "closed" || (r.kind === "composite" && r.status === "draft"))) ||
           (a === "reveal" && r.status === "counted"));
         if (a === "reveal") b.textContent = t(r.revealed ? "show_again" : "show");

@@ -148,6 +148,8 @@ def test_console_and_desk_state_the_figures_a_chair_decides_on(meeting: Any, bro
     # 下一位选手 is not the primary button while its round is a draft.
     nxt = console.locator('section.judging[data-round="s003-speech"] button[data-jact="next"]')
     assert "primary" not in (nxt.get_attribute("class") or "")
+    # A composite takes no ballots: it cannot be opened.
+    assert console.locator('tr[data-round="s002-total"] button[data-act="open"]').is_disabled()
     console.screenshot(path=str(ARTIFACTS / "console-tablet-1.png"), full_page=True)
     # Closing states cast/实到 for this round; so does the count dialog.
     said: list[str] = []
@@ -157,10 +159,10 @@ def test_console_and_desk_state_the_figures_a_chair_decides_on(meeting: Any, bro
     assert cast == 3 + 1  # the simulated kiosks' and the tablet's voter's
     row.get_by_role("button", name="结束投票").click()
     console.wait_for_selector('tr[data-round="s001-standing-committee"] .status[data-status="closed"]')
-    assert f"已收回 {cast} 张，实到 11 人" in said[0]
+    assert f"市委常委会差额票决：已收回 {cast} 张，实到 11 人。" in said[0]
     row.get_by_role("button", name="计票").click()
     console.wait_for_selector("#passphrase-dialog[open]")
-    assert console.inner_text("#count-turnout") == f"已收回 {cast} 张，实到 11 人。"
+    assert console.inner_text("#count-turnout") == f"市委常委会差额票决：已收回 {cast} 张，实到 11 人。"
     console.fill("#passphrase", SCRUTINEER)
     console.screenshot(path=str(ARTIFACTS / "console-tablet-2-count.png"))
     console.click('#passphrase-dialog button[value="ok"]')
