@@ -177,7 +177,10 @@ def test_every_round_has_its_sheet_as_html_pdf_and_excel(hall: TallyProcess, tmp
         html = hall.http.get(f"{hall.url}/api/v1/admin/rounds/{rid}/sheet.html").text
         assert "<pre" not in html and "监票人" in html and "计票人" in html, rid
         pdf = tmp_path / f"{rid}.pdf"
-        hall.cli("sheet", "--data", str(hall.data), rid, "--format", "pdf", "--out", str(pdf))
+        if r["kind"] == "composite":  # the command line writes the same sheet (once per format here)
+            hall.cli("sheet", "--data", str(hall.data), rid, "--format", "pdf", "--out", str(pdf))
+        else:
+            pdf.write_bytes(hall.http.get(f"{hall.url}/api/v1/admin/rounds/{rid}/sheet.pdf").content)
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         flat = re.sub(r"\s+", "", text)
         for where, body in (("html", re.sub(r"<[^>]+>|\s+", "", html)), ("pdf", flat)):
@@ -187,7 +190,7 @@ def test_every_round_has_its_sheet_as_html_pdf_and_excel(hall: TallyProcess, tmp
                 assert all(w in body for w in ("应到", "实到", "发出", "收回", "有效", "无效")), (rid, where)
                 assert "票箱指纹" in body, (rid, where)
         xlsx = tmp_path / f"{rid}.xlsx"
-        hall.cli("sheet", "--data", str(hall.data), rid, "--format", "xlsx", "--out", str(xlsx))
+        xlsx.write_bytes(hall.http.get(f"{hall.url}/api/v1/admin/rounds/{rid}/sheet.xlsx").content)
         cells = [c for row in load_workbook(xlsx).active.iter_rows() for c in row if c.value is not None]
         assert not [c.value for c in cells if isinstance(c.value, str) and re.fullmatch(r"-?\d+(\.\d+)?%?", c.value)], rid
     # Rates are percentages by number format; counts are integers.
