@@ -197,7 +197,8 @@ def _table_json(t: Table) -> dict[str, Any]:
 MARKS = {
     "passes": N_("passes"), "fails": N_("does not pass"), "write_in": N_("write-in"), "adjust": N_("adjustment"),
     "passed": N_("passed"), "not_passed": N_("not passed"), "deferred": N_("deferred"), "no_quorum": N_("no quorum"),
-    "tie": N_("tie at the last seat: vote again"), "elected": N_("elected"), "shortlisted": N_("Shortlisted"), "incomplete": N_("incomplete"),
+    "tie": N_("tie at the last seat: vote again"), "elected": N_("elected"), "shortlisted": N_("Shortlisted"),
+    "incomplete": N_("incomplete"),
 }
 COLUMN_WORDS = {
     "name": N_("Name"), "votes": N_("Votes"), "rate": N_("Rate"), "result": N_("Result"), "subject": N_("Person evaluated"),
