@@ -77,10 +77,12 @@ class Agent:
         self.signer = KioskSigner(kiosk_id=pairing.kiosk_id, identity=identity, meeting=pairing.meeting)
         self.outbox = Outbox(paths.outbox)
         # One client (connection pool) per thread that talks to the tally.
-        self.page_client = TallyClient(pairing.tally_url)
-        self.beat_client = TallyClient(pairing.tally_url)
-        self.sender = Sender(self.outbox, TallyClient(pairing.tally_url), pairing.tally_public_key, pairing.meeting)
-        self.judges = JudgeDesk(self.outbox, self.signer, TallyClient(pairing.tally_url), self.sender.wake)
+        pin = pairing.tls_fingerprint  # an https:// tally: its certificate, pinned at pairing
+        self.page_client = TallyClient(pairing.tally_url, pin=pin)
+        self.beat_client = TallyClient(pairing.tally_url, pin=pin)
+        self.sender = Sender(self.outbox, TallyClient(pairing.tally_url, pin=pin), pairing.tally_public_key,
+                             pairing.meeting)
+        self.judges = JudgeDesk(self.outbox, self.signer, TallyClient(pairing.tally_url, pin=pin), self.sender.wake)
         self.sender.on_sent = self.judges.note_acked
         self.heartbeat_seconds = heartbeat_seconds
         self.receipt_seconds = receipt_seconds

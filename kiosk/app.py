@@ -4,13 +4,23 @@ The app factory only wires (config, translation, routes, error handlers); the `A
 work. Views are thin: parse JSON, call the agent, answer. Bad input answers
 `{"error": {"code", "message"}}` with a 4xx, never a 500. Every answer is `no-store`, so no
 ballot screen survives in the browser's cache; the page keeps nothing in web storage.
+
+Hardening, as on the tally: a request whose `Host` is not this kiosk's own address is refused
+(`allowed_host`: a web page on another site that rebinds its name to 127.0.0.1 cannot drive the
+screens); a body is read strictly (`keys.wire.read_json`: no deep nesting, duplicate keys, huge
+numbers, control characters or lone surrogates) and must be JSON; a strict Content-Security-
+Policy and the other security headers go on every answer; an unexpected error is logged by its
+type and place only, never its message (it could quote a ballot).
 """
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -19,12 +29,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from keys.fingerprint import fingerprint
+from keys.wire import WireError, read_json
 from kiosk.agent import Agent
 from kiosk.assets import static_dir, templates_dir
 from kiosk.ballots import N_
 from kiosk.judge import JudgeSession
 from kiosk.refusal import Refusal
 
+log = logging.getLogger("kiosk.app")
 LANGUAGES = ("zh", "en")
 LANG_COOKIE = "kiosk_lang"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -50,14 +62,38 @@ def _error(code: str, message: str, status: int, **params: Any) -> ResponseRetur
     return jsonify({"error": {"code": code, "message": gettext(message, **params)}}), status
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+WIRE_MESSAGES = {
+    "not_utf8": N_("The request is not UTF-8 text."),
+    "too_deep": N_("The request is nested too deeply."),
+    "duplicate_key": N_("The request names one key twice."),
+    "bad_number": N_("A number in the request is out of range."),
+    "bad_text": N_("The request holds a control character or a character that is not text."),
+}
+
+
 def _json_body() -> dict[str, Any]:
-    if not request.is_json:
+    if request.mimetype != "application/json":
         # Also keeps other web pages from posting here: a JSON POST needs a CORS preflight.
         raise Refusal("unsupported_media_type", N_("Send JSON."), 415)
-    body = request.get_json(silent=True)
+    try:
+        body = read_json(request.get_data(cache=True))
+    except WireError as exc:
+        raise Refusal(exc.code, WIRE_MESSAGES.get(exc.code, N_("The request is not well formed.")), 400) from exc
     if not isinstance(body, dict):
         raise Refusal("malformed", N_("The request is not well formed."), 400)
     return body
+
+
+def allowed_host() -> None:
+    """Only this kiosk's own address: its loopback names, or the address it was told to serve on."""
+    try:
+        host = urlsplit("//" + request.host).hostname
+    except ValueError:
+        host = None
+    allowed = LOOPBACK | {h.lower() for h in current_app.config.get("KIOSK_HOSTS", ())}
+    if host is None or host not in allowed:
+        raise Refusal("bad_host", N_("This kiosk answers only at its own address."), 421)
 
 
 @bp.get("/")
@@ -124,8 +160,9 @@ def _judge_screen(screen: dict[str, Any]) -> dict[str, Any]:
 
 
 def _token(body: dict[str, Any]) -> str:
+    """A session token as the page sent it; anything but short ASCII text is no token at all."""
     token = body.get("session")
-    return token if isinstance(token, str) else ""
+    return token if isinstance(token, str) and token.isascii() and len(token) <= 64 else ""
 
 
 @bp.post("/api/judge")
@@ -149,16 +186,14 @@ def api_judge_exit() -> ResponseReturnValue:
 
 @bp.post("/api/cancel")
 def api_cancel() -> ResponseReturnValue:
-    body = _json_body()
-    token = body.get("session")
-    agent().end_session(token if isinstance(token, str) else "")
+    agent().end_session(_token(_json_body()))
     return jsonify({"ok": True})
 
 
 @bp.post("/api/cast")
 def api_cast() -> ResponseReturnValue:
     body = _json_body()
-    done = agent().cast(body.get("session"), body.get("rounds"))
+    done = agent().cast(_token(body), body.get("rounds"))
     return jsonify({"receipts": list(done.receipt_codes), "clear_after": agent().receipt_seconds}), 201
 
 
@@ -183,15 +218,26 @@ def _on_http(exc: HTTPException) -> ResponseReturnValue:
     return _error(code, message, status)
 
 
+def _on_unexpected(exc: Exception) -> ResponseReturnValue:
+    frames = traceback.extract_tb(exc.__traceback__)[-8:]
+    place = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
+    log.error("unexpected error on %s %s: %s at %s", request.method, request.url_rule or "-", type(exc).__name__, place)
+    if not request.path.startswith("/api/"):
+        return gettext("Something went wrong. Please call the staff."), 500
+    return _error("internal", N_("Something went wrong. Please call the staff."), 500)
+
+
 def _headers(resp: Response) -> Response:
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["Referrer-Policy"] = "no-referrer"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["X-Frame-Options"] = "DENY"
     resp.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+        "default-src 'none'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
+        "script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
+    resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         resp.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Strict", httponly=True)
@@ -214,5 +260,7 @@ def create_app(kiosk_agent: Agent, test_config: Mapping[str, Any] | None = None)
     app.register_blueprint(bp)
     app.register_error_handler(Refusal, _on_refusal)
     app.register_error_handler(HTTPException, _on_http)
+    app.register_error_handler(Exception, _on_unexpected)
+    app.before_request(allowed_host)
     app.after_request(_headers)
     return app

@@ -10,10 +10,16 @@ Selections (one per round, as the page sends them):
 - evaluate:  `{"grades": {subject: grade}, "directions": {subject: direction}}`
 - decide:    `{"votes": {nominee: "agree" | "disagree" | "abstain"}}`
 
+What a name is (`name_problem`) is the kiosk's copy of `tally.rules.names` (the kiosk never
+imports the tally): trimmed, printable characters only (no control character, lone surrogate or
+format character such as a bidi override; spaces allowed), at most `MAX_WRITE_IN` characters
+for a write-in. `tests/test_validators_agree.py` holds both copies to the same cases.
+
 Pure: no I/O, no Flask, no clock.
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from typing import Any
 
@@ -21,6 +27,7 @@ from kiosk.forms import RoundForm
 
 DECIDE_CHOICES = ("agree", "disagree", "abstain")
 MAX_WRITE_IN = 32
+MAX_NAME = 64  # a kiosk's name (the tally's NAME_MAX)
 
 
 def N_(msgid: str) -> str:
@@ -36,6 +43,20 @@ class SelectionError(ValueError):
         self.code = code
         self.message = message
         self.params = params
+
+
+def name_problem(value: object, limit: int) -> str | None:
+    """Why `value` is not a name the kiosk takes (`not_text`, `empty`, `not_printable`, `too_long`), or None."""
+    if not isinstance(value, str):
+        return "not_text"
+    text = value.strip()
+    if not text:
+        return "empty"
+    if not all(c.isprintable() or unicodedata.category(c) == "Zs" for c in text):
+        return "not_printable"
+    if len(text) > limit:
+        return "too_long"
+    return None
 
 
 def _obj(value: Any, what: str) -> dict[str, Any]:
@@ -60,6 +81,8 @@ def _recommend(form: RoundForm, sel: dict[str, Any]) -> dict[str, Any]:
         names = [n.strip() for n in raw]
         if any(not n for n in names):
             raise SelectionError("malformed", N_("A name is empty."))
+        if any(name_problem(n, len(n)) for n in names):
+            raise SelectionError("bad_name", N_("A name may hold printable characters only."))
         if len(set(names)) != len(names):
             raise SelectionError("duplicate_name", N_("A name is chosen twice for %(post)s."), post=post.title)
         for name in names:

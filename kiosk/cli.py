@@ -42,6 +42,7 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Scrutineer kiosk agent: runs beside each voting tablet."""
+    os.umask(0o077)  # the data directory, the key, the outbox and its WAL: this kiosk's only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -73,9 +74,12 @@ def pair(offer: str, data: Path, name: str, passphrase_file: Path | None) -> Non
 @click.option("--receipt-seconds", default=8, show_default=True, type=click.IntRange(2, 120),
               help="How long the receipt screen stays before it clears itself.")
 @click.option("--heartbeat-seconds", default=5.0, show_default=True, type=click.FloatRange(1, 60))
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another name or address the tablet's browser uses for this kiosk (the Host header); "
+                   "loopback names and --host are always allowed.")
 @_PASSFILE
 def serve(data: Path, host: str, port: int, receipt_seconds: int, heartbeat_seconds: float,
-          passphrase_file: Path | None) -> None:
+          allow_hosts: tuple[str, ...], passphrase_file: Path | None) -> None:
     """Serve the voter screens for the tablet's browser (gunicorn), with the sender and heartbeat."""
     from kiosk.agent import Agent
     from kiosk.pairing import load_identity
@@ -95,7 +99,7 @@ def serve(data: Path, host: str, port: int, receipt_seconds: int, heartbeat_seco
     click.echo(f"kiosk {pairing.kiosk_id}: open http://{host}:{port}/ full screen on the tablet; "
                f"staff status at /status")
     run_server(lambda: Agent(paths, pairing, identity, heartbeat_seconds=heartbeat_seconds,
-                             receipt_seconds=receipt_seconds), host, port)
+                             receipt_seconds=receipt_seconds), host, port, allow_hosts)
 
 
 @main.command()

@@ -4,6 +4,11 @@ Every call either returns the tally's JSON answer or raises `TallyError` (the ta
 with an error code) or `TallyUnreachable` (no usable answer: connection refused, timeout, a 5xx
 or a non-JSON page from something in between). Signed requests carry the kiosk's signature
 (`keys.envelope.sign_request`). Never sends or logs a card secret: only public keys.
+
+A tally served over HTTPS with its own certificate is pinned: the pairing offer carries the
+SHA-256 fingerprint of that certificate, and the kiosk talks to no other (`PinnedAdapter`: the
+TLS handshake completes only when the server's certificate has exactly that fingerprint; no
+certificate authority is asked, so none can vouch for an impostor).
 """
 from __future__ import annotations
 
@@ -40,11 +45,32 @@ class Answer:
     body: dict[str, Any]
 
 
-def new_session(pool: int = 4) -> requests.Session:
+class PinnedAdapter(HTTPAdapter):
+    """HTTPS to a tally whose certificate has one SHA-256 fingerprint (urllib3's `assert_fingerprint`)."""
+
+    def __init__(self, pin: str, **kw: Any) -> None:
+        self.pin = pin
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        kw["assert_fingerprint"] = self.pin
+        super().init_poolmanager(*args, **kw)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # The pin replaces the authorities: the certificate is checked by its fingerprint alone.
+        super().cert_verify(conn, url, False, cert)
+        conn.assert_fingerprint = self.pin
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+        return super().build_connection_pool_key_attributes(request, False, cert)
+
+
+def new_session(pool: int = 4, pin: str | None = None) -> requests.Session:
+    """A session to one tally; with `pin` (SHA-256 of its certificate), HTTPS only to that certificate."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool, max_retries=0)
     session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    session.mount("https://", PinnedAdapter(pin, pool_connections=1, pool_maxsize=pool, max_retries=0) if pin else adapter)
     # A hall LAN: never route the kiosk's traffic through a proxy from the environment.
     session.trust_env = False
     return session
@@ -53,9 +79,10 @@ def new_session(pool: int = 4) -> requests.Session:
 class TallyClient:
     """Talks to one tally at `base_url` (no trailing slash)."""
 
-    def __init__(self, base_url: str, *, session: requests.Session | None = None, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, *, session: requests.Session | None = None, timeout: float = 5.0,
+                 pin: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or new_session()
+        self.session = session or new_session(pin=pin)
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None) -> Answer:

@@ -1,6 +1,7 @@
 """What a paired kiosk keeps in its data directory, and where.
 
-`DIR/kiosk.json`   the pairing: kiosk id, tally URL, tally public key, meeting id, name (public).
+`DIR/kiosk.json`   the pairing: kiosk id, tally URL, tally public key, meeting id, name, and for an
+                   HTTPS tally the pinned SHA-256 fingerprint of its TLS certificate (public).
 `DIR/kiosk.key`    the kiosk's Ed25519 identity, PKCS#8 encrypted under the passphrase, 0600.
 `DIR/outbox.sqlite` the durable outbox (`kiosk.outbox`).
 `DIR/ballot.json`  the last ballot form fetched from the tally (public), for short outages.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,15 +61,19 @@ class Pairing:
     tally_public_key: bytes
     meeting: str
     name: str = ""
+    tls_fingerprint: str | None = None  # the pin of an https:// tally's certificate
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "kiosk_id": self.kiosk_id,
             "tally_url": self.tally_url,
             "tally_public_key": b64e(self.tally_public_key),
             "meeting": self.meeting,
             "name": self.name,
         }
+        if self.tls_fingerprint:
+            doc["tls_fingerprint"] = self.tls_fingerprint
+        return doc
 
     @classmethod
     def from_json(cls, doc: Any) -> Pairing:
@@ -80,20 +86,25 @@ class Pairing:
             key = b64d(doc["tally_public_key"])
             if len(key) != 32:
                 raise Malformed("tally_public_key must be 32 bytes")
+            pin = doc.get("tls_fingerprint")
+            if pin is not None and (not isinstance(pin, str) or not re.fullmatch(r"[0-9a-f]{64}", pin)
+                                    or not url.startswith("https://")):
+                raise Malformed("tls_fingerprint must be 64 hex characters, for an https:// tally")
             return cls(
                 kiosk_id=check_name(doc["kiosk_id"], "kiosk"),
                 tally_url=url.rstrip("/"),
                 tally_public_key=key,
                 meeting=check_meeting(doc["meeting"]),
                 name=str(doc.get("name") or ""),
+                tls_fingerprint=pin,
             )
         except (KeyError, Malformed) as exc:
             raise ConfigError(f"pairing record is not valid: {exc}") from exc
 
 
-def write_json_atomic(path: Path, doc: Any, mode: int = 0o644) -> None:
+def write_json_atomic(path: Path, doc: Any, mode: int = 0o600) -> None:
     """Write JSON so that a crash leaves either the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -16,6 +16,7 @@ from keys.errors import BadPairingOffer, Malformed
 from keys.fingerprint import fingerprint
 from keys.identity import Identity
 from keys.pairing import PairingOffer
+from kiosk.ballots import MAX_NAME, name_problem
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
 from kiosk.config import Pairing, Paths, save_pairing
 
@@ -33,7 +34,7 @@ class Paired:
 
 def register(offer: PairingOffer, identity: Identity, name: str, client: TallyClient | None = None) -> Paired:
     """POST the kiosk's public key with the offer's code and check the tally's key."""
-    client = client or TallyClient(offer.url)
+    client = client or TallyClient(offer.url, pin=offer.tls)
     try:
         answer = client.pair(offer.code, identity.public_bytes(), name)
     except TallyUnreachable as exc:
@@ -52,7 +53,7 @@ def register(offer: PairingOffer, identity: Identity, name: str, client: TallyCl
         pairing = Pairing.from_json({
             "kiosk_id": answer.get("kiosk_id"), "tally_url": offer.url,
             "tally_public_key": answer.get("tally_public_key"), "meeting": answer.get("meeting"),
-            "name": name,
+            "name": name, "tls_fingerprint": offer.tls,
         })
     except Exception as exc:
         raise PairingFailed(f"the tally's pairing answer is not well formed: {exc}") from exc
@@ -71,9 +72,12 @@ def pair(offer_text: str, paths: Paths, name: str, passphrase: str) -> Paired:
         raise PairingFailed(f"{paths.data} already holds a paired kiosk; use a new data directory")
     if not passphrase:
         raise PairingFailed("a passphrase is required to protect the kiosk's key")
-    paths.data.mkdir(parents=True, exist_ok=True)
+    if name and name_problem(name, MAX_NAME):
+        raise PairingFailed(f"the kiosk name must be printable text of at most {MAX_NAME} characters")
+    paths.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.data.chmod(0o700)
     identity = Identity.generate()
-    paired = register(offer, identity, name)
+    paired = register(offer, identity, name.strip())
     store.save_private(paths.key, identity, passphrase)
     save_pairing(paths, paired.pairing)
     return paired

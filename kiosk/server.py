@@ -28,8 +28,11 @@ def _worker_exit(server: Any, worker: Any) -> None:
 
 
 class KioskServer(BaseApplication):
-    def __init__(self, make_agent: Callable[[], Agent], host: str, port: int, threads: int = 8) -> None:
+    def __init__(self, make_agent: Callable[[], Agent], host: str, port: int, threads: int = 8,
+                 allowed_hosts: tuple[str, ...] = ()) -> None:
         self.make_agent = make_agent
+        # The Host names the screens answer to: the address served on (not a wildcard) and those given.
+        self.allowed_hosts = tuple(h for h in (host, *allowed_hosts) if h not in ("0.0.0.0", "::"))
         self.options: dict[str, Any] = {
             "bind": f"{host}:{port}",
             "workers": 1,
@@ -52,8 +55,8 @@ class KioskServer(BaseApplication):
 
     def load(self) -> Flask:
         # Runs in the worker (preload_app is off): the outbox connection is opened after the fork.
-        return create_app(self.make_agent())
+        return create_app(self.make_agent(), {"KIOSK_HOSTS": self.allowed_hosts})
 
 
-def serve(make_agent: Callable[[], Agent], host: str, port: int) -> None:
-    KioskServer(make_agent, host, port).run()
+def serve(make_agent: Callable[[], Agent], host: str, port: int, allowed_hosts: tuple[str, ...] = ()) -> None:
+    KioskServer(make_agent, host, port, allowed_hosts=allowed_hosts).run()

@@ -194,7 +194,7 @@ def fleet(offers: Sequence[PairingOffer], meeting: str, data_dir: Path | None) -
         try:
             for i, offer in enumerate(offers):
                 identity = Identity.generate()
-                paired = register(offer, identity, f"sim-{i}", TallyClient(offer.url, session=new_session(2)))
+                paired = register(offer, identity, f"sim-{i}", TallyClient(offer.url, session=new_session(2, offer.tls)))
                 p = paired.pairing
                 if p.meeting != meeting:
                     raise SimulationError(f"offer line {i + 1} is for another meeting")
@@ -208,7 +208,7 @@ def fleet(offers: Sequence[PairingOffer], meeting: str, data_dir: Path | None) -
                 save_pairing(paths, p)
                 outbox = Outbox(paths.outbox)
                 sender = Sender(
-                    outbox, TallyClient(p.tally_url, session=new_session(2)), p.tally_public_key, p.meeting,
+                    outbox, TallyClient(p.tally_url, session=new_session(2, p.tls_fingerprint)), p.tally_public_key, p.meeting,
                     on_sent=functools.partial(tracker.on_sent, i),
                     on_rejected=functools.partial(tracker.on_rejected, i),
                 )
@@ -296,7 +296,7 @@ def cast_ballots(f: Fleet, work: Sequence[tuple[int, Identity, RoundForm, dict[s
 
 def read_form(offer: PairingOffer) -> BallotForm:
     try:
-        return parse_form(TallyClient(offer.url).ballot())
+        return parse_form(TallyClient(offer.url, pin=offer.tls).ballot())
     except (TallyUnreachable, TallyError, FormError) as exc:
         raise SimulationError(f"cannot read the open rounds from the tally: {exc}") from exc
 

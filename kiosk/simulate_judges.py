@@ -246,7 +246,7 @@ def simulate_judges(
     are this process's `time.monotonic()` when the seats were released / the last receipt verified.
     """
     parsed = parse_offers(offers)
-    client = TallyClient(parsed[0].url, session=new_session(1))
+    client = TallyClient(parsed[0].url, session=new_session(1, parsed[0].tls))
     judging = read_judging(client)
     turns, seats = plan_turns(score_lines, judging, judge_cards)
     with fleet(parsed, judging.meeting_id, data_dir) as f:
@@ -268,7 +268,7 @@ def simulate_file(
     if scores and not judge_cards:
         raise SimulationError("the ballot file has judges' score lines: give --judge-cards")
     parsed = parse_offers(offers)
-    client = TallyClient(parsed[0].url, session=new_session(1))
+    client = TallyClient(parsed[0].url, session=new_session(1, parsed[0].tls))
     judging = read_judging(client) if scores else None
     form = read_form(parsed[0]) if ballots or judging is None else None
     work = plan_ballots(ballots, cards, {r.id: r for r in form.rounds}, form.meeting_id, len(parsed)) if form else []

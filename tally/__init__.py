@@ -25,7 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from tally.setup.meeting import key_passphrase, load_identity, meeting_info
     from tally.show import feed
     from tally.store import db
-    from tally.web import admin, errors, i18n, judging, kiosk_api, live, pages, sessions
+    from tally.web import admin, auth, body, errors, headers, i18n, judging, kiosk_api, live, logins, pages, sessions
     from tally.web.assets import static_dir, templates_dir
 
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
@@ -42,14 +42,26 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(data_dir, env))
     app.config.update({k: v for k, v in test_config.items() if k != "ENV"})
 
+    if app.config.get("TLS"):  # `tally serve --tls`: offers carry the pin, cookies are Secure
+        from tally.setup.tls import load_fingerprint, shown
+
+        fp = load_fingerprint(data_dir)
+        app.config.update(TLS_FINGERPRINT=fp, TLS_FINGERPRINT_TEXT=shown(fp), SESSION_COOKIE_SECURE=True,
+                          PREFERRED_URL_SCHEME="https")
     passphrase = Secret(key_passphrase(data_dir, env))
     store = db.Store.open(app.config["DATABASE_URL"])
     with store.reader() as s:
         info = meeting_info(s)
     app.extensions[EXTENSION] = Services(meeting=info, store=store, identity=load_identity(data_dir, passphrase.value),
                                          score_keys=ScoreKeys(passphrase), kiosk_keys=KioskKeys())
+    if test_config.get("CLOCK"):
+        app.extensions[EXTENSION].now = test_config["CLOCK"]
     sessions.init_app(app)
+    logins.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    app.before_request(auth.check_csrf)  # first: a forged request is refused before its body is even read
+    body.init_app(app)
     i18n.init_app(app)
     feed.init_app(app)
     live.init_app()

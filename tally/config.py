@@ -75,6 +75,15 @@ def database_url(data_dir: Path, env: Mapping[str, str]) -> str:
     return env.get("TALLY_DATABASE_URL") or f"sqlite:///{(data_dir / 'tally.db').resolve()}"
 
 
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= 10_000:
+        raise ConfigError(f"{name} must be a whole number from 1 to 10000, not {text!r}")
+    return int(text)
+
+
 def load_config(data_dir: Path | str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The Flask config of a tally over `data_dir`; raises ConfigError when a secret is missing."""
     env = os.environ if env is None else env
@@ -90,5 +99,8 @@ def load_config(data_dir: Path | str, env: Mapping[str, str] | None = None) -> d
         "MESSAGE_QUEUE": env.get("TALLY_MESSAGE_QUEUE") or None,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "SESSION_HOURS": _whole(env, "TALLY_SESSION_HOURS", 12),
+        "SESSION_IDLE_MINUTES": _whole(env, "TALLY_SESSION_IDLE_MINUTES", 60),
+        "OFFER_MINUTES": _whole(env, "TALLY_OFFER_MINUTES", 30),
     }

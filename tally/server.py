@@ -12,8 +12,10 @@ from gunicorn.app.base import BaseApplication
 
 
 class TallyServer(BaseApplication):
-    def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None,
+                 app_config: dict[str, Any] | None = None) -> None:
         self.data_dir = data_dir
+        self.app_config = app_config or {}
         self.options = {
             "bind": bind,
             "workers": workers,
@@ -37,8 +39,20 @@ class TallyServer(BaseApplication):
     def load(self) -> Any:
         from tally import create_app
 
-        return create_app({"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent"})
+        return create_app({"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent", **self.app_config})
 
 
-def serve(data_dir: str, host: str, port: int, workers: int = 1) -> None:
-    TallyServer(data_dir, f"{host}:{port}", workers).run()
+def serve(data_dir: str, host: str, port: int, workers: int = 1, *, public_url: str | None = None,
+          tls: bool = False) -> None:
+    """Serve the data directory; with `tls`, HTTPS with its certificate (`tally.setup.tls`)."""
+    from pathlib import Path
+
+    from tally.setup.tls import cert_path, key_path
+
+    extra: dict[str, Any] = {}
+    if tls:
+        extra = {"certfile": str(cert_path(Path(data_dir))), "keyfile": str(key_path(Path(data_dir)))}
+    app_config: dict[str, Any] = {"TLS": tls}
+    if public_url:
+        app_config["PUBLIC_URL"] = public_url.rstrip("/")
+    TallyServer(data_dir, f"{host}:{port}", workers, extra, app_config).run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
@@ -24,6 +25,11 @@ if TYPE_CHECKING:  # types only: every room may import this module without an im
 EXTENSION = "tally"
 
 
+def utc_now() -> datetime:
+    """The time as the database keeps it: UTC, without a zone."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 @dataclass
 class Services:
     """Everything a request or the live feed needs besides the request itself."""
@@ -34,6 +40,8 @@ class Services:
     score_keys: ScoreKeys
     kiosk_keys: KioskKeys
     start_live: Callable[[], None] = field(default=lambda: None)
+    # The clock of expiries (pairing offers, sign-in sessions): a parameter, so tests can move it.
+    now: Callable[[], datetime] = field(default=utc_now)
 
 
 def services(app: Flask | None = None) -> Services:

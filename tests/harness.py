@@ -57,13 +57,14 @@ def _stop_group(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
         proc.wait(15)
 
 
-def _wait_answering(proc: subprocess.Popen[bytes], url: str, log: Path, what: str, timeout: float = 30) -> None:
+def _wait_answering(proc: subprocess.Popen[bytes], url: str, log: Path, what: str, timeout: float = 30,
+                    verify: bool | str = True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited: " + log.read_text(errors="replace")[-2000:])
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=1, verify=verify).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -72,16 +73,24 @@ def _wait_answering(proc: subprocess.Popen[bytes], url: str, log: Path, what: st
 
 
 class TallyProcess:
-    def __init__(self, data_dir: Path, meeting_yaml: str, *, env: dict[str, str] | None = None, workers: int = 1) -> None:
+    """`tls=True`: `tally init --tls-name 127.0.0.1` and `tally serve --tls`; requests trust the
+    data directory's own certificate (`self.verify`), as the command line does."""
+
+    def __init__(self, data_dir: Path, meeting_yaml: str, *, env: dict[str, str] | None = None, workers: int = 1,
+                 tls: bool = False) -> None:
         self.data = data_dir
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.env = dict(os.environ, TALLY_KEY_PASSPHRASE=KEY_PASS, TALLY_SCRUTINEER_PASSPHRASE=SCRUTINEER, **(env or {}))
         self.workers = workers
         meeting = data_dir.parent / (data_dir.name + "-meeting.yaml")
         meeting.write_text(meeting_yaml, encoding="utf-8")
-        subprocess.run([str(BIN / "tally"), "init", "--data", str(data_dir), "--meeting", str(meeting)],
-                       env=self.env, check=True, capture_output=True)
+        done = subprocess.run([str(BIN / "tally"), "init", "--data", str(data_dir), "--meeting", str(meeting),
+                               *(["--tls-name", "127.0.0.1"] if tls else [])],
+                              env=self.env, check=True, capture_output=True, text=True)
+        self.init_output = done.stdout
+        self.verify: bool | str = str(data_dir / "tls-cert.pem") if tls else True
         self.proc: subprocess.Popen[bytes] | None = None
         self.http = requests.Session()
         self.http.headers["Authorization"] = "Bearer " + (data_dir / "secrets" / "admin-token").read_text().strip()
@@ -92,9 +101,9 @@ class TallyProcess:
             self.log.close()
         self.log = open(self.data / "serve.log", "ab")
         self.proc = subprocess.Popen([str(BIN / "tally"), "serve", "--data", str(self.data), "--port", str(self.port),
-                                      "--workers", str(self.workers)], env=self.env, stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
-        _wait_answering(self.proc, self.url + "/api/v1/ballot", self.data / "serve.log", "tally serve")
+                                      "--workers", str(self.workers), *(["--tls"] if self.tls else [])],
+                                     env=self.env, stdout=self.log, stderr=self.log, start_new_session=True)
+        _wait_answering(self.proc, self.url + "/api/v1/ballot", self.data / "serve.log", "tally serve", verify=self.verify)
         return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
@@ -111,7 +120,7 @@ class TallyProcess:
         return run_cli(["tally", *args], self.env, timeout=timeout)
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
-        r = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
+        r = self.http.request(method, self.url + path, json=body, timeout=120, verify=self.verify, **kw)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:300]}")
         return r.json()

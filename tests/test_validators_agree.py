@@ -10,13 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk.ballots import SelectionError, ballot_line
+from kiosk.ballots import MAX_WRITE_IN, SelectionError, ballot_line
+from kiosk.ballots import name_problem as kiosk_name_problem
 from kiosk.forms import parse_form
 from kiosk.scores import ScoreRound as PadRound
 from kiosk.scores import check_score
 from tally.box.forms import round_form
 from tally.plan import parse_plan
 from tally.rules import BallotInputError, ScoreValueError, parse_ballot, score_value
+from tally.rules.names import WRITE_IN_MAX, BadName, check_name
 from tally.store.models import Round
 
 PLAN = parse_plan({
@@ -96,6 +98,20 @@ BALLOTS = [
     ("r1", {"sections": {"p": ["甲", "甲"]}}, "duplicate_name", INVALID),
     ("r1", {"sections": {"q": ["钱七"]}}, "unknown_name", INVALID),  # no write-ins for q
     ("r1", {"sections": {"x": ["甲"]}}, "unknown_post", INVALID),
+    # Write-ins: one rule of what a name is (tally.rules.names, and the kiosk's copy).
+    ("r1", {"sections": {"p": [" 钱七 "]}}, None, VALID),  # trimmed before it is sealed
+    ("r1", {"sections": {"p": ["王　五"]}}, None, VALID),  # a full-width space inside a name is a space
+    ("r1", {"sections": {"p": ["<b>钱七</b>"]}}, None, VALID),  # markup characters are text, printed as text
+    ("r1", {"sections": {"p": ["钱" * 32]}}, None, VALID),
+    ("r1", {"sections": {"p": ["钱" * 33]}}, "malformed", INVALID),  # longer than the kiosk's field
+    ("r1", {"sections": {"p": [""]}}, "malformed", INVALID),
+    ("r1", {"sections": {"p": ["   "]}}, "malformed", INVALID),
+    ("r1", {"sections": {"p": [7]}}, "malformed", INVALID),
+    ("r1", {"sections": {"p": ["钱\x00七"]}}, "bad_name", INVALID),
+    ("r1", {"sections": {"p": ["钱\n七"]}}, "bad_name", INVALID),
+    ("r1", {"sections": {"p": ["\u202e七钱"]}}, "bad_name", INVALID),  # a bidi override shows another name
+    ("r1", {"sections": {"p": ["钱\u200b七"]}}, "bad_name", INVALID),  # a zero-width space
+    ("r1", {"sections": {"p": ["钱\ud800"]}}, "bad_name", INVALID),  # a lone surrogate is not text
     ("e1", {"grades": {"甲": "优秀", "乙": "称职"}, "directions": {"甲": "提拔"}}, None, VALID),
     ("e1", {"grades": {"甲": "优秀", "乙": "优秀"}}, "quota_exceeded", INVALID),
     ("e1", {"grades": {"甲": "极好"}}, "unknown_grade", INVALID),
@@ -134,3 +150,19 @@ def test_the_kiosk_refuses_exactly_what_the_rules_would_not_count(round_id, sele
         got, line = exc.code, {"round": round_id, **selection}
     assert got == kiosk_code
     assert _rules_verdict(line) == rules
+
+
+NAMES = ["钱七", " 钱七", "王　五", "a b", "<img src=x onerror=alert(1)>", "=1+1", "钱" * 32, "钱" * 33, "", " ",
+         "钱\x00七", "钱\t七", "钱\x7f", "钱\x85", "\u202e钱", "\u2066钱", "钱\u200d七", "钱\u2028七", "\ud800", "\ufeff钱",
+         None, 7, ["钱七"]]
+
+
+@pytest.mark.parametrize("raw", NAMES)
+def test_one_rule_of_what_a_write_in_is_on_the_kiosk_and_in_the_rules(raw):
+    assert MAX_WRITE_IN == WRITE_IN_MAX
+    try:
+        check_name(raw, WRITE_IN_MAX)
+        rules = None
+    except BadName as exc:
+        rules = exc.reason
+    assert kiosk_name_problem(raw, MAX_WRITE_IN) == rules

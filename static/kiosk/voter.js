@@ -16,6 +16,9 @@
   var page = 0;         // the page shown of the current round (a long ballot is split into pages)
   var pages = [];       // the current round's pages: lists of its fieldsets
   var busy = false;
+  // Control, format (a bidi override), unassigned and private characters, lone surrogates, line breaks.
+  var NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+  var MAX_WRITE_IN = 32;
 
   // -- welcome ----------------------------------------------------------------------------
   function applyState(st) {
@@ -179,6 +182,9 @@
     var name = input.value.trim();
     say(sec, "");
     if (!name) { say(sec, S.empty_name); return; }
+    // The kiosk agent's rule of what a name is (kiosk/ballots.py): printable characters only.
+    if (NOT_PRINTABLE.test(name)) { say(sec, S.bad_name); return; }
+    if (name.length > MAX_WRITE_IN) { say(sec, S.name_too_long); return; }
     var same = $all(".toggle", post).filter(function (b) { return b.dataset.name === name; })[0];
     if (same && same.getAttribute("aria-pressed") === "true") { say(sec, S.name_taken); return; }
     if (pressed(post).length >= parseInt(post.dataset.seats, 10)) {

@@ -257,7 +257,7 @@
 
   last = JSON.parse(document.getElementById("state").textContent);
   apply(last);
-  const socket = io("/live", {transports: ["websocket"], auth: {t: JSON.parse(document.getElementById("projector-token").textContent)}});
+  const socket = io("/live", {transports: ["websocket"], auth: {t: document.body.dataset.token || ""}});
   const conn = document.getElementById("conn");
   socket.on("connect", () => conn.classList.add("up"));
   socket.on("disconnect", () => conn.classList.remove("up"));

@@ -7,6 +7,8 @@ show, results, export. User errors are `click.ClickException`: one line, non-zer
 """
 from __future__ import annotations
 
+import os
+
 import click
 
 from tally.cli import judges, meeting, setup
@@ -19,7 +21,8 @@ from tally.cli.demo import demo
 @target_options
 def main() -> None:
     """Scrutineer tally server: count, serve and run a meeting."""
+    os.umask(0o077)  # data directories, databases, WALs, keys and exports: the operator's only
 
 
-for _command in (setup.init, setup.serve, *meeting.COMMANDS, judges.judges, count, demo):
+for _command in (setup.init, setup.serve, setup.tls, *meeting.COMMANDS, judges.judges, count, demo):
     main.add_command(_command)

@@ -1,7 +1,9 @@
 """The command line's way to a running tally: its admin JSON API with the chair's token.
 
 `--data DIR` finds both the address (`server.json`, written by `tally serve`) and the admin
-token (`secrets/admin-token`); `--url` and `TALLY_ADMIN_TOKEN` say them outright.
+token (`secrets/admin-token`); `--url` and `TALLY_ADMIN_TOKEN` say them outright. A tally
+served with `--tls` is trusted through its own certificate in the data directory (the only
+certificate accepted for it), never through the system's authorities.
 """
 from __future__ import annotations
 
@@ -14,18 +16,20 @@ import click
 
 
 class Remote:
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, certificate: Path | None = None) -> None:
         import requests  # imported late: `tally serve` must let gevent patch ssl first
 
         self.url = url.rstrip("/")
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {token}"
+        # Passed with every request: a session's `verify` loses to REQUESTS_CA_BUNDLE from the environment.
+        self.verify: bool | str = str(certificate) if certificate is not None and self.url.startswith("https://") else True
 
     def call(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         import requests
 
         try:
-            resp = self.http.request(method, self.url + path, json=body, timeout=120, **kw)
+            resp = self.http.request(method, self.url + path, json=body, timeout=120, verify=self.verify, **kw)
         except requests.RequestException as exc:
             raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
         try:
@@ -42,7 +46,7 @@ class Remote:
         import requests
 
         try:
-            resp = self.http.get(self.url + path, timeout=120)
+            resp = self.http.get(self.url + path, timeout=120, verify=self.verify)
         except requests.RequestException as exc:
             raise click.ClickException(f"cannot reach the tally at {self.url}: {exc.__class__.__name__}") from exc
         if resp.status_code != 200:
@@ -70,4 +74,5 @@ def remote(data_dir: str | None, url: str | None) -> Remote:
                 raise click.ClickException(f"{d} has no server.json: start `tally serve --data {d}` or pass --url") from None
     if not url or not token:
         raise click.ClickException("say which tally: --data DIR, or --url URL with TALLY_ADMIN_TOKEN set")
-    return Remote(url, token)
+    cert = Path(data_dir) / "tls-cert.pem" if data_dir else None
+    return Remote(url, token, cert if cert is not None and cert.exists() else None)

@@ -1,7 +1,9 @@
 """Check-in (签到): the roster, signing people in, and 实到.
 
-The roster comes from CSV or Excel (columns: number, name, optional group). Signing in sets a
-flag and nothing else: no time is stored, so check-in order cannot be matched with ballots.
+The roster comes from CSV or Excel (columns: number, name, optional group). Every cell is held
+to the one rule of what a name is (`tally.rules.names`: printable, trimmed, a length limit),
+because names reach the desk's screen and the judges' draw record. Signing in sets a flag and
+nothing else: no time is stored, so check-in order cannot be matched with ballots.
 """
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
+from tally.rules.names import NAME_MAX, name_problem
 from tally.store import audit
 from tally.store.models import Attendee
 
+NUMBER_MAX = 32  # the roster number's column
 HEADERS = {"number": ("number", "编号", "序号", "no"), "name": ("name", "姓名"), "group": ("group", "类别", "分组")}
 
 
@@ -48,6 +52,12 @@ def parse_roster(rows: Iterable[list[str]]) -> list[tuple[str, str, str]]:
         group = cells[group_col] if group_col is not None and group_col < len(cells) else ""
         if not number or not name:
             raise ApiError(400, "bad_roster", "Roster line %(line)s: number and name are both needed.", line=line)
+        if name_problem(number, NUMBER_MAX):
+            raise ApiError(400, "bad_roster", "Roster line %(line)s: the number must be printable text of at most %(n)s "
+                           "characters.", line=line, n=NUMBER_MAX)
+        if name_problem(name, NAME_MAX) or (group and name_problem(group, NAME_MAX)):
+            raise ApiError(400, "bad_roster", "Roster line %(line)s: a name or group must be printable text of at most "
+                           "%(n)s characters.", line=line, n=NAME_MAX)
         if number in seen:
             raise ApiError(400, "bad_roster", "Roster line %(line)s: number %(number)s appears twice.",
                            line=line, number=number)

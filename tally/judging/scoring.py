@@ -143,8 +143,9 @@ def void_score(s: Session, round_id: str, seat: int, reason: str) -> None:
     if row is None:
         raise ApiError(404, "no_score", "This seat has no score to void.")
     row.status, row.void_reason = "void", reason.strip()
+    # Never the value: the audit log is read before 亮分, and a voided score stays hidden like any other.
     audit.record(s, "chair", "score_voided", round=round_id, contestant=prog.current, seat=seat,
-                 version=row.version, value=row.value, reason=reason.strip())
+                 version=row.version, reason=reason.strip())
 
 
 def contestant_result(plan: ScoreRound, contestant: str, scores: dict[int, Decimal]) -> dict[str, Any]:

@@ -14,11 +14,11 @@ from typing import Any, Final, NoReturn
 from tally.plan.errors import PlanError
 from tally.plan.nodes import line_of
 from tally.rules.errors import ThresholdError
+from tally.rules.names import NAME_MAX, TITLE_MAX, name_problem
 from tally.rules.presets import resolve
 from tally.rules.threshold import Threshold
 
 ID: Final = re.compile(r"[A-Za-z0-9_-]+")
-MAX_NAME: Final = 200
 _MISSING: Final = object()
 
 
@@ -99,8 +99,18 @@ class Node:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, f"must be a non-empty string, not {_kind(value)}")
         if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"{value!r} may use only letters, digits, - and _")
+            self.fail(key, f"{_shown(value)} may use only letters, digits, - and _")
+        if pattern is None:
+            self.check_text(key, value, TITLE_MAX)
         return value
+
+    def check_text(self, key: str, value: str, limit: int, index: int | None = None) -> None:
+        """A title or a name: the one rule of `tally.rules.names` (printable, trimmed, at most `limit`)."""
+        problem = name_problem(value, limit)
+        if problem is None and value != value.strip():
+            problem = "has white space at its start or end"
+        if problem is not None:
+            self.fail(key, f"{_shown(value)} {problem}", index)
 
     def integer(self, key: str, default: object = _MISSING, minimum: int | None = None) -> Any:
         value = self.raw(key, default)
@@ -157,8 +167,9 @@ class Node:
             self.fail(key, "must name at least one")
         seen: set[str] = set()
         for i, name in enumerate(value):
-            if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
-                self.fail(key, f"{name!r} is not a name (a non-empty string)", i)
+            if not isinstance(name, str) or not name.strip():
+                self.fail(key, f"{_shown(name)} is not a name (a non-empty string)", i)
+            self.check_text(key, name, NAME_MAX, i)
             if name in seen:
                 self.fail(key, f"{name!r} is listed twice", i)
             seen.add(name)
@@ -191,6 +202,12 @@ class Node:
             return resolve(name, presets)
         except ThresholdError as exc:
             self.fail(key, str(exc))
+
+
+def _shown(value: object) -> str:
+    """A value as an error message shows it: quoted, control and format characters escaped, cut short."""
+    text = repr(value) if not isinstance(value, str) or value.isprintable() else ascii(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _kind(value: object) -> str:

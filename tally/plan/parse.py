@@ -28,6 +28,7 @@ from tally.rules.model import (
     RoundPlan,
     ScoreRound,
 )
+from tally.rules.names import NAME_MAX
 from tally.rules.presets import PRESETS
 from tally.rules.rounding import ROUNDING_MODES, places
 from tally.rules.threshold import Threshold
@@ -251,6 +252,7 @@ def _composite(node: Node, round_id: str, presets: Mapping[str, str]) -> Composi
             for person in table.data:
                 if not isinstance(person, str) or not person.strip():
                     table.fail(str(person), "is not a name")
+                table.check_text(person, person, NAME_MAX)
             scores = tuple((person, table.decimal(person)) for person in table.data)
         components.append(Component(name=name, weight=weight, scores=scores,
                                     round=c.string("round", None, pattern=ID), post=c.string("post", None)))

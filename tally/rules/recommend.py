@@ -1,7 +1,10 @@
 """民主推荐: reading a recommendation ballot and counting it, post by post (RULES §2).
 
-A section chooses at most `seats` names; an over-vote, a name listed twice or a write-in where
-none is allowed makes the section invalid; an empty section is blank (valid, abstains). Rate =
+A section chooses at most `seats` names; an over-vote, a name listed twice, a write-in where
+none is allowed or a write-in longer than `WRITE_IN_MAX` makes the section invalid (the voter's
+mistake); an empty section is blank (valid, abstains). A name is taken trimmed of surrounding
+white space; something that cannot be a name at all (not text, empty, a control or format
+character: `tally.rules.names`) is an input error. Rate =
 votes / denominator (实到, 有效, or 应到), `passes` on the exact fraction. Pure.
 """
 from __future__ import annotations
@@ -12,8 +15,9 @@ from typing import Any, Final
 from tally.rules.attendance import quorum_round_head
 from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, RecommendRound
+from tally.rules.names import WRITE_IN_MAX, BadName, check_name
 from tally.rules.rounding import percent, text
-from tally.rules.shape import MAX_NAME, check_fields, mapping_of, marked_invalid, name_error, unknown_key
+from tally.rules.shape import check_fields, mapping_of, marked_invalid, name_error, unknown_key
 from tally.rules.tallying import MarkCounter
 
 FIELDS: Final = frozenset({"round", "sections", "invalid"})
@@ -79,15 +83,19 @@ class _SectionRule:
     def __init__(self, post_id: str, seats: int, candidates: frozenset[str], write_in: bool) -> None:
         self.post_id, self.seats, self.candidates, self.write_in = post_id, seats, candidates, write_in
 
-    def judge(self, names: list[Any]) -> tuple[str, ...] | None:
+    def judge(self, given: list[Any]) -> tuple[str, ...] | None:
         """The section's marks: a tuple of names (empty = blank), or None when it is invalid."""
-        for name in names:
-            if type(name) is not str or not name or len(name) > MAX_NAME or name.isspace():
-                raise name_error(name, f'section "{self.post_id}"')
+        names = []
+        for name in given:
+            try:
+                names.append(check_name(name, limit=None))
+            except BadName as exc:
+                raise name_error(name, f'section "{self.post_id}"', str(exc)) from exc
         n = len(names)
         if n > self.seats or len(set(names)) != n:
             return None
-        if not self.write_in and not self.candidates.issuperset(names):
+        written = [x for x in names if x not in self.candidates]
+        if written and (not self.write_in or any(len(x) > WRITE_IN_MAX for x in written)):
             return None
         return tuple(names)
 

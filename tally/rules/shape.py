@@ -9,8 +9,6 @@ from typing import Any
 
 from tally.rules.errors import BallotInputError
 
-MAX_NAME = 200
-
 
 def check_fields(obj: Mapping[str, Any], allowed: frozenset[str]) -> None:
     for key in obj:
@@ -45,5 +43,6 @@ def unknown_key(given: Iterable[str], known: frozenset[str], what: str) -> None:
             raise BallotInputError(f"{what} {key!r} is not in the meeting file")
 
 
-def name_error(value: object, where: str) -> BallotInputError:
-    return BallotInputError(f"{where}: {value!r} is not a name (a non-empty string)")
+def name_error(value: object, where: str, why: str = "must be a non-empty string") -> BallotInputError:
+    shown = ascii(value) if isinstance(value, str) else repr(value)
+    return BallotInputError(f"{where}: {shown[:80]} is not a name ({why})")

@@ -52,7 +52,8 @@ def init_meeting(data_dir: Path, meeting_file: Path, *, key_passphrase: str, scr
     if not key_passphrase or not scrutineer_passphrase:
         raise ConfigError("both the tally key passphrase and the scrutineer passphrase are required")
     raw, plan = read_meeting_file(meeting_file)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)  # the operator's only, whatever the umask
     make_secrets(data_dir)
     identity = Identity.generate()
     save_private(data_dir / "secrets" / "tally.key", identity, key_passphrase)
@@ -60,6 +61,8 @@ def init_meeting(data_dir: Path, meeting_file: Path, *, key_passphrase: str, scr
         write_secret_file(data_dir / "secrets" / "key-passphrase", key_passphrase)
     url = database_url or f"sqlite:///{(data_dir / 'tally.db').resolve()}"
     dbm.upgrade(url)
+    if url.startswith("sqlite:///") and (data_dir / "tally.db").exists():
+        (data_dir / "tally.db").chmod(0o600)
     meeting_id = secrets.token_hex(8)
     engine = dbm.make_engine(url)
     try:

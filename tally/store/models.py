@@ -84,10 +84,25 @@ class Kiosk(Base):
 
 
 class PairingOffer(Base):
+    """A one-time pairing code (its hash): used once, and only until it expires."""
+
     __tablename__ = "pairing_offers"
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     preconfirm: Mapped[bool] = mapped_column(Boolean, default=False)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None on an offer made before offers expired: such an offer is refused.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in console or desk session (server-side): the cookie carries only a random id,
+    stored here as its hash. Ended by sign-out (the row is deleted), by its lifetime or idle time."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 # SQLite keeps a hidden rowid in insertion order unless told not to; the tables below must not

@@ -1,17 +1,16 @@
 """The chair's and the desk's JSON API (`/api/v1/admin/…`, `/api/v1/desk/…`).
 
 The console page and the `tally` command line drive the meeting through these same endpoints:
-the page with its session cookie and a CSRF header, the command line with the admin token as a
-Bearer token. Every action is one transaction, audited, and followed by a live push.
+the page with its session cookie and a CSRF header (`tally.web.auth.check_csrf`, for every
+blueprint), the command line with the admin token as a Bearer token. Every action is one
+transaction, audited, and followed by a live push.
 """
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, session, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 from tally.box import counting, rounds
@@ -25,28 +24,12 @@ from tally.services import services
 from tally.show import feed as live
 from tally.show import screens
 from tally.store.models import AuditEntry, Kiosk
-from tally.web.auth import admin_token_ok, bearer, chair_required, desk_required, role_token
-from tally.web.body import json_body, roster_from_request
+from tally.web.auth import chair_required, desk_required, role_token
+from tally.web.body import N_, json_body, roster_from_request, whole_number
 from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1")
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-@bp.before_request
-def _csrf() -> None:
-    """Cookie-authenticated writes must carry the page's CSRF token; Bearer calls need none."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or admin_token_ok(bearer()):
-        return
-    sent = request.headers.get("X-CSRF-Token", "")
-    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
 
 
 def base_url() -> str:
@@ -79,12 +62,14 @@ def links() -> Any:
 @chair_required
 def offers() -> Any:
     body = json_body()
-    count = body.get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 500:
-        raise ApiError(400, "bad_count", "Make between 1 and 500 pairing offers at a time.")
+    count = whole_number({"count": 1, **body}, "count", 1, 500, code="bad_count",
+                         message=N_("Make between 1 and 500 pairing offers at a time."))
     preconfirm = body.get("preconfirm") is True
     with transaction() as s:
-        made = [pairing.new_offer(s, base_url(), services().identity.public_bytes(), preconfirm=preconfirm) for _ in range(count)]
+        made = [pairing.new_offer(s, base_url(), services().identity.public_bytes(), now=services().now(),
+                                  preconfirm=preconfirm, tls=current_app.config.get("TLS_FINGERPRINT"),
+                                  minutes=current_app.config.get("OFFER_MINUTES", pairing.OFFER_MINUTES))
+                for _ in range(count)]
     return _done({"offers": [o.to_url() for o in made], "qr_svg": [o.qr_svg() for o in made]}, 201)
 
 
@@ -103,9 +88,7 @@ def kiosk_action(kiosk_id: str, action: str) -> Any:
 @chair_required
 def cards() -> Any:
     body = json_body()
-    count = body.get("count")
-    if not isinstance(count, int) or isinstance(count, bool):
-        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
+    count = whole_number(body, "count", 1, 5000, code="bad_count", message=N_("Print between 1 and 5000 cards at a time."))
     with transaction() as s:
         made = credentials.print_cards(s, services().meeting.id, count, issued=body.get("issued") is True)
         texts = [c.qr_text for c in made]

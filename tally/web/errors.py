@@ -2,8 +2,14 @@
 
 Pages get the same message rendered in Chinese (or English); a 500 rolls the session back and
 never shows a stack trace. Messages are msgids of the translation layer.
+
+The log of an unexpected error names the exception's type and where it was raised (file, line,
+function), never its message or arguments: those can quote what a voter wrote in or a ballot
+line, and logs must never carry ballot content.
 """
 from __future__ import annotations
+
+import traceback
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
@@ -25,6 +31,13 @@ def error_response(status: int, code: str, message: str, **params: object) -> tu
     if _wants_json():
         return jsonify({"error": {"code": code, "message": text}}), status
     return render_template("console/error.html", status=status, code=code, message=text), status
+
+
+def where(err: BaseException) -> str:
+    """An exception's type and the frames it passed through, without its message (see above)."""
+    frames = traceback.extract_tb(err.__traceback__)[-8:]
+    return type(err).__name__ + " at " + " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                                                    for f in reversed(frames))
 
 
 _HTTP_CODES = {
@@ -52,5 +65,5 @@ def init_app(app: Flask) -> None:
     def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
 
         sessions.close_session(err)
-        app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        app.logger.error("unexpected error on %s %s: %s", request.method, request.url_rule or "-", where(err))
         return error_response(500, "internal", "Something went wrong on the tally; nothing was recorded.")

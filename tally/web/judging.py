@@ -19,12 +19,13 @@ from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
 from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx, sheet
 from tally.store.models import Round
 from tally.web.auth import chair_required
-from tally.web.body import json_body, roster_from_request
+from tally.web.body import N_, json_body, roster_from_request, whole_number
 from tally.web.pages import sheet_page
 from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
 bp = Blueprint("judging", __name__, url_prefix="/api/v1")
+MAX_SEAT = 999  # far above any panel; the round's plan decides which seats exist
 
 
 def _done(payload: Any, status: int = 200) -> Any:
@@ -86,8 +87,8 @@ def draw(round_id: str) -> Any:
 def judge_cards(round_id: str) -> Any:
     body = json_body()
     seats = body.get("seats")
-    if seats is not None and (not isinstance(seats, list) or not all(isinstance(n, int) for n in seats)):
-        raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
+    if seats is not None and (not isinstance(seats, list) or not all(type(n) is int for n in seats)):
+        raise ApiError(400, "bad_seat", "There is no such seat on this panel.")  # true is not seat 1
     with transaction() as s:
         cards = panel.issue_judge_cards(s, services().meeting, round_id, seats)
     return _done({"cards": cards}, 201)
@@ -123,8 +124,9 @@ def next_contestant(round_id: str) -> Any:
 @chair_required
 def void(round_id: str) -> Any:
     body = json_body()
-    seat, reason = body.get("seat"), body.get("reason")
-    if not isinstance(seat, int) or not isinstance(reason, str):
+    seat = whole_number(body, "seat", 1, MAX_SEAT, code="bad_seat", message=N_("There is no such seat on this panel."))
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise ApiError(400, "reason_required", "Give a reason for voiding a score.")
     with transaction() as s:
         scoring.void_score(s, round_id, seat, reason)

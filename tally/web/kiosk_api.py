@@ -55,7 +55,7 @@ def signed_kiosk_request(s: Any) -> tuple[Kiosk, Any]:
 def pair() -> Any:
     body = json_body()
     with transaction() as s:
-        kiosk = pairing.pair(s, body)
+        kiosk = pairing.pair(s, body, now=services().now())
         answer = {"kiosk_id": kiosk.id, "tally_public_key": b64e(services().identity.public_bytes()),
                   "meeting": services().meeting.id, "status": kiosk.status}
     live.touch()
@@ -74,7 +74,7 @@ def heartbeat() -> Any:
     with transaction() as s:
         kiosk, payload = signed_kiosk_request(s)
         outbox = payload.get("outbox") if isinstance(payload, dict) else None
-        if isinstance(outbox, int) and 0 <= outbox < 10**9:
+        if type(outbox) is int and 0 <= outbox < 10**9:
             kiosk.outbox = outbox
         kiosk.last_seen = datetime.now(UTC).replace(tzinfo=None)
         grant = credentials.pending_grant(s, kiosk.id) if kiosk.status == "active" else None

@@ -5,7 +5,9 @@ on them goes through the JSON API in `tally.web.admin`.
 """
 from __future__ import annotations
 
+import base64
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
@@ -24,8 +26,8 @@ from tally.show import feed as live
 from tally.show import results, screens, sheets
 from tally.show.vocab import ACTIONS, draw_method
 from tally.store.models import AuditEntry, Kiosk, Round
-from tally.web.admin import csrf_token
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
+from tally.web.logins import csrf_token, end_session, start_session
 from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
@@ -42,6 +44,11 @@ def _result_words() -> dict[str, Any]:
     return {"result_words": result_words}
 
 
+def qr_image(text: str) -> str:
+    """A QR code as an image address (`<img src>`): a picture, never markup in the page."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(text).encode()).decode()
+
+
 @bp.get("/")
 def index() -> Any:
     return redirect(url_for("console.console"))
@@ -52,17 +59,18 @@ def login() -> Any:
     error = None
     if request.method == "POST":
         if admin_token_ok(request.form.get("token", "").strip()):
-            session.clear()
-            session["role"] = "chair"
+            start_session("chair")  # a new session id: a cookie planted before sign-in is worth nothing
             nxt = request.args.get("next") or ""
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("console.console"))
+            # A path on this tally only: "//host" and "/\\host" are other sites to a browser.
+            local = re.fullmatch(r"/(?![/\\])[^\\\s]*", nxt) is not None
+            return redirect(nxt if local else url_for("console.console"))
         error = "This token is not the chair's token."
     return render_template("console/login.html", error=error), 401 if error else 200
 
 
 @bp.post("/console/logout")
 def logout() -> Any:
-    session.clear()
+    end_session()  # the session's row is deleted: its cookie is worth nothing anywhere
     return redirect(url_for("console.login"))
 
 
@@ -73,8 +81,8 @@ def console() -> Any:
     info = services().meeting
     state = screens.console_state(s, info)
     fps = {k.id: fingerprint(k.public_key) for k in s.scalars(select(Kiosk))}
-    return render_template("console/console.html", state=state, state_json=json.dumps(state, ensure_ascii=False),
-                           csrf=csrf_token(), fingerprints=fps, meeting_id=info.id,
+    return render_template("console/console.html", state=state, csrf=csrf_token(),
+                           tls_fp=current_app.config.get("TLS_FINGERPRINT_TEXT"), fingerprints=fps, meeting_id=info.id,
                            projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
                            desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
                            tally_fp=fingerprint(services().identity.public_bytes()))
@@ -87,7 +95,7 @@ def projector() -> Any:
         raise ApiError(401, "unauthorized", "Open the projector link given by the chair.")
     s = db_session()
     state = screens.projector_state(s, services().meeting)
-    return render_template("projector/projector.html", state_json=json.dumps(state, ensure_ascii=False),
+    return render_template("projector/projector.html", state=state,
                            token=token if token_role(token) == "projector" else "", title=services().meeting.title)
 
 
@@ -102,9 +110,7 @@ def desk() -> Any:
 @bp.post("/console/cards/print")
 @chair_required
 def print_cards() -> Any:
-    """Make a sheet of new ballot cards; the secrets exist only in this response."""
-    if request.form.get("csrf") != session.get("csrf"):
-        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
+    """Make a sheet of new ballot cards; the secrets exist only in this response (CSRF: `auth.check_csrf`)."""
     try:
         count = int(request.form.get("count", "0"))
     except ValueError:
@@ -112,7 +118,8 @@ def print_cards() -> Any:
     info = services().meeting
     with transaction() as s:
         cards = credentials.print_cards(s, info.id, count)
-        sheet = [{"qr": qr_svg(c.qr_text), "check": c.check_code, "number": credentials.card_number(c.qr_text)} for c in cards]
+        sheet = [{"qr": qr_image(c.qr_text), "check": c.check_code, "number": credentials.card_number(c.qr_text)}
+                 for c in cards]
     live.touch()
     resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
     resp.headers["Cache-Control"] = "no-store"
@@ -148,13 +155,10 @@ def sheet_css() -> Any:
 @chair_required
 def judge_cards(round_id: str) -> Any:
     """Print one judge card per seat; the codes exist only in this response (reprinting replaces them)."""
-
-    if request.form.get("csrf") != session.get("csrf"):
-        raise ApiError(403, "csrf", "This page has expired; reload it and try again.")
     info = services().meeting
     with transaction() as s:
         cards = panel.issue_judge_cards(s, info, round_id)
-        sheet = [{"qr": qr_svg(c["qr_text"]), "label": c["label"], "check": c["check"],
+        sheet = [{"qr": qr_image(c["qr_text"]), "label": c["label"], "check": c["check"],
                   "number": credentials.card_number(c["qr_text"])} for c in cards]
     live.touch()
     rnd = db_session().get(Round, round_id)

@@ -81,6 +81,7 @@ class Screens:
         pg.not_checked = ", ".join(filter(None, ["script, style, code, .fingerprint", not_checked]))
         pg.on("pageerror", lambda e: self.errors.append(f"{pg.url}: {e}"))
         pg.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+        pg.wait_for_function = lambda expression, timeout=15000: wait_js(pg, expression, timeout)
         return pg
 
     def shot(self, page: Any, name: str, *, full_page: bool = False) -> None:
@@ -93,6 +94,12 @@ class Screens:
     def close(self) -> None:
         for ctx in self.contexts:
             ctx.close()
+
+
+def wait_js(page: Any, expression: str, timeout: float) -> None:
+    """Playwright's wait_for_function evaluates its predicate with eval() inside the page, which
+    the pages' Content-Security-Policy forbids (as it should): poll page.evaluate instead."""
+    wait_for(lambda: bool(page.evaluate(expression)), expression, timeout / 1000, every=0.05)
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ def recommend(r: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any
     def section_ok(post: dict[str, Any], names: list[str]) -> bool:
         if len(names) > post["seats"] or len(set(names)) != len(names):
             return False
-        return post.get("write_in", False) or all(n in post["candidates"] for n in names)
+        written = [n for n in names if n not in post["candidates"]]
+        return not written or (post.get("write_in", False) and all(len(n) <= 32 for n in written))
 
     def ballot_voided(b: dict[str, Any]) -> bool:
         if r.get("overvote") != "ballot" or b.get("invalid"):

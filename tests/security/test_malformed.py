@@ -1,0 +1,432 @@
+"""A stranger on the hall LAN sends every malformed request there is, to every route of both apps.
+
+The review found 500s (deep nesting on every JSON route, a non-ASCII display token or CSRF header,
+a seat of 10**30, a lone surrogate in an id or a write-in) and wrong accepts (`true` taken as seat
+1, control characters in write-ins). Here a table of malformed requests goes over real HTTP to a
+running tally and a running kiosk agent: deep nesting, duplicate keys, non-UTF-8, NaN, integers
+out of range, booleans where numbers go, surrogates and control characters in bodies, ids, query
+strings and tokens, non-ASCII and over-long tokens, wrong content types, oversize bodies, wrong
+methods, a foreign `Host` (DNS rebinding) at the kiosk. Every row must answer a JSON 4xx with an
+error code, and the database (the tally's `tally.db`, the kiosk's `outbox.sqlite`) must be the
+same, row for row, before and after. A last test checks the modes of every file both programs
+wrote during the run: directories 0700, files 0600.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from keys.canonical import b64e
+from keys.identity import Identity
+from keys.pairing import PairingOffer
+from keys.request import sign_request
+from tests.e2e.conftest import Fleet
+from tests.e2e.support import wait_drained, wait_for
+from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+
+from .conftest import sql_dump
+
+MEETING = """
+meeting:
+  title: 恶意请求测试
+rounds:
+  - id: r1
+    kind: recommend
+    title: 推荐
+    expected: 4
+    posts:
+      - {id: mayor, title: 镇长, seats: 1, candidates: [张三, 李四], write_in: true}
+  - id: s1
+    kind: score
+    title: 面试
+    judges: 3
+    trim: 1
+    contestants: [甲, 乙]
+"""
+ROSTER = "编号,姓名\n" + "".join(f"{i:03d},代表{i}\n" for i in range(1, 5))
+POOL = "编号,姓名\n" + "".join(f"P{i},评委{i}\n" for i in range(1, 5))
+DEEP = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
+NESTED = "[" * 40 + "]" * 40  # deeper than the reader's 32, far shallower than Python's limit
+
+
+@dataclass
+class Row:
+    """One malformed request: what is sent, and the error code it must get (None: any code)."""
+
+    name: str
+    method: str
+    path: str
+    body: bytes | None = None
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    code: str | None = None
+    auth: str = "admin"  # admin (Bearer) | chair (the console's cookie) | none
+    files: dict[str, Any] | None = None
+
+
+def j(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode()
+
+
+def ja(obj: Any) -> bytes:
+    """JSON with every non-ASCII character escaped: how a lone surrogate travels (`"\\ud800"`)."""
+    return json.dumps(obj).encode()
+
+
+def raw(text: str) -> bytes:
+    """JSON text as typed (to send what json.dumps would not: duplicate keys, lone surrogates, NaN)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+class Lan:
+    def __init__(self, tally: TallyProcess, kiosk: KioskProcess, signer: Identity, signer_id: str,
+                 chair: requests.Session, csrf: str, voter_session: str, cards: list[str]) -> None:
+        self.tally, self.kiosk, self.signer, self.signer_id = tally, kiosk, signer, signer_id
+        self.chair, self.csrf, self.voter_session, self.cards = chair, csrf, voter_session, cards
+
+    def signed(self, payload: Any) -> bytes:
+        return j(sign_request(self.signer, self.signer_id, payload, int(time.time())))
+
+
+@pytest.fixture(scope="module")
+def lan(module_fleet: Fleet) -> Lan:
+    tally = module_fleet.tally(MEETING)
+    tally.call("POST", "/api/v1/admin/roster", files={"file": ("roster.csv", io.BytesIO(ROSTER.encode()))})
+    tally.call("POST", "/api/v1/desk/signin", {"all": True})
+    tally.call("POST", "/api/v1/admin/judges/pool", files={"file": ("pool.csv", io.BytesIO(POOL.encode()))})
+    tally.call("POST", "/api/v1/admin/rounds/s1/draw", {"seed": "fixed"})
+    tally.call("POST", "/api/v1/admin/rounds/s1/judge-cards", {})
+    kiosk = module_fleet.kiosk("kiosk")
+    assert kiosk.pair(tally.offers(1)[0], "终端") == "active"
+    kiosk.start()
+    # A kiosk of our own (a key in this process) for the tally's signed-request routes.
+    offer = PairingOffer.parse(tally.offers(1)[0])
+    signer = Identity.generate()
+    paired = requests.post(tally.url + "/api/v1/kiosks/pair", timeout=10, json={
+        "code": offer.code, "public_key": b64e(signer.public_bytes()), "name": "测试"}).json()
+    tally.round("r1", "open")
+    tally.round("s1", "open")
+    tally.call("POST", "/api/v1/admin/rounds/s1/next", {"contestant": "甲"})  # a contestant is being scored
+    cards = tally.cards(4)
+    wait_for(lambda: kiosk.call("GET", "/api/state")[1]["rounds"] == 1, "the kiosk to see r1", 30)
+    kiosk.vote(cards[0], {"r1": {"sections": {"mayor": ["钱七"]}}})
+    wait_drained(kiosk, 1)
+    status, voter = kiosk.call("POST", "/api/card", {"card": cards[1]})  # a voter at the screen now
+    assert status == 200, voter
+    chair = requests.Session()
+    r = chair.post(tally.url + "/console/login", data={"token": (tally.data / "secrets" / "admin-token").read_text().strip()})
+    assert r.status_code == 200
+    csrf = re.search(r'name="csrf" content="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    return Lan(tally, kiosk, signer, paired["kiosk_id"], chair, csrf, voter["session"], cards[2:])
+
+
+# --- the kiosk agent ------------------------------------------------------------------------
+
+KIOSK_ROUTES = ["/", "/status", "/api/state", "/api/card", "/api/judge", "/api/judge/score", "/api/judge/exit",
+                "/api/cancel", "/api/cast", "/static/kiosk/voter.js"]
+
+
+def kiosk_rows(lan: Lan | None) -> list[Row]:
+    token = lan.voter_session if lan else "t"
+    rows = [Row(f"foreign Host {p}", "POST" if p.startswith("/api/") and p != "/api/state" else "GET", p,
+                j({}), headers={"Host": "evil.test:8100"}, code="bad_host") for p in KIOSK_ROUTES]
+
+    def cast(rounds: Any, session: Any = token) -> bytes:
+        return j({"session": session, "rounds": rounds})
+
+    rows += [
+        Row("rebinding name", "GET", "/api/state", headers={"Host": "127.0.0.1.evil.test"}, code="bad_host"),
+        Row("card: deep nesting", "POST", "/api/card", DEEP, code="too_deep"),
+        Row("card: nested 40", "POST", "/api/card", raw('{"card": ' + NESTED + "}"), code="too_deep"),
+        Row("card: duplicate keys", "POST", "/api/card", raw('{"card": "a", "card": "b"}'), code="duplicate_key"),
+        Row("card: text/plain", "POST", "/api/card", j({"card": "x"}), "text/plain", code="unsupported_media_type"),
+        Row("card: a form", "POST", "/api/card", b"card=x", "application/x-www-form-urlencoded",
+            code="unsupported_media_type"),
+        Row("card: oversize", "POST", "/api/card", j({"card": "x" * 70_000}), code="too_large"),
+        Row("card: not UTF-8", "POST", "/api/card", b'{"card": "\xff\xfe"}', code="not_utf8"),
+        Row("card: NaN", "POST", "/api/card", raw('{"card": NaN}'), code="bad_number"),
+        Row("card: 1e999", "POST", "/api/card", raw('{"card": "x", "form": 1e999}'), code="bad_number"),
+        Row("card: 10**30", "POST", "/api/card", raw('{"card": 1000000000000000000000000000000}'), code="bad_number"),
+        Row("card: lone surrogate", "POST", "/api/card", raw('{"card": "SCR1.\\ud800"}'), code="bad_text"),
+        Row("card: NUL", "POST", "/api/card", raw('{"card": "SCR1.\\u0000"}'), code="bad_text"),
+        Row("card: an array", "POST", "/api/card", j([1]), code="malformed"),
+        Row("card: empty body", "POST", "/api/card", b"", code="malformed"),
+        Row("card: true", "POST", "/api/card", j({"card": True}), code="malformed"),
+        Row("cast: non-ASCII session token", "POST", "/api/cast", cast({"r1": {}}, "é" * 32), code="no_session"),
+        Row("cast: a number for the token", "POST", "/api/cast", cast({"r1": {}}, 5), code="no_session"),
+        Row("cast: write-in with a lone surrogate", "POST", "/api/cast",
+            ja({"session": token, "rounds": {"r1": {"sections": {"mayor": ["\udc00"]}}}}), code="bad_text"),
+        Row("cast: write-in with NUL", "POST", "/api/cast",
+            ja({"session": token, "rounds": {"r1": {"sections": {"mayor": ["钱\u0000七"]}}}}), code="bad_text"),
+        Row("cast: write-in with a bidi override", "POST", "/api/cast",
+            cast({"r1": {"sections": {"mayor": ["\u202e七钱"]}}}), code="bad_name"),
+        Row("cast: write-in with a zero-width space", "POST", "/api/cast",
+            cast({"r1": {"sections": {"mayor": ["钱\u200b七"]}}}), code="bad_name"),
+        Row("cast: write-in longer than the field", "POST", "/api/cast",
+            cast({"r1": {"sections": {"mayor": ["钱" * 33]}}}), code="malformed"),
+        Row("cast: deep nesting", "POST", "/api/cast", DEEP, code="too_deep"),
+        Row("cast: selection not an object", "POST", "/api/cast", cast({"r1": [1]}), code="malformed"),
+        Row("judge: deep nesting", "POST", "/api/judge", DEEP, code="too_deep"),
+        Row("judge score: true", "POST", "/api/judge/score", j({"session": "x", "contestant": "甲", "score": True}),
+            code="no_session"),
+        Row("judge exit: duplicate keys", "POST", "/api/judge/exit", raw('{"session": 1, "session": 2}'),
+            code="duplicate_key"),
+        Row("cancel: text/plain", "POST", "/api/cancel", j({"session": token}), "text/plain",
+            code="unsupported_media_type"),
+        Row("PUT card", "PUT", "/api/card", j({}), code="method_not_allowed"),
+        Row("GET cast", "GET", "/api/cast", None, None, code="method_not_allowed"),
+        Row("unknown", "POST", "/api/nothing", j({}), code="not_found"),
+    ]
+    return rows
+
+
+def send(base: str, row: Row, session: requests.Session | None = None, verify: Any = True) -> requests.Response:
+    headers = {"Accept": "application/json", **row.headers}
+    if row.content_type and row.body is not None:
+        headers["Content-Type"] = row.content_type
+    http = session or requests
+    return http.request(row.method, base + row.path, data=row.body, headers=headers, files=row.files, timeout=30,
+                        allow_redirects=False, verify=verify)
+
+
+def refused(resp: requests.Response, row: Row) -> None:
+    assert 400 <= resp.status_code < 500, (row.name, resp.status_code, resp.text[:300])
+    try:
+        err = resp.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        raise AssertionError((row.name, resp.status_code, "not a JSON error", resp.text[:300])) from None
+    assert err["code"] and err["message"], (row.name, err)
+    if row.code is not None:
+        assert err["code"] == row.code, (row.name, err)
+
+
+@pytest.mark.parametrize("row", kiosk_rows(None), ids=lambda r: r.name)
+def test_the_kiosk_agent_refuses_and_keeps_its_outbox(lan: Lan, row: Row) -> None:
+    row = next(r for r in kiosk_rows(lan) if r.name == row.name)  # with the live voter's token
+    outbox = lan.kiosk.data / "outbox.sqlite"
+    before = sql_dump(outbox)
+    refused(send(lan.kiosk.url, row), row)
+    assert sql_dump(outbox) == before, row.name
+
+
+# --- the tally ------------------------------------------------------------------------------
+
+JSON_POSTS = ["/api/v1/admin/offers", "/api/v1/admin/kiosks/x/confirm", "/api/v1/admin/cards",
+              "/api/v1/admin/rounds/r1/open", "/api/v1/admin/roster", "/api/v1/desk/signin",
+              "/api/v1/desk/cards/issue", "/api/v1/desk/unlock", "/api/v1/kiosks/pair", "/api/v1/kiosks/heartbeat",
+              "/api/v1/kiosks/unlock", "/api/v1/cards/check", "/api/v1/envelopes", "/api/v1/admin/judges/pool",
+              "/api/v1/admin/rounds/s1/draw", "/api/v1/admin/rounds/s1/judge-cards", "/api/v1/admin/rounds/s1/order",
+              "/api/v1/admin/rounds/s1/next", "/api/v1/admin/rounds/s1/void", "/api/v1/admin/rounds/s1/show"]
+
+
+def tally_rows(lan: Lan | None) -> list[Row]:
+    rows = [Row(f"deep nesting {p}", "POST", p, DEEP, code="too_deep") for p in JSON_POSTS]
+    signed = lan.signed if lan else (lambda payload: b"{}")
+    rows += [
+        # Tokens: non-ASCII, over-long, of the wrong kind.
+        Row("non-ASCII projector token", "GET", "/projector?t=%C3%A9%C3%A9", code="unauthorized", auth="none"),
+        Row("non-ASCII desk token", "GET", "/desk?t=%E5%BC%A0", code="unauthorized", auth="none"),
+        Row("non-ASCII desk token (API)", "GET", "/api/v1/desk/kiosks?t=%E5%BC%A0", code="unauthorized", auth="none"),
+        Row("non-ASCII Bearer token", "GET", "/api/v1/admin/state", headers={"Authorization": "Bearer \u00e9\u00e9"},
+            code="unauthorized", auth="none"),
+        Row("over-long Bearer token", "GET", "/api/v1/admin/links", headers={"Authorization": "Bearer " + "a" * 4_000},
+            code="unauthorized", auth="none"),
+        Row("non-ASCII CSRF header", "POST", "/api/v1/admin/offers", j({}), headers={"X-CSRF-Token": "\u00e9" * 32},
+            code="csrf", auth="chair"),
+        Row("empty CSRF header", "POST", "/api/v1/admin/cards", j({"count": 1}), headers={"X-CSRF-Token": ""},
+            code="csrf", auth="chair"),
+        Row("no CSRF token, judging blueprint", "POST", "/api/v1/admin/rounds/s1/show", j({}), code="csrf",
+            auth="chair"),
+        Row("no CSRF token, judge pool", "POST", "/api/v1/admin/judges/pool", j({"rows": [["编号", "姓名"]]}),
+            code="csrf", auth="chair"),
+        Row("no CSRF token, card sheet form", "POST", "/console/cards/print", b"count=1",
+            "application/x-www-form-urlencoded", code="csrf", auth="chair"),
+        Row("empty CSRF field, judge card form", "POST", "/console/rounds/s1/judge-cards", b"csrf=",
+            "application/x-www-form-urlencoded", code="csrf", auth="chair"),
+        Row("no CSRF token, sign-out", "POST", "/console/logout", b"", "application/x-www-form-urlencoded",
+            code="csrf", auth="chair"),
+        Row("no CSRF token, desk", "POST", "/api/v1/desk/signin", j({"number": "001", "present": False}),
+            code="csrf", auth="chair"),
+        # Booleans where numbers go; integers out of range.
+        Row("card count true", "POST", "/api/v1/admin/cards", j({"count": True}), code="bad_count"),
+        Row("offer count true", "POST", "/api/v1/admin/offers", j({"count": True}), code="bad_count"),
+        Row("offer count 501", "POST", "/api/v1/admin/offers", j({"count": 501}), code="bad_count"),
+        Row("card count 10**6", "POST", "/api/v1/admin/cards", j({"count": 10**6}), code="bad_count"),
+        Row("judge card seat true", "POST", "/api/v1/admin/rounds/s1/judge-cards", j({"seats": [True]}),
+            code="bad_seat"),
+        Row("judge card seat 10**30", "POST", "/api/v1/admin/rounds/s1/judge-cards", j({"seats": [10**30]}),
+            code="bad_number"),
+        Row("judge card seat 2**40", "POST", "/api/v1/admin/rounds/s1/judge-cards", j({"seats": [2**40]}),
+            code="bad_seat"),
+        Row("void seat true", "POST", "/api/v1/admin/rounds/s1/void", j({"seat": True, "reason": "x"}),
+            code="bad_seat"),
+        Row("void seat 10**30", "POST", "/api/v1/admin/rounds/s1/void", j({"seat": 10**30, "reason": "x"}),
+            code="bad_number"),
+        Row("void seat 2**40", "POST", "/api/v1/admin/rounds/s1/void", j({"seat": 2**40, "reason": "x"}),
+            code="bad_seat"),
+        Row("void seat 2.5", "POST", "/api/v1/admin/rounds/s1/void", j({"seat": 2.5, "reason": "x"}), code="bad_seat"),
+        Row("void seat NaN", "POST", "/api/v1/admin/rounds/s1/void", raw('{"seat": NaN, "reason": "x"}'),
+            code="bad_number"),
+        Row("draw seed Infinity", "POST", "/api/v1/admin/rounds/s1/draw", raw('{"seed": Infinity}'), code="bad_number"),
+        # Surrogates and control characters, in bodies, ids and queries.
+        Row("unlock kiosk id lone surrogate", "POST", "/api/v1/desk/unlock", raw('{"kiosk": "\\ud800"}'),
+            code="bad_text"),
+        Row("sign-in number lone surrogate", "POST", "/api/v1/desk/signin", raw('{"number": "\\udfff"}'),
+            code="bad_text"),
+        Row("sign-in number NUL", "POST", "/api/v1/desk/signin", raw('{"number": "001\\u0000"}'), code="bad_text"),
+        Row("next contestant lone surrogate", "POST", "/api/v1/admin/rounds/s1/next",
+            raw('{"contestant": "\\ud83d"}'), code="bad_text"),
+        Row("order with a control character", "POST", "/api/v1/admin/rounds/s1/order",
+            raw('{"order": ["甲\\u0007", "乙"]}'), code="bad_text"),
+        Row("void reason NUL", "POST", "/api/v1/admin/rounds/s1/void", raw('{"seat": 1, "reason": "\\u0000"}'),
+            code="bad_text"),
+        Row("pair name lone surrogate", "POST", "/api/v1/kiosks/pair",
+            ja({"code": "abcdefgh", "public_key": b64e(b"\x01" * 32), "name": "\ud800"}), code="bad_text"),
+        Row("pair name bidi override", "POST", "/api/v1/kiosks/pair",
+            j({"code": "abcdefgh", "public_key": b64e(b"\x01" * 32), "name": "\u202e终端"}), code="bad_name"),
+        Row("roster rows with a bell", "POST", "/api/v1/admin/roster",
+            raw('{"rows": [["编号", "姓名"], ["9", "a\\u0007"]]}'), code="bad_text"),
+        Row("roster file with a control character", "POST", "/api/v1/admin/roster", None, None,
+            files={"file": ("r.csv", io.BytesIO("编号,姓名\n9,王\x1b五\n".encode()))}, code="bad_roster"),
+        Row("roster file with a 40-character number", "POST", "/api/v1/admin/roster", None, None,
+            files={"file": ("r.csv", io.BytesIO(("编号,姓名\n" + "9" * 40 + ",王五\n").encode()))}, code="bad_roster"),
+        Row("round id NUL", "POST", "/api/v1/admin/rounds/%00/open", j({}), code="not_found"),
+        Row("round id not UTF-8", "POST", "/api/v1/admin/rounds/%ED%A0%80/close", j({}), code="not_found"),
+        Row("kiosk id 65 characters", "POST", "/api/v1/admin/kiosks/" + "a" * 65 + "/revoke", j({}), code="not_found"),
+        Row("export of round NUL", "GET", "/api/v1/admin/rounds/%00/export", code="not_found"),
+        Row("sheet of an unknown format", "GET", "/api/v1/admin/rounds/r1/sheet.doc", code="not_found"),
+        Row("score sheet of an unknown format", "GET", "/api/v1/admin/rounds/s1/scoresheet.exe", code="not_found"),
+        Row("judging of round id with a space", "GET", "/api/v1/admin/rounds/s%201/judging", code="not_found"),
+        Row("draw record of round NUL", "GET", "/api/v1/admin/rounds/%00/draw", code="not_found"),
+        Row("printable sheet of round NUL", "GET", "/console/rounds/%00/sheet", code="not_found", auth="chair"),
+        Row("printable draw of round NUL", "GET", "/console/rounds/%00/draw", code="not_found", auth="chair"),
+        Row("desk search NUL", "GET", "/api/v1/desk/search?q=%00", code="bad_text"),
+        Row("meeting with a control character in the query", "GET", "/api/v1/admin/meeting?x=%01", code="bad_text"),
+        Row("results with NUL in a query key", "GET", "/api/v1/admin/results?%00=1", code="bad_text"),
+        Row("audit with DEL in the query", "GET", "/api/v1/admin/audit?x=%7F", code="bad_text"),
+        Row("judging with an over-long query", "GET", "/api/v1/judging?x=" + "a" * 600, code="bad_text"),
+        Row("ballot with NUL in the query", "GET", "/api/v1/ballot?x=%00", code="bad_text"),
+        Row("state with NUL in the query", "GET", "/api/v1/admin/state?lang=%00", code="bad_text"),
+        Row("links with NUL in the query", "GET", "/api/v1/admin/links?x=%00", code="bad_text"),
+        Row("console with NUL in the query", "GET", "/console?lang=%00", code="bad_text", auth="chair"),
+        Row("index with NUL in the query", "GET", "/?lang=%00", code="bad_text", auth="none"),
+        Row("audit page with NUL in the query", "GET", "/console/audit?x=%00", code="bad_text", auth="chair"),
+        Row("login with NUL in the token", "POST", "/console/login", b"token=%00", "application/x-www-form-urlencoded",
+            code="bad_text", auth="none"),
+        Row("login page with NUL in the query", "GET", "/console/login?next=%00", code="bad_text", auth="none"),
+        # Duplicate keys, wrong types, wrong content types, oversize, not UTF-8.
+        Row("cards: duplicate keys", "POST", "/api/v1/admin/cards", raw('{"count": 1, "count": 2}'),
+            code="duplicate_key"),
+        Row("offers: text/plain", "POST", "/api/v1/admin/offers", j({}), "text/plain", code="unsupported_media_type"),
+        Row("cards: a form", "POST", "/api/v1/admin/cards", b"count=1", "application/x-www-form-urlencoded",
+            code="unsupported_media_type"),
+        Row("desk sign-in: multipart", "POST", "/api/v1/desk/signin", None, None,
+            files={"number": (None, "001")}, code="unsupported_media_type"),
+        Row("card sheet: JSON", "POST", "/console/cards/print", j({"count": 1}), code="unsupported_media_type"),
+        Row("login: JSON", "POST", "/console/login", j({"token": "x"}), code="unsupported_media_type", auth="none"),
+        Row("envelope: oversize", "POST", "/api/v1/envelopes", j({"envelope": "A" * 300_000}), code="too_large"),
+        Row("roster: oversize file", "POST", "/api/v1/admin/roster", None, None,
+            files={"file": ("r.csv", io.BytesIO(b"x" * 300_000))}, code="too_large"),
+        Row("envelope: not UTF-8", "POST", "/api/v1/envelopes", b'{"envelope": "\xc3\x28"}', code="not_utf8"),
+        Row("envelope: byte-order mark", "POST", "/api/v1/envelopes", b"\xef\xbb\xbf{}", code="not_utf8"),
+        Row("envelope: empty", "POST", "/api/v1/envelopes", b"", code="malformed"),
+        Row("envelope: an array", "POST", "/api/v1/envelopes", j([]), code="malformed"),
+        Row("heartbeat: payload nested 40 deep", "POST", "/api/v1/kiosks/heartbeat",
+            raw('{"request": "x", "sig": ' + NESTED + "}"), code="too_deep"),
+        Row("card check: keys not an object", "POST", "/api/v1/cards/check", signed({"cards": [1]}), code="malformed"),
+        Row("unlock claim: grant a number", "POST", "/api/v1/kiosks/unlock", signed({"grant": 1, "cards": {}}),
+            code="malformed"),
+        Row("kiosk action unknown", "POST", "/api/v1/admin/kiosks/x/explode", j({}), code="not_found"),
+        Row("desk card issue: not a card", "POST", "/api/v1/desk/cards/issue", j({"card": 5}), code="bad_card"),
+        Row("count with a number for the passphrase", "POST", "/api/v1/admin/rounds/r1/count", j({"passphrase": 5}),
+            code="passphrase_required"),
+        Row("DELETE state", "DELETE", "/api/v1/admin/state", code="method_not_allowed"),
+        Row("PUT envelopes", "PUT", "/api/v1/envelopes", j({}), code="method_not_allowed"),
+        Row("GET audit without signing in", "GET", "/api/v1/admin/audit", code="unauthorized", auth="none"),
+        Row("GET export, round not counted", "GET", "/api/v1/admin/rounds/r1/export", code=None),
+        Row("GET projector without a token", "GET", "/projector", code="unauthorized", auth="none"),
+    ]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def quiet(lan: Lan) -> Lan:
+    """The kiosk agent stopped: its heartbeats would change the tally's database (`last_seen`)."""
+    lan.kiosk.stop()
+    return lan
+
+
+@pytest.mark.parametrize("row", tally_rows(None), ids=lambda r: r.name)
+def test_the_tally_refuses_and_changes_nothing(quiet: Lan, row: Row) -> None:
+    lan = quiet
+    row = next(r for r in tally_rows(lan) if r.name == row.name)  # with the live kiosk's signature
+    tally = lan.tally
+    if row.auth == "admin":
+        session, row.headers = requests.Session(), {"Authorization": tally.http.headers["Authorization"], **row.headers}
+    elif row.auth == "chair":
+        session = lan.chair
+    else:
+        session = requests.Session()
+    db = tally.data / "tally.db"
+    before = sql_dump(db)
+    refused(send(tally.url, row, session, tally.verify), row)
+    assert sql_dump(db) == before, row.name
+
+
+def test_every_route_of_both_apps_is_in_the_table() -> None:
+    """A route added later without a malformed request against it fails here."""
+    import kiosk.app
+    from tally.web import admin, judging, kiosk_api, pages
+
+    for blueprints, rows in (([kiosk_api.bp, admin.bp, judging.bp, pages.bp], tally_rows(None)),
+                             ([kiosk.app.bp], kiosk_rows(None))):
+        app = Flask("routes", static_folder=None)
+        for bp in blueprints:
+            app.register_blueprint(bp)
+        urls = app.url_map.bind("localhost")
+        endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+        hit = set()
+        for row in rows:
+            path = row.path.split("?")[0]
+            for method in ("GET", "POST"):
+                try:
+                    hit.add(urls.match(path, method)[0])
+                except Exception:  # a wrong method or an unknown path: that row covers no route
+                    continue
+        assert endpoints - hit == set()
+    assert len(tally_rows(None)) + len(kiosk_rows(None)) >= 60
+
+
+def test_every_file_the_programs_wrote_is_the_operators_only(quiet: Lan, tmp_path: Path) -> None:
+    """After a real run (init, serve, pairing, a ballot, an export): directories 0700, files 0600."""
+    tally = quiet.tally
+    tally.round("r1", "close")
+    tally.round("r1", "count", {"passphrase": SCRUTINEER})
+    export = tally.data.parent / "export-r1"
+    tally.cli("export", "--data", str(tally.data), "r1", "--out", str(export))
+    checked = []
+    for root in (tally.data, quiet.kiosk.data, export):
+        assert stat.S_IMODE(root.stat().st_mode) == 0o700, root
+        for dirpath, dirnames, filenames in os.walk(root):
+            for d in dirnames:
+                assert stat.S_IMODE((Path(dirpath) / d).stat().st_mode) == 0o700, Path(dirpath) / d
+            for f in filenames:
+                if f == "serve.log":
+                    continue  # the test harness's own capture of the server's output
+                mode = stat.S_IMODE((Path(dirpath) / f).stat().st_mode)
+                assert mode == 0o600, (Path(dirpath) / f, oct(mode))
+                checked.append(f)
+    for name in ("tally.db", "tally.db-wal", "outbox.sqlite", "kiosk.key", "kiosk.json",
+                 "tally.key", "admin-token", "ballots.jsonl"):
+        assert name in checked, name
