@@ -235,10 +235,17 @@ def wide(view: RoundView) -> bool:
                for t in view.paper_tables())
 
 
-def _widths(cols: list[Column], total: float, grid: bool) -> list[float]:
+SEAT_MIN = 7 * mm  # a seat's score ("100.0") at 8.5 pt on one line
+
+
+def _widths(cols: list[Column], total: float, grid: bool, names: list[str] | None = None) -> list[float]:
     if grid:
         fixed = {"rank": 9 * mm, "name": 24 * mm, "judged": 13 * mm, "mean": 14 * mm, "result": 12 * mm}
         seats = [c for c in cols if c.seat]
+        # The name column grows for long names (up to what the seats leave), so a name wraps less.
+        widest = max((pdfmetrics.stringWidth(n, FONT, 8.5) for n in names or []), default=0) + 4
+        room = total - sum(v for k, v in fixed.items() if k != "name" and any(c.key == k for c in cols))
+        fixed["name"] = min(max(fixed["name"], widest), max(fixed["name"], room - SEAT_MIN * len(seats)))
         rest = total - sum(fixed.get(c.key, 0) for c in cols if not c.seat)
         return [rest / len(seats) if c.seat else fixed.get(c.key, 12 * mm) for c in cols]
     weight = {"text": 2.4, "marks": 2.2}
@@ -255,14 +262,15 @@ def _fit(texts: list[str], width: float, largest: float = 9.5, smallest: float =
 def pdf_table(table: ViewTable, total_width: float) -> Table:
     headers, rows, cols = compact(table)
     grid = table.key == "grid"
-    widths = _widths(cols, total_width, grid)
+    widths = _widths(cols, total_width, grid, [c.text for _r, cells in rows for c in cells if c.name])
     pad = 1.5 if grid else 4
     numbers = [c.text for _r, cells in rows for c in cells if c.numeric]
     narrowest = min((w for w, c in zip(widths, cols, strict=True) if c.format in ("count", "decimal", "percent")),
                     default=total_width)
     size = _fit(numbers, narrowest - 2 * pad - 1, 10 if not grid else 9.5)
     head = ParagraphStyle("head", fontName=FONT, fontSize=min(8.5, size), leading=min(8.5, size) + 2, splitLongWords=0)
-    text = ParagraphStyle("text", fontName=FONT, fontSize=size, leading=size + 3)
+    # Names may wrap (a long one breaks inside a word rather than run over the next cell); numbers never do.
+    text = ParagraphStyle("text", fontName=FONT, fontSize=size, leading=size + 3, splitLongWords=1)
     # Seat labels (J01…) in Helvetica: the CJK font's J is hard to read at this size.
     latin = ParagraphStyle("latin", parent=head, fontName="Helvetica", alignment=1)
     data: list[list[Any]] = [[Paragraph(pdf_text(h), latin if c.seat else head) for h, c in zip(headers, cols, strict=True)]]
