@@ -133,7 +133,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         env = {"TALLY_DATABASE_URL": args.database_url} if args.database_url else {}
-        tally = TallyProcess(Path(tmp) / "data", meeting(args.ballots), env=env)
+        tally = TallyProcess(Path(tmp) / "data", meeting(args.ballots), env=env, cards=args.ballots)
         with tally:
             tally.roster(args.ballots)
             tally.round("r1", "open")

@@ -67,7 +67,7 @@ def main() -> None:
 
     names = [f"选手{i:02d}" for i in range(1, args.contestants + 1)]
     with tempfile.TemporaryDirectory(prefix="reveal-bench-") as tmp:
-        tally = TallyProcess(Path(tmp) / "data", meeting(args.judges, args.trim, names))
+        tally = TallyProcess(Path(tmp) / "data", meeting(args.judges, args.trim, names), cards=0)
         with tally:
             pool = "编号,姓名,类别\n" + "".join(f"P{i:03d},评委{i},代表\n" for i in range(1, args.judges + 11))
             tally.call("POST", "/api/v1/admin/judges/pool", files={"file": ("pool.csv", io.BytesIO(pool.encode()))})

@@ -1,16 +1,19 @@
-"""The `keys` command line: what an auditor (审计人员) runs with nothing but public material.
+"""The `keys` command line: what the scrutineers (监票人) and an auditor (审计人员) run on their own machines.
 
 `keys fingerprint PEMFILE` shows a key's fingerprint; `keys verify-receipt` checks a tally
-receipt; `keys verify-box EXPORT_DIR` checks every signature of an exported ballot box and
-recomputes each round's chain head, and checks the tally's signed result sheet when the export
-carries one. Output goes through gettext (domain `keys`, catalogs in
-`keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG). Reads only the files it
-is given; never writes.
+receipt; `keys verify-box EXPORT_DIR` checks every signature of an exported ballot box, every
+card against the scrutineers' card list, and recomputes each round's chain head, and checks the
+tally's signed result sheet when the export carries one. `keys cards make` is the scrutineers'
+tool that makes the ballot cards (the tally cannot), and `keys shares check` checks a
+scrutineer's share file against the public meeting record. Output goes through gettext (domain
+`keys`, catalogs in `keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG).
+Only `keys cards make` writes, and only into the directory it is given.
 """
 from __future__ import annotations
 
 import gettext
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +23,15 @@ import click
 
 from keys.canonical import b64d
 from keys.chain import genesis, next_entry
+from keys.credentials import CredentialList, make_cards, parse_credentials
 from keys.document import verify_document
 from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_receipt
 from keys.errors import BadEnvelope, BadReceipt, BadSignature, KeyStoreError, Malformed
 from keys.fingerprint import fingerprint
 from keys.ids import check_hash, check_meeting, check_name
-from keys.store import load_private, load_public_pem
+from keys.record import MeetingRecord, parse_record
+from keys.shares import commitment, parse_share
+from keys.store import BEGIN, LEGACY_BEGIN, load_private, load_public_pem
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 
@@ -48,7 +54,7 @@ def fingerprint_command(pemfile: Path, passphrase_file: Path | None) -> None:
     """Print the fingerprint of a public key or of an encrypted private key file."""
     data = pemfile.read_bytes()
     try:
-        if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data:
+        if LEGACY_BEGIN in data or BEGIN in data:
             if passphrase_file is not None:
                 passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
             else:
@@ -129,8 +135,12 @@ class _RoundState:
     head: str
     count: int
     entry: str
+    kind: str | None = None
     seen: int = 0
+    desk: int = 0
     cards: set[bytes] = field(default_factory=set)
+    desk_cards: set[bytes] = field(default_factory=set)
+    judge_cards: set[bytes] | None = None
 
 
 @dataclass
@@ -140,6 +150,13 @@ class _Export:
     kiosks: dict[str, bytes]
     rounds: dict[str, _RoundState]
     cards: set[bytes] | None
+    card_list: CredentialList | None = None
+
+
+def _keys(value: object, what: str) -> set[bytes]:
+    if not isinstance(value, list):
+        raise Malformed(what)
+    return {_key(c, what) for c in value}
 
 
 def _load_public(directory: Path) -> _Export:
@@ -159,16 +176,38 @@ def _load_public(directory: Path) -> _Export:
             check_name(round_id, "round")
             if not isinstance(info, dict) or type(info.get("count")) is not int or info["count"] < 0:
                 raise Malformed("round entry")
+            kind = info.get("kind")
             states[round_id] = _RoundState(head=check_hash(info.get("head"), "head"), count=info["count"],
-                                           entry=genesis(meeting, round_id))
+                                           entry=genesis(meeting, round_id), kind=kind if isinstance(kind, str) else None)
         cards = None
-        if "cards" in doc:
-            if not isinstance(doc["cards"], list):
-                raise Malformed("cards")
-            cards = {_key(c, "card") for c in doc["cards"]}
+        if "cards" in doc:  # version 0.1: one flat list of every card key
+            cards = _keys(doc["cards"], "card")
+        for field_name in ("desk_cards", "judge_cards"):
+            per_round = doc.get(field_name, {})
+            if not isinstance(per_round, dict):
+                raise Malformed(field_name)
+            for round_id, listed in per_round.items():
+                if round_id not in states:
+                    raise Malformed(field_name)
+                if field_name == "desk_cards":
+                    states[round_id].desk_cards = _keys(listed, "card")
+                else:
+                    states[round_id].judge_cards = _keys(listed, "card")
     except Malformed as exc:
         raise bad from exc
     return _Export(meeting, _key(doc["tally_public_key"], _("the tally key")), kiosk_keys, states, cards)
+
+
+def _load_card_list(path: Path, export: _Export) -> CredentialList:
+    """The scrutineers' card list, checked: its fingerprint, its meeting, and that the tally's
+    desk-unlock keys are not in it."""
+    try:
+        found = parse_credentials(_read_json(str(path)))
+    except Malformed as exc:
+        raise click.ClickException(_("{path} is not a valid ballot card list").format(path=path)) from exc
+    if found.meeting != export.meeting:
+        raise click.ClickException(_("{path} is the card list of another meeting").format(path=path))
+    return found
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -226,11 +265,31 @@ def _check_line(export: _Export, text: str, seen_envelopes: set[str]) -> str | N
     if header.envelope_hash in seen_envelopes:
         return _("envelope appears twice")
     seen_envelopes.add(header.envelope_hash)
-    if header.card_public in state.cards:
+    return _check_card(export, line["round"], state, header.card_public)
+
+
+def _check_card(export: _Export, round_id: str, state: _RoundState, card: bytes) -> str | None:
+    if state.kind == "score":
+        # A judge card signs one envelope per contestant (and again after a correction): no
+        # double use here, only membership of the round's panel.
+        if state.judge_cards is not None and card not in state.judge_cards:
+            return _("card is not one of this round's judge cards")
+        return None
+    if card in state.cards:
         return _("card used twice in this round")
-    state.cards.add(header.card_public)
-    if export.cards is not None and header.card_public not in export.cards:
+    state.cards.add(card)
+    if export.card_list is not None:
+        listed = export.card_list.rounds.get(round_id)
+        if listed is not None and card in listed:
+            return None
+        if card in state.desk_cards:
+            state.desk += 1
+            return None
+        return _("card is not in the scrutineers' card list")
+    if export.cards is not None and card not in export.cards and card not in state.desk_cards:
         return _("card is not one of the meeting's cards")
+    if card in state.desk_cards:
+        state.desk += 1
     return None
 
 
@@ -254,11 +313,28 @@ def _check_result(directory: Path, export: _Export) -> tuple[str | None, str | N
 
 @main.command("verify-box")
 @click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--credentials", "credentials_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The scrutineers' own copy of credentials.json (default: the export's copy).")
 @click.pass_context
-def verify_box_command(ctx: click.Context, export_dir: Path) -> None:
-    """Verify an exported ballot box: every signature, and each round's chain head."""
+def verify_box_command(ctx: click.Context, export_dir: Path, credentials_file: Path | None) -> None:
+    """Verify an exported ballot box: every signature, every card against the card list, and
+    each round's chain head."""
     export = _load_public(export_dir)
     problems = 0
+    list_path = credentials_file or export_dir / "credentials.json"
+    if list_path.exists():
+        export.card_list = _load_card_list(list_path, export)
+        if credentials_file is not None and (export_dir / "credentials.json").exists():
+            theirs = _load_card_list(export_dir / "credentials.json", export)
+            if theirs.fingerprint != export.card_list.fingerprint:
+                problems += 1
+                click.echo(_("credentials.json: the export's card list is not the scrutineers' list"), err=True)
+        for desk_round, state in export.rounds.items():
+            listed = export.card_list.rounds.get(desk_round, frozenset())
+            if state.desk_cards & listed:
+                problems += 1
+                click.echo(_("public.json: round {round} names cards of the card list as desk unlocks").format(
+                    round=desk_round), err=True)
     seen: set[str] = set()
     for number, text in _lines(export_dir / "envelopes.jsonl"):
         problem = _check_line(export, text, seen)
@@ -267,6 +343,11 @@ def verify_box_command(ctx: click.Context, export_dir: Path) -> None:
             click.echo(_("envelopes.jsonl line {line}: {problem}").format(line=number, problem=problem), err=True)
     click.echo(_("Meeting: {meeting}").format(meeting=export.meeting))
     click.echo(_("Tally key: {fp}").format(fp=fingerprint(export.tally_public)))
+    if export.card_list is not None:
+        click.echo(_("Card list: fingerprint {fp}, {n} cards").format(fp=export.card_list.fingerprint,
+                                                                       n=export.card_list.cards))
+    else:
+        click.echo(_("No card list in the export: card membership not checked"), err=True)
     for round_id, state in export.rounds.items():
         ok = state.seen == state.count and state.entry == state.head
         if not ok:
@@ -274,6 +355,9 @@ def verify_box_command(ctx: click.Context, export_dir: Path) -> None:
         status = _("OK") if ok else _("MISMATCH")
         click.echo(_("Round {round}: {seen} envelopes (expected {count}), head {head}: {status}").format(
             round=round_id, seen=state.seen, count=state.count, head=state.entry, status=status))
+        if state.kind != "score":
+            click.echo(_("Round {round}: {n} ballots by desk unlock (a card the kiosk made)").format(
+                round=round_id, n=state.desk))
     signed_round, problem = _check_result(export_dir, export)
     if problem is not None:
         problems += 1
@@ -285,6 +369,105 @@ def verify_box_command(ctx: click.Context, export_dir: Path) -> None:
         click.echo(_("FAILED: {n} problem(s) found.").format(n=problems), err=True)
         ctx.exit(1)
     click.echo(_("All {n} envelopes verified; every chain head matches.").format(n=total))
+
+
+def _read_record(path: Path) -> MeetingRecord:
+    try:
+        return parse_record(_read_json(str(path)))
+    except Malformed as exc:
+        raise click.ClickException(_("{path} is not a meeting record (public/meeting.json)").format(path=path)) from exc
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A file only its owner reads (card codes are secrets), never replacing one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@main.group("cards")
+def cards_group() -> None:
+    """Ballot cards, made by the scrutineers on their own machine (选票卡)."""
+
+
+@cards_group.command("make")
+@click.option("--meeting-record", "record_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The meeting's public record (public/meeting.json of the tally's data directory).")
+@click.option("--count", required=True, type=click.IntRange(1, 20000), help="How many cards.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new directory for cards.pdf, cards.txt and credentials.json.")
+@click.option("--no-pdf", is_flag=True, help="Skip cards.pdf (scripted meetings and benchmarks).")
+def cards_make(record_path: Path, count: int, out_dir: Path, no_pdf: bool) -> None:
+    """Make COUNT ballot cards: cards.pdf to print, cards.txt (one card code per line) and
+    credentials.json (the public list the tally imports)."""
+    record = _read_record(record_path)
+    names = ("cards.pdf", "cards.txt", "credentials.json")
+    if any((out_dir / n).exists() for n in names):
+        raise click.ClickException(_("{path} already holds cards: use a new directory").format(path=out_dir))
+    try:
+        cards, doc = make_cards(record, count)
+    except ValueError as exc:
+        raise click.ClickException(_("this meeting has no round that takes ballot cards")) from exc
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(out_dir / "cards.txt", "".join(c.qr_text + "\n" for c in cards).encode("ascii"))
+    if not no_pdf:
+        from keys.printing import cards_sheet  # reportlab loads only when a sheet is printed
+
+        _write_private(out_dir / "cards.pdf", cards_sheet(title=record.title, meeting=record.meeting,
+                                                          list_fingerprint=doc["fingerprint"], cards=cards))
+    (out_dir / "credentials.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    del cards
+    click.echo(_("{n} ballot cards for meeting {meeting} in {path}").format(n=count, meeting=record.meeting,
+                                                                          path=out_dir))
+    click.echo(_("Card list fingerprint: {fp}").format(fp=doc["fingerprint"]))
+    click.echo(_("Give credentials.json to the tally (tally cards import); print cards.pdf, then delete "
+                 "cards.pdf and cards.txt."))
+
+
+@main.group("shares")
+def shares_group() -> None:
+    """A scrutineer's key shares (监票人密钥分片)."""
+
+
+@shares_group.command("check")
+@click.option("--meeting-record", "record_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("share_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def shares_check(ctx: click.Context, record_path: Path, share_file: Path) -> None:
+    """Check every share line of SHARE_FILE against the meeting record's commitments; print
+    each round's check code (compare it with your printed sheet)."""
+    record = _read_record(record_path)
+    problems = 0
+    for number, line in enumerate(share_file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            share = parse_share(line)
+        except Malformed:
+            problems += 1
+            click.echo(_("line {line}: not a share").format(line=number), err=True)
+            continue
+        try:
+            entry = record.key_round(share.round_id)
+        except KeyError:
+            entry = None
+        if share.meeting != record.meeting or entry is None or entry.commitments is None \
+                or share.index > len(entry.commitments) \
+                or commitment(share.meeting, share.round_id, share.index, share.value) != entry.commitments[share.index - 1]:
+            problems += 1
+            click.echo(_("line {line}: the share of scrutineer {n} for round {round} does not match").format(
+                line=number, n=share.index, round=share.round_id), err=True)
+            continue
+        click.echo(_("Round {round}: scrutineer {n}, check code {code}: OK").format(
+            round=share.round_id, n=share.index, code=share.check_code))
+    click.echo(_("Meeting fingerprint: {fp}").format(fp=record.fingerprint))
+    if problems:
+        ctx.exit(1)
+
 
 if __name__ == "__main__":  # python -m keys.cli
     main()

@@ -25,6 +25,14 @@ def fingerprint(public_bytes: bytes) -> str:
     return " ".join(text[i : i + 4] for i in range(0, 32, 4))
 
 
+def document_fingerprint(label: str, data: bytes) -> str:
+    """The fingerprint of a public document (a meeting record, a card list): the same shape as a
+    key's, over `label`, NUL and the document's canonical bytes."""
+    digest = hashlib.sha256(labels.domain(label, bytes(data))).digest()[:20]
+    text = base64.b32encode(digest).decode("ascii")
+    return " ".join(text[i : i + 4] for i in range(0, 32, 4))
+
+
 def compact(fp: str) -> str:
     """The fingerprint without spaces: 32 base32 characters."""
     return normalize(fp).replace(" ", "")

@@ -15,8 +15,14 @@ CHAIN = "scrutineer/chain/v1"                # ballot box chain entry hash
 FINGERPRINT = "scrutineer/fingerprint/v1"    # key fingerprint
 CARD_ROUND_KEY = "scrutineer/card-round-key/v1"  # HKDF info (+ NUL + round id): card secret -> that round's card key
 CARD_CHECK = "scrutineer/card-check/v1"      # HKDF info: card secret -> check code on the card face
+SHARE_COMMIT = "scrutineer/share-commit/v1"  # commitment to one scrutineer's share of one round key
+ROUND_WRAP = "scrutineer/round-wrap/v1"      # HKDF info (+ NUL + round id) and AEAD data: round secret -> wrapping key
+KEY_AT_REST = "scrutineer/key-at-rest/v1"    # AEAD data of a passphrase-wrapped private key (scrypt)
+MEETING_RECORD = "scrutineer/meeting-record/v1"  # fingerprint of the public meeting record
+CREDENTIALS = "scrutineer/credentials/v1"    # fingerprint of a credential (ballot card) list
 
-ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK)
+ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK,
+       SHARE_COMMIT, ROUND_WRAP, KEY_AT_REST, MEETING_RECORD, CREDENTIALS)
 
 
 def domain(label: str, message: bytes) -> bytes:

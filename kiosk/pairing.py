@@ -8,14 +8,16 @@ The simulator calls `register` with identities it keeps in memory.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from keys import store
 from keys.canonical import b64d
-from keys.errors import BadPairingOffer, Malformed
+from keys.errors import BadPairingOffer, Malformed, WeakPassphrase
 from keys.fingerprint import fingerprint
 from keys.identity import Identity
 from keys.pairing import PairingOffer
+from keys.passphrase import check_passphrase
 from kiosk.ballots import MAX_NAME, name_problem
 from kiosk.client import TallyClient, TallyError, TallyUnreachable
 from kiosk.config import Pairing, Paths, save_pairing
@@ -74,6 +76,12 @@ def pair(offer_text: str, paths: Paths, name: str, passphrase: str) -> Paired:
         raise PairingFailed("a passphrase is required to protect the kiosk's key")
     if name and name_problem(name, MAX_NAME):
         raise PairingFailed(f"the kiosk name must be printable text of at most {MAX_NAME} characters")
+    try:
+        check_passphrase(passphrase, context=(name,))
+    except WeakPassphrase as exc:
+        raise PairingFailed("the passphrase is too weak (" + "; ".join(exc.reasons) + "): use at least 12 "
+                            "characters, a sentence of several unusual words / "
+                            "口令太弱：至少 12 个字符，请用由几个不常见的词组成的一句话") from exc
     paths.data.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths.data.chmod(0o700)
     identity = Identity.generate()
@@ -84,4 +92,8 @@ def pair(offer_text: str, paths: Paths, name: str, passphrase: str) -> Paired:
 
 
 def load_identity(paths: Paths, passphrase: str) -> Identity:
-    return store.load_private(paths.key, passphrase, Identity)
+    """The kiosk's identity; a key file of version 0.1 (PBKDF2) is rewritten with scrypt."""
+    identity = store.load_private(paths.key, passphrase, Identity)
+    with contextlib.suppress(store.KeyStoreError):  # a read-only data directory keeps its old file
+        store.upgrade_if_legacy(paths.key, passphrase)
+    return identity

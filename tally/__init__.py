@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Order is data: a result's grades, directions and components keep the meeting file's order.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     test_config = dict(test_config or {})
+    given = test_config.pop("KEY_PASSPHRASE", None)  # typed by the holder at `tally serve`; never in app.config
     data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("TALLY_DATA") or "")
     if not str(data_dir) or str(data_dir) == ".":
         raise ConfigError("say where the meeting's data directory is: TALLY_DATA or --data")
@@ -48,7 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         fp = load_fingerprint(data_dir)
         app.config.update(TLS_FINGERPRINT=fp, TLS_FINGERPRINT_TEXT=shown(fp), SESSION_COOKIE_SECURE=True,
                           PREFERRED_URL_SCHEME="https")
-    passphrase = Secret(key_passphrase(data_dir, env))
+    passphrase = given if isinstance(given, Secret) else Secret(key_passphrase(data_dir, env))
     store = db.Store.open(app.config["DATABASE_URL"])
     with store.reader() as s:
         info = meeting_info(s)

@@ -10,12 +10,15 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from tally.config import Secret
+
 
 class TallyServer(BaseApplication):
     def __init__(self, data_dir: str, bind: str, workers: int = 1, extra: dict[str, Any] | None = None,
-                 app_config: dict[str, Any] | None = None) -> None:
+                 app_config: dict[str, Any] | None = None, passphrase: Secret | None = None) -> None:
         self.data_dir = data_dir
         self.app_config = app_config or {}
+        self.passphrase = passphrase
         self.options = {
             "bind": bind,
             "workers": workers,
@@ -39,11 +42,14 @@ class TallyServer(BaseApplication):
     def load(self) -> Any:
         from tally import create_app
 
-        return create_app({"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent", **self.app_config})
+        config: dict[str, Any] = {"DATA_DIR": self.data_dir, "ASYNC_MODE": "gevent", **self.app_config}
+        if self.passphrase is not None:
+            config["KEY_PASSPHRASE"] = self.passphrase  # typed at the terminal: never in the environment
+        return create_app(config)
 
 
 def serve(data_dir: str, host: str, port: int, workers: int = 1, *, public_url: str | None = None,
-          tls: bool = False) -> None:
+          tls: bool = False, passphrase: Secret | None = None) -> None:
     """Serve the data directory; with `tls`, HTTPS with its certificate (`tally.setup.tls`)."""
     from pathlib import Path
 
@@ -55,4 +61,4 @@ def serve(data_dir: str, host: str, port: int, workers: int = 1, *, public_url: 
     app_config: dict[str, Any] = {"TLS": tls}
     if public_url:
         app_config["PUBLIC_URL"] = public_url.rstrip("/")
-    TallyServer(data_dir, f"{host}:{port}", workers, extra, app_config).run()
+    TallyServer(data_dir, f"{host}:{port}", workers, extra, app_config, passphrase).run()

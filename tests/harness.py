@@ -1,10 +1,13 @@
 """Shared set-up for benchmarks and end-to-end tests: real tally and kiosk processes on loopback.
 
-`TallyProcess` runs `tally init` and `tally serve` (gunicorn, gevent worker) in a temporary
-data directory, waits until it answers, and drives it through the same admin API as the
-console. `KioskProcess` runs `kiosk pair` and `kiosk serve` for one kiosk agent. Each server
-runs in its own process group, so a kill takes its workers with it. Traffic goes to 127.0.0.1
-only.
+`TallyProcess` runs `tally init` (three scrutineers, any two open a round; their files beside
+the data directory) and `tally serve` (gunicorn, gevent worker) in a temporary data directory,
+waits until it answers, makes the meeting's ballot cards with the scrutineers' tool (`keys cards
+make`) and imports their list (`tally cards import`) before any round opens, and drives it
+through the same admin API as the console. `KioskProcess` runs `kiosk pair` and `kiosk serve`
+for one kiosk agent. Each server runs in its own process group, so a kill takes its workers with
+it. Traffic goes to 127.0.0.1 only. Passphrases come from the environment here: scripted tests
+only (the hall procedure types them or reads the holder's file).
 """
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ import requests
 
 BIN = Path(sys.executable).parent
 KEY_PASS = "bench key passphrase"
-SCRUTINEER = "bench scrutineer passphrase"
 KIOSK_PASS = "bench kiosk passphrase"
 
 
@@ -77,16 +79,21 @@ class TallyProcess:
     data directory's own certificate (`self.verify`), as the command line does."""
 
     def __init__(self, data_dir: Path, meeting_yaml: str, *, env: dict[str, str] | None = None, workers: int = 1,
-                 tls: bool = False) -> None:
+                 tls: bool = False, cards: int = 64) -> None:
         self.data = data_dir
         self.port = free_port()
         self.tls = tls
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, TALLY_KEY_PASSPHRASE=KEY_PASS, TALLY_SCRUTINEER_PASSPHRASE=SCRUTINEER, **(env or {}))
+        self.env = dict(os.environ, TALLY_KEY_PASSPHRASE=KEY_PASS, **(env or {}))
         self.workers = workers
+        self.shares = data_dir.parent / (data_dir.name + "-shares")
+        self.card_dir = data_dir.parent / (data_dir.name + "-cards")
+        self.card_count = cards
+        self._cards: list[str] | None = None
         meeting = data_dir.parent / (data_dir.name + "-meeting.yaml")
         meeting.write_text(meeting_yaml, encoding="utf-8")
         done = subprocess.run([str(BIN / "tally"), "init", "--data", str(data_dir), "--meeting", str(meeting),
+                               "--scrutineers", "3", "--quorum", "2", "--shares-out", str(self.shares),
                                *(["--tls-name", "127.0.0.1"] if tls else [])],
                               env=self.env, check=True, capture_output=True, text=True)
         self.init_output = done.stdout
@@ -104,7 +111,31 @@ class TallyProcess:
                                       "--workers", str(self.workers), *(["--tls"] if self.tls else [])],
                                      env=self.env, stdout=self.log, stderr=self.log, start_new_session=True)
         _wait_answering(self.proc, self.url + "/api/v1/ballot", self.data / "serve.log", "tally serve", verify=self.verify)
+        if self._cards is None and self.card_count:
+            self.make_cards(self.card_count)
         return self
+
+    def make_cards(self, n: int) -> None:
+        """The scrutineers make `n` cards on "their machine" (`keys cards make`) and the chair imports the list."""
+        run_cli(["keys", "cards", "make", "--meeting-record", str(self.data / "public" / "meeting.json"),
+                 "--count", str(n), "--out", str(self.card_dir), "--no-pdf"], self.env, timeout=600)
+        self.cli("cards", "import", "--data", str(self.data), str(self.card_dir / "credentials.json"))
+        self._cards = (self.card_dir / "cards.txt").read_text(encoding="ascii").split()
+
+    def share_files(self, who: tuple[int, ...] = (1, 2)) -> list[str]:
+        return [str(self.shares / f"scrutineer-{i}.txt") for i in who]
+
+    def shares_for(self, round_id: str, who: tuple[int, ...] = (1, 2)) -> list[str]:
+        """The share lines of scrutineers `who` for one round (what the console's dialog sends)."""
+        out = []
+        for path in self.share_files(who):
+            out += [ln for ln in Path(path).read_text(encoding="utf-8").splitlines()
+                    if ln.startswith("SCRS1.") and ln.split(".")[2] == round_id]
+        return out
+
+    def count(self, round_id: str) -> Any:
+        """Count a round with two scrutineers' shares."""
+        return self.round(round_id, "count", {"shares": self.shares_for(round_id)})
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         _stop_group(self.proc, sig)
@@ -131,10 +162,13 @@ class TallyProcess:
         self.call("POST", "/api/v1/desk/signin", {"all": True})
 
     def cards(self, n: int) -> list[str]:
-        out: list[str] = []
-        while len(out) < n:
-            out += self.call("POST", "/api/v1/admin/cards", {"count": min(5000, n - len(out)), "issued": True})["cards"]
-        return out
+        """`n` card codes of the imported list no caller has taken yet (counted out like paper ballots)."""
+        if self._cards is None:
+            raise RuntimeError("no card list yet: start the tally first")
+        if len(self._cards) < n:
+            raise RuntimeError(f"the card list holds {len(self._cards)} unused cards, {n} wanted: pass cards=")
+        taken, self._cards = self._cards[:n], self._cards[n:]
+        return taken
 
     def offers(self, n: int) -> list[str]:
         return self.call("POST", "/api/v1/admin/offers", {"count": n, "preconfirm": True})["offers"]

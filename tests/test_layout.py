@@ -28,7 +28,8 @@ ROOMS: dict[str, set[str]] = {
     "box": {"rules", "plan", "store", "setup", "hall", "judging", "errors", "services"},
     "show": {"rules", "store", "setup", "hall", "judging", "box", "errors", "services"},
     "web": {"rules", "plan", "store", "setup", "hall", "judging", "box", "show", "errors", "services", "config"},
-    "cli": {"rules", "plan", "store", "setup", "config", "server", "errors"},
+    # cli: `tally count-box` opens an exported box with the same function as the live count (box.opening).
+    "cli": {"rules", "plan", "store", "setup", "box", "config", "server", "errors"},
 }
 
 
@@ -59,11 +60,15 @@ def modules(pkg: str) -> list[Path]:
     return sorted((ROOT / pkg).rglob("*.py"))
 
 
+# Beyond stdlib, cryptography and qrcode, one well-kept library per job, each in one module:
+# Shamir's secret sharing (pycryptodome) for the scrutineers' shares, zxcvbn's strength estimate
+# for passphrases, reportlab for the printed sheets (never loaded by the auditor's checks).
+KEYS_EXTRA = {"shares.py": {"Crypto"}, "passphrase.py": {"zxcvbn"}, "printing.py": {"reportlab"}, "cli.py": {"click"}}
+
+
 def test_keys_imports_only_stdlib_cryptography_and_qrcode():
     for path in modules("keys"):
-        allowed = STDLIB | {"cryptography", "qrcode", "keys", "__future__"}
-        if path.name == "cli.py":
-            allowed |= {"click"}
+        allowed = STDLIB | {"cryptography", "qrcode", "keys", "__future__"} | KEYS_EXTRA.get(path.name, set())
         found = {m.split(".")[0] for m in imports(path)}
         assert found <= allowed, f"{path.relative_to(ROOT)} imports {sorted(found - allowed)}"
 

@@ -27,34 +27,169 @@
   }
   function fmt(text, params) { return String(text).replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m)); }
 
-  function askPassphrase(r) {
-    const dlg = document.getElementById("passphrase-dialog");
-    const input = document.getElementById("passphrase");
-    document.getElementById("count-turnout").textContent = turnoutText(r);
-    input.value = "";
+  // The count of a secret round: k scrutineers give their shares (scanned by camera or a USB
+  // scanner that types, or typed). Each is checked on the tally as it comes; the dialog shows
+  // whose shares are in, never a share; when the count ends, for whatever reason, the shares
+  // are forgotten: the map is cleared, the field emptied, the camera stopped. Nothing is stored.
+  const CUSTODY = JSON.parse(document.getElementById("custody-json").textContent);
+  const shareDialog = document.getElementById("count-dialog");
+  const shareInput = document.getElementById("share-input");
+  const shareMsg = document.getElementById("share-msg");
+  const given = new Map();   // scrutineer number -> share text, only while the dialog is open
+  let countRound = null;
+  let camera = null;
+  let scanTimer = null;
+  let lastScan = "";
+
+  function renderShares() {
+    const list = document.getElementById("share-given");
+    list.textContent = "";
+    for (let i = 1; i <= CUSTODY.scrutineers; i++) {
+      const li = document.createElement("li");
+      li.dataset.scrutineer = String(i);
+      li.className = given.has(i) ? "given" : "";
+      li.textContent = `${t("scrutineer")} ${i}: ` + (given.has(i) ? "✔ " + t("share_given") : t("share_waiting"));
+      list.append(li);
+    }
+    document.getElementById("share-need").textContent = `${t("shares_needed")}: ${given.size} / ${CUSTODY.quorum}`;
+    document.getElementById("share-count").disabled = given.size < CUSTODY.quorum;
+  }
+
+  function stopCamera() {
+    if (scanTimer) { clearInterval(scanTimer); scanTimer = null; }
+    if (camera) { camera.getTracks().forEach((tr) => tr.stop()); camera = null; }
+    const video = document.getElementById("share-video");
+    video.srcObject = null;
+    video.hidden = true;
+  }
+
+  function forgetShares() {
+    given.clear();
+    shareInput.value = "";
+    lastScan = "";
+    shareMsg.textContent = "";
+    stopCamera();
+  }
+
+  async function offerShare(text) {
+    text = String(text || "").trim();
+    if (!text || countRound === null) return;
+    const resp = await fetch(`/api/v1/admin/rounds/${encodeURIComponent(countRound)}/shares/check`, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+      body: JSON.stringify({share: text}),
+    });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      shareMsg.className = "msg bad";
+      shareMsg.textContent = (data.error && data.error.message) || resp.statusText;
+      return;
+    }
+    given.set(data.scrutineer, text);
+    shareMsg.className = "msg ok";
+    shareMsg.textContent = `${t("scrutineer")} ${data.scrutineer}: ✔ ${t("share_given")}`;
+    renderShares();
+  }
+
+  shareInput.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter") return;
+    ev.preventDefault();  // Enter from a USB scanner must not submit the dialog
+    const text = shareInput.value;
+    shareInput.value = "";
+    offerShare(text);
+  });
+
+  document.getElementById("share-camera").addEventListener("click", async () => {
+    if (camera) return;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof jsQR !== "function") {
+      shareMsg.textContent = t("no_camera");
+      return;
+    }
+    try {
+      camera = await navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false});
+    } catch (e) {
+      shareMsg.textContent = t("no_camera");
+      return;
+    }
+    const video = document.getElementById("share-video");
+    video.srcObject = camera;
+    video.hidden = false;
+    video.play().catch(() => {});
+    scanTimer = setInterval(() => {
+      if (!video.videoWidth) return;
+      const canvas = document.getElementById("share-frame");
+      canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+      const ctx = canvas.getContext("2d", {willReadFrequently: true});
+      ctx.drawImage(video, 0, 0);
+      const code = jsQR(ctx.getImageData(0, 0, canvas.width, canvas.height).data, canvas.width, canvas.height,
+                        {inversionAttempts: "attemptBoth"});
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      if (code && code.data && code.data !== lastScan) { lastScan = code.data; offerShare(code.data); }
+    }, 200);
+  });
+
+  function askShares(roundId, title) {
+    forgetShares();
+    countRound = roundId;
+    document.getElementById("count-round").textContent = title;
+    document.getElementById("count-turnout").textContent = turnoutText(rounds[roundId]);
+    renderShares();
     return new Promise((resolve) => {
-      dlg.onclose = () => resolve(dlg.returnValue === "ok" ? input.value : null);
-      dlg.showModal();
+      shareDialog.onclose = () => {
+        const shares = shareDialog.returnValue === "ok" ? [...given.values()] : null;
+        forgetShares();
+        countRound = null;
+        resolve(shares);
+      };
+      shareDialog.showModal();
+      shareInput.focus();
     });
   }
 
   document.querySelectorAll("#rounds button[data-act]").forEach((btn) => {
     btn.addEventListener("click", async () => {
-      const id = btn.closest("tr").dataset.round;
+      const tr = btn.closest("tr");
+      const id = tr.dataset.round;
       const act = btn.dataset.act;
       let body = {};
       if (act === "close" && !confirm(turnoutText(rounds[id]) + "\n" + t("confirm_close"))) return;
-      if (act === "count") {
-        const status = btn.closest("tr").querySelector(".status").dataset.status;
-        if (status === "closed" && (!rounds[id] || rounds[id].secret)) {
-          const p = await askPassphrase(rounds[id]);
-          if (!p) return;
-          body = {passphrase: p};
-        }
+      if (act === "count" && tr.dataset.secret === "1") {
+        const shares = await askShares(id, tr.querySelector("b").textContent);
+        if (!shares) return;
+        body = {shares: shares};
       }
       const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${act}`, body);
+      body = null;  // the shares go with the request and nowhere else
       if (out && out.view) showResult(out);
     });
+  });
+
+  // The scrutineers' card list: import (until a round opens), void left-overs, desk unlocks.
+  document.getElementById("cards-import").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const resp = await fetch("/api/v1/admin/cards/import", {method: "POST", body: new FormData(ev.target),
+                                                           headers: {"X-CSRF-Token": csrf}});
+    const data = await resp.json().catch(() => ({}));
+    alert(resp.ok ? `${t("card_list_imported")}: ${data.cards} · ${data.fingerprint}` : (data.error && data.error.message));
+    if (resp.ok) document.getElementById("card-list-fp").textContent = data.fingerprint;
+  });
+
+  document.getElementById("cards-void").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const area = ev.target.elements.codes;
+    const codes = area.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+    if (!codes.length || !confirm(t("confirm_void"))) return;
+    const out = await call("/api/v1/admin/cards/void", {cards: codes});
+    if (!out) return;
+    area.value = "";  // the codes of left-over cards are secrets too: not kept on the page
+    alert(`${t("cards_voided")}: ${out.voided} · ${t("already_void")}: ${out.already_void} · ` +
+          `${t("unknown_cards")}: ${out.unknown} · ${t("used_cards")}: ${out.used}`);
+  });
+
+  document.getElementById("desk-unlock").addEventListener("change", async (ev) => {
+    const out = await call("/api/v1/admin/settings", {desk_unlock: ev.target.checked});
+    if (!out) { ev.target.checked = !ev.target.checked; return; }
+    alert(t(out.desk_unlock ? "desk_unlock_on" : "desk_unlock_off"));
   });
 
   const R = window.ScrutineerResults(T);
@@ -223,7 +358,10 @@
     document.querySelector('[data-k="expected"]').textContent = state.attendance.expected;
     document.querySelector('[data-k="present"]').textContent = state.attendance.present;
     renderGroups(state.attendance.groups || []);
-    for (const k of ["printed", "issued", "void"]) document.querySelector(`[data-k="${k}"]`).textContent = state.cards[k];
+    for (const k of ["listed", "void", "desk"]) document.querySelector(`[data-k="${k}"]`).textContent = state.cards[k];
+    document.getElementById("cards-import").hidden = !!state.card_list_frozen;
+    if (state.card_list) document.getElementById("card-list-fp").textContent = state.card_list.fingerprint;
+    document.getElementById("desk-unlock").checked = !!state.desk_unlock;
     for (const r of state.rounds) {
       const tr = document.querySelector(`tr[data-round="${CSS.escape(r.id)}"]`);
       if (!tr) continue;
@@ -248,6 +386,7 @@
   }
 
   apply(JSON.parse(document.getElementById("state").textContent));
+  document.body.dataset.ready = "1";  // every handler is attached: the page takes clicks
   const socket = io("/live", {transports: ["websocket"]});
   socket.on("state", apply);
 })();

@@ -55,12 +55,6 @@
   }
 
   document.getElementById("q").addEventListener("keydown", (e) => { if (e.key === "Enter") search(); });
-  document.getElementById("card").addEventListener("keydown", async (e) => {
-    if (e.key !== "Enter") return;
-    const out = await call("/api/v1/desk/cards/issue", {card: e.target.value});
-    e.target.value = "";
-    if (out) say(T.card_ok);
-  });
   async function kiosks() {
     const resp = await fetch("/api/v1/desk/kiosks");
     if (!resp.ok) return;
@@ -68,9 +62,12 @@
     sel.textContent = "";
     for (const k of (await resp.json()).kiosks) { const o = document.createElement("option"); o.value = k.id; o.textContent = k.name; sel.append(o); }
   }
-  document.getElementById("unlock").addEventListener("click", async () => {
-    const out = await call("/api/v1/desk/unlock", {kiosk: document.getElementById("kiosk").value});
-    if (out) say(T.unlocked);
-  });
-  kiosks();
+  const unlock = document.getElementById("unlock");
+  if (unlock) {  // only where the chair allows desk unlocks
+    unlock.addEventListener("click", async () => {
+      const out = await call("/api/v1/desk/unlock", {kiosk: document.getElementById("kiosk").value});
+      if (out) say(T.unlocked);
+    });
+    kiosks();
+  }
 })();

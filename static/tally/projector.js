@@ -233,11 +233,21 @@
       key = "closed:" + shown.map((r) => r.id).join(",");
     }
     header(shown, state);
+    // The scrutineers' card list, fixed before voting: anyone can compare it with their copy.
+    const list = state.card_list;
+    const listLine = (cls) => {
+      const p = el("span", cls);
+      if (!list) return p;
+      p.append(`${T.card_list}: `, el("span", "fingerprint", list.fingerprint), ` (${list.cards} ${T.cards})`);
+      return p;
+    };
+    document.getElementById("card-list").replaceWith(Object.assign(listLine("card-list"), {id: "card-list"}));
     stage.classList.toggle("many", shown.length > 1);
     stage.textContent = "";
     if (!shown.length) {
       pages = [el("div", "page")];
       pages[0].append(el("p", "waiting", T.waiting));
+      if (list) pages[0].append(listLine("card-list-big"));
     } else {
       pages = paginate(shown.map((r) => (r.revealed && r.view && r.status === "counted" ? r : Object.assign({}, r, {view: null}))));
     }

@@ -1,9 +1,11 @@
 """Counting a closed round (计票): open the box, count by the rules engine, sign the result.
 
-Counting a secret round needs the scrutineers' passphrase: the round key is unwrapped, every
-envelope is verified again and opened, the plaintext ballots are stored with random ids and no
-link to their envelopes, and the rules engine (`tally.rules`, the same one as `tally count`)
-computes the result, which the tally signs. Judge scores were opened at intake; a composite is
+Counting a secret round needs k of the n scrutineers' shares: the round key is joined in memory
+(`tally.setup.custody`), every envelope is verified again and opened (`tally.box.opening`, the
+same function `tally count-box` uses offline), the plaintext ballots are stored with random ids
+and no link to their envelopes, and the rules engine (`tally.rules`, the same one as `tally
+count`) computes the result, which the tally signs. The key is dropped when the count ends; no
+share and no key is stored or logged. Judge scores were opened at intake; a composite is
 computed from the results of the rounds it draws on.
 """
 from __future__ import annotations
@@ -16,14 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.document import sign_document
-from keys.envelope import open_envelope, parse_envelope, verify_envelope
-from keys.errors import KeysError
 from keys.identity import Identity
+from tally.box.opening import count_ballots, open_box, stored_result
 from tally.box.rounds import get_round
 from tally.errors import ApiError
 from tally.judging import scoring
-from tally.rules import Attendance, BallotInputError, MissingComponent, Plan, new_counter, parse_ballot
-from tally.setup.custody import CustodyError, unwrap_round_key
+from tally.rules import Attendance, MissingComponent, Plan, new_counter, parse_ballot
+from tally.setup.custody import open_secret_round
 from tally.setup.meeting import MeetingInfo
 from tally.store import audit
 from tally.store.models import Ballot, Envelope, Kiosk, Round
@@ -33,57 +34,47 @@ def attendance(rnd: Round) -> Attendance:
     return Attendance(expected=rnd.expected, present=rnd.present, issued=rnd.issued)
 
 
-def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str, custody_secret: str | None) -> Round:
-    """Count a closed round (or compute a composite) and sign its result; refused once counted."""
+def count_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str,
+                shares: list[str] | None = None) -> Round:
+    """Count a closed round (or compute a composite) and sign its result; refused once counted.
+
+    A secret round needs `shares`, the scrutineers' share texts: a wrong one is named and fewer
+    than k are refused, and then nothing changes."""
     rnd = get_round(s, round_id, lock=True)
     if rnd.status == "counted":
         raise ApiError(409, "round_counted", "This round has already been counted; results never change.")
     kind = rnd.round_kind
     if kind.takes_ballots and rnd.status != "closed":
         raise ApiError(409, "round_not_closed", "Close the round before counting it.")
+    detail: dict[str, Any] = {}
     if kind.opened_at_intake:
         result = count_scores(s, info.plan, rnd)
     elif kind.secret:
-        result = count_sealed(s, info.plan, rnd, custody_secret or "")
+        result, detail["scrutineers"] = count_sealed(s, info, rnd, shares or [])
     else:
         result = compute(s, info.plan, rnd)
     signed = sign_document(identity, {"meeting": info.id, "round": round_id, "chain_head": rnd.chain_head,
                                       "result": result})
-    # Order is data (CONTRACT.md): grades, items, directions and components stay in the meeting
-    # file's order, so the stored document keeps the engine's key order; never sort_keys here.
-    rnd.result_json = json.dumps(result, ensure_ascii=False)
+    rnd.result_json = stored_result(result)
     rnd.result_sig = json.dumps(signed, ensure_ascii=False, sort_keys=True)
     rnd.status = "counted"
-    audit.record(s, "chair", "round_counted", round=round_id, chain_head=rnd.chain_head)
+    audit.record(s, "chair", "round_counted", round=round_id, chain_head=rnd.chain_head, **detail)
     return rnd
 
 
-def count_sealed(s: Session, plan: Plan, rnd: Round, custody_secret: str) -> dict[str, Any]:
-    """A secret round (recommend, evaluate, decide): unwrap its key, verify and open every envelope,
-    store the plaintext ballots under random ids with no link to their envelopes, count."""
-    try:
-        key = unwrap_round_key(rnd.wrapped_private, custody_secret)
-    except CustodyError as exc:
-        raise ApiError(403, "wrong_passphrase", "The scrutineers' passphrase does not open this round.") from exc
+def count_sealed(s: Session, info: MeetingInfo, rnd: Round, shares: list[str]) -> tuple[dict[str, Any], list[int]]:
+    """A secret round (recommend, evaluate, decide): join its key from the shares, verify and open
+    every envelope, store the plaintext ballots under random ids with no link to their envelopes,
+    count. Returns the result and the numbers of the scrutineers whose shares opened it."""
+    key, scrutineers = open_secret_round(s, info.id, rnd, shares)
     kiosks = {k.id: k.public_key for k in s.scalars(select(Kiosk))}
-    counter = new_counter(plan.round(rnd.id))
-    ballots: list[tuple[str, str]] = []
-    for env in s.scalars(select(Envelope).where(Envelope.round_id == rnd.id).order_by(Envelope.id)):
-        ballot: dict[str, Any]
-        try:
-            header = parse_envelope(json.loads(env.body))
-            verify_envelope(header, kiosks[env.kiosk_id])
-            ballot = open_envelope(header, key)
-            parsed = parse_ballot(plan, ballot)
-        except (KeysError, BallotInputError, KeyError, ValueError):
-            # Accepted but unreadable: it was returned, so it counts as an invalid ballot.
-            ballot = {"round": rnd.id, "invalid": True}
-            parsed = parse_ballot(plan, ballot)
-        counter.add(parsed)
-        ballots.append((secrets.token_hex(16), json.dumps(ballot, ensure_ascii=False, sort_keys=True)))
-    for ballot_id, content in sorted(ballots):
-        s.add(Ballot(id=ballot_id, round_id=rnd.id, content=content))
-    return counter.result(attendance(rnd), resolved=None)
+    envelopes = [(json.loads(env.body), kiosks.get(env.kiosk_id))
+                 for env in s.scalars(select(Envelope).where(Envelope.round_id == rnd.id).order_by(Envelope.id))]
+    ballots = open_box(info.plan, rnd.id, key, envelopes)
+    del key
+    for content in sorted(json.dumps(b, ensure_ascii=False, sort_keys=True) for b in ballots):
+        s.add(Ballot(id=secrets.token_hex(16), round_id=rnd.id, content=content))
+    return count_ballots(info.plan, rnd.id, ballots, attendance(rnd)), scrutineers
 
 
 def count_scores(s: Session, plan: Plan, rnd: Round) -> dict[str, Any]:

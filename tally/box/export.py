@@ -1,15 +1,23 @@
-"""Exports of a closed round for the auditor (审计): plaintext ballots, the meeting file, the box.
+"""Exports of a closed round (审计): the sealed box the scrutineers can count without the tally,
+and, once counted, the plaintext ballots.
 
 - `meeting.yaml`: the plan with this round's live 应到/实到/发出 written in, so that
   `tally count meeting.yaml ballots.jsonl` reproduces the published result.
-- `ballots.jsonl`: the opened ballots in CONTRACT.md's format, in random-id order.
-- `envelopes.jsonl` and `public.json`: the sealed ballot box in chain order and the public keys,
-  for `keys verify-box` (signatures and chain, with nothing but public keys).
+- `envelopes.jsonl` and `public.json`: the sealed ballot box in chain order and the public keys
+  (kiosks, the tally, the round's kind, head and count, the keys kiosks made for desk unlocks,
+  a score round's judge cards), for `keys verify-box`.
+- `credentials.json`: the scrutineers' ballot card list as imported; `meeting-record.json`: the
+  public meeting record of set-up.
+- `key.json` (a secret round): the round's public key, its key wrapped under the round secret
+  and the share commitments, so that k scrutineers' shares open it on any machine
+  (`tally count-box`); it opens nothing without them.
+- once counted: `ballots.jsonl` (the opened ballots in CONTRACT.md's format, in random-id
+  order) and `result.signed.json` (the tally's signed result).
 
-A composite takes no ballots of its own: its export is the rounds it draws on (meeting file,
-ballots, boxes), with the composite itself in the meeting file and in public.json (an empty box:
-its head is its genesis), so that `tally count` over the export recomputes the composite and
-every component from the ballots.
+A composite takes no ballots of its own: once counted, its export is the rounds it draws on
+(their meeting file entries, boxes, card lists, opened ballots), with the composite itself in the
+meeting file and in public.json (an empty box: its head is its genesis) and its signed result, so
+that `tally count` over the export recomputes the composite and every component.
 """
 from __future__ import annotations
 
@@ -22,11 +30,14 @@ from sqlalchemy.orm import Session
 
 from keys.canonical import b64e
 from keys.chain import genesis
+from keys.shares import custody_doc
 from tally.errors import ApiError
+from tally.hall import cards as credentials
 from tally.plan import dump_plan
 from tally.rules import Attendance, CompositeRound
-from tally.setup.meeting import MeetingInfo
-from tally.store.models import Ballot, Envelope, Kiosk, Meeting, Round
+from tally.setup.custody import round_custody
+from tally.setup.meeting import MeetingInfo, meeting_record
+from tally.store.models import Ballot, Envelope, JudgeSeat, Kiosk, Meeting, Round
 
 
 def chain_order(envelopes: list[Envelope], genesis: str) -> list[Envelope]:
@@ -57,32 +68,55 @@ def sources(info: MeetingInfo, round_id: str) -> list[str]:
 
 
 def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
+    """A closed (or counted) ballot round's export, as text files by name."""
     rnd = s.get(Round, round_id)
     if rnd is None:
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
-    if rnd.status != "counted":
-        raise ApiError(409, "round_not_counted", "Only a counted round can be exported: count it first.")
+    computed = rnd.round_kind.computed
+    if computed and rnd.status != "counted":
+        raise ApiError(409, "round_not_counted", "A composite is exported once computed, with the rounds it draws on.")
+    if rnd.status not in ("closed", "counted"):
+        raise ApiError(409, "round_not_closed", "Only a closed ballot round can be exported.")
 
     rounds = {r.id: r for r in s.scalars(select(Round))}
     included = sources(info, round_id)
     raw = meeting_with_attendance(info, rounds)
     # Only these rounds: a round not opened yet has no 实到, and `tally count` refuses a file without it.
     raw["rounds"] = [r for r in raw["rounds"] if r["id"] in included]
-    ballots: list[str] = []
-    envs: list[tuple[str, Envelope]] = []
-    for rid in included:
-        ballots += [b.content for b in s.scalars(select(Ballot).where(Ballot.round_id == rid).order_by(Ballot.id))]
-        box = list(s.scalars(select(Envelope).where(Envelope.round_id == rid)))
-        envs += [(rid, e) for e in chain_order(box, genesis(info.id, rid))]
     kiosks = {k.id: b64e(k.public_key) for k in s.scalars(select(Kiosk))}
     m = s.scalars(select(Meeting)).one()
-    public = {"meeting": info.id, "tally_public_key": b64e(m.tally_public_key), "kiosks": kiosks,
-              "rounds": {rid: {"head": rounds[rid].chain_head, "count": rounds[rid].accepted} for rid in included}}
-    return {
-        "meeting_yaml": yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
-        "ballots_jsonl": "".join(b + "\n" for b in ballots),
-        "envelopes_jsonl": "".join(json.dumps({"round": rid, "body": json.loads(e.body), "entry": e.entry_hash},
-                                              sort_keys=True, ensure_ascii=False) + "\n" for rid, e in envs),
-        "public_json": json.dumps(public, indent=2, sort_keys=True),
-        "result_signed": json.loads(rnd.result_sig) if rnd.result_sig else None,
+    public: dict[str, Any] = {
+        "meeting": info.id, "tally_public_key": b64e(m.tally_public_key), "kiosks": kiosks,
+        "rounds": {rid: {"head": rounds[rid].chain_head, "count": rounds[rid].accepted, "kind": rounds[rid].kind}
+                   for rid in included}}
+    envelopes: list[str] = []
+    for rid in included:
+        box = rounds[rid]
+        envs = chain_order(list(s.scalars(select(Envelope).where(Envelope.round_id == rid))), genesis(info.id, rid))
+        envelopes += [json.dumps({"round": rid, "body": json.loads(e.body), "entry": e.entry_hash},
+                                 sort_keys=True, ensure_ascii=False) + "\n" for e in envs]
+        if box.round_kind.takes_cards:
+            public.setdefault("desk_cards", {})[rid] = credentials.desk_cards(s, rid)
+        if box.round_kind.opened_at_intake:
+            seats = s.scalars(select(JudgeSeat.card_public).where(JudgeSeat.round_id == rid,
+                                                                  JudgeSeat.card_public.is_not(None)))
+            public.setdefault("judge_cards", {})[rid] = sorted(b64e(k) for k in seats if k is not None)
+    files: dict[str, str] = {
+        "meeting.yaml": yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
+        "envelopes.jsonl": "".join(envelopes),
+        "public.json": json.dumps(public, indent=2, sort_keys=True),
+        "meeting-record.json": json.dumps(meeting_record(s), ensure_ascii=False, indent=1) + "\n",
     }
+    card_list = credentials.list_document(s, info.id)
+    if card_list is not None and any(rounds[rid].round_kind.takes_cards for rid in included):
+        files["credentials.json"] = json.dumps(card_list, ensure_ascii=False, indent=1) + "\n"
+    if rnd.secret and rnd.share_commitments is not None:
+        files["key.json"] = json.dumps(custody_doc(info.id, round_custody(s, rnd)), indent=1) + "\n"
+    if rnd.status == "counted":
+        ballots = [b.content for rid in included
+                   for b in s.scalars(select(Ballot).where(Ballot.round_id == rid).order_by(Ballot.id))]
+        files["ballots.jsonl"] = "".join(b + "\n" for b in ballots)
+        if rnd.result_sig:
+            files["result.signed.json"] = json.dumps(json.loads(rnd.result_sig), ensure_ascii=False, indent=2,
+                                                     sort_keys=True)
+    return {"files": files}

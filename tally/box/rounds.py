@@ -1,7 +1,8 @@
 """The life of a round: draft → open → closed → counted (then revealed on the projector).
 
 Opening takes the round's 实到 from check-in (its electorate's signed-in attendees) and caps
-the ballots it accepts at that number. Closing stops intake and voids cards never handed out.
+the ballots it accepts at that number; the first opening freezes the ballot card list. Closing
+stops intake (left-over cards are voided by the scrutineers as a batch, `tally.hall.cards`).
 Counting is `tally.box.counting`. Nothing is shown on the projector until the chair reveals it.
 """
 from __future__ import annotations
@@ -37,6 +38,9 @@ def open_round(s: Session, info: MeetingInfo, round_id: str) -> Round:
         raise ApiError(409, "not_a_ballot_round", "This round is computed from other rounds; it takes no ballots.")
     if rnd.status != "draft":
         raise ApiError(409, "round_not_draft", "Only a round that has not been opened yet can be opened.")
+    if kind.takes_cards and credentials.list_info(s) is None and not credentials.desk_unlock_allowed(s):
+        raise ApiError(409, "no_card_list", "Import the scrutineers' ballot card list (credentials.json) before "
+                       "opening a voting round.")
     if kind.has_attendance:
         present = electorate_present(s, getattr(info.plan.round(round_id), "electorate", None))
         if present == 0:
@@ -53,9 +57,7 @@ def close_round(s: Session, round_id: str) -> Round:
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open.")
     rnd.status = "closed"
-    voided = credentials.void_unissued(s) if rnd.round_kind.takes_cards else 0
-    audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, cards_voided=voided,
-                 chain_head=rnd.chain_head)
+    audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, chain_head=rnd.chain_head)
     return rnd
 
 

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -77,14 +78,26 @@ def on_data_dir(f: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def secret(env_name: str, prompt: str) -> str:
-    """A passphrase from the environment (scripted meetings) or asked for on the terminal."""
+def secret(env_name: str, prompt: str, *, confirm: bool = True) -> str:
+    """A passphrase asked for on the terminal; from the environment only in scripted meetings and tests."""
     value = os.environ.get(env_name)
     if value:
         return value
     if not sys.stdin.isatty():
-        raise click.ClickException(f"set {env_name} (no terminal to ask on)")
-    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+        raise click.ClickException("no terminal to ask for the passphrase on: give it in a file "
+                                   "(--key-passphrase-file) / 无法在终端询问口令：请用口令文件")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def passphrase_from_file(path: str) -> str:
+    """The passphrase in the file its holder brought (the first line)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the passphrase file {path}") from exc
+    if not text or not text[0]:
+        raise click.ClickException(f"the passphrase file {path} is empty")
+    return text[0]
 
 
 def print_json(doc: object) -> None:

@@ -1,9 +1,11 @@
 """`tally demo` (what `make run` starts): a demo meeting, a tally and one local kiosk, on this machine.
 
-It makes the data directory on first use (random passphrases; the key passphrase is kept in
-the directory because this is a demo), imports a 30-person roster and signs everyone in, pairs
-one kiosk agent, prints a few ballot cards to a text file and the addresses to open. Ctrl-C
-stops everything; running it again resumes the same meeting.
+It makes the data directory on first use (a random key passphrase, kept in the directory
+because this is a demo), splits the round keys among three demo scrutineers (any two open a
+round) into `<data>-shares/` beside the data directory, makes 30 ballot cards with the
+scrutineers' own tool (`keys cards make`, into `<data>-cards/`) and imports their list, allows
+desk unlocks, imports a 30-person roster and signs everyone in, pairs one kiosk agent and prints
+the addresses and files to use. Ctrl-C stops everything; running it again resumes the meeting.
 """
 from __future__ import annotations
 
@@ -52,15 +54,21 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
     """Run a demo meeting: tally + one local kiosk; prints where to look."""
     d = Path(data_dir)
     env = dict(os.environ)
-    scrutineer_file = d / "DEMO-scrutineer-passphrase.txt"
+    shares_dir = d.parent / f"{d.name}-shares"
+    cards_dir = d.parent / f"{d.name}-cards"
+    if (d / "meeting.json").exists() and not (d / "public" / "meeting.json").exists():
+        raise click.ClickException(
+            f"{d} was made by an older version of Scrutineer (one scrutineers' passphrase, cards made by the "
+            f"tally): move it away (or `make clean`) and run the demo again / {d} 由旧版本创建，请移走后重新运行")
     if not (d / "meeting.json").exists():
+        from tally.config import ConfigError
         from tally.setup.meeting import init_meeting
 
-        scrutineer = secrets.token_urlsafe(9)
-        init_meeting(d, HERE / "meeting.yaml", key_passphrase=secrets.token_urlsafe(24),
-                     scrutineer_passphrase=scrutineer, store_key_passphrase=True)
-        scrutineer_file.write_text(scrutineer)
-        os.chmod(scrutineer_file, 0o600)
+        try:
+            init_meeting(d, HERE / "meeting.yaml", key_passphrase=secrets.token_urlsafe(24), scrutineers=3, quorum=2,
+                         shares_out=shares_dir, store_key_passphrase=True)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
     procs: list[subprocess.Popen[bytes]] = []
 
     def stop(*_: object) -> None:
@@ -89,10 +97,15 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
             with open(HERE / "roster.csv", "rb") as f:
                 r.call("POST", "/api/v1/admin/roster", files={"file": ("roster.csv", f)})
             r.call("POST", "/api/v1/desk/signin", {"all": True})
-        cards_file = d / "demo-cards.txt"
-        if not cards_file.exists():
-            made = r.call("POST", "/api/v1/admin/cards", {"count": 30, "issued": True})["cards"]
-            cards_file.write_text("\n".join(made) + "\n")
+        cards_file = cards_dir / "cards.txt"
+        if not (cards_dir / "credentials.json").exists():
+            # The scrutineers' tool makes the cards; the tally only gets their public list.
+            subprocess.run([_bin("keys"), "cards", "make", "--meeting-record", str(d / "public" / "meeting.json"),
+                            "--count", "30", "--out", str(cards_dir)], env=env, check=True)
+        if state.get("card_list") is None:
+            with open(cards_dir / "credentials.json", "rb") as f:
+                r.call("POST", "/api/v1/admin/cards/import", files={"file": ("credentials.json", f)})
+            r.call("POST", "/api/v1/admin/settings", {"desk_unlock": True})
         judge_file = d / "demo-judge-cards.txt"
         if not judge_file.exists():
             # The roster doubles as the judge pool of the demo's interview round.
@@ -121,10 +134,11 @@ def demo(data_dir: str, port: int, kiosk_port: int, host: str) -> None:
             f"  Projector 投影:             {links['projector']}",
             f"  Check-in desk 签到台:       {links['desk']}",
             f"  Kiosk 投票平板:             http://127.0.0.1:{kiosk_port}/",
-            f"  Ballot cards 选票卡 (type one on the kiosk): {cards_file}",
+            f"  Ballot cards 选票卡 (type one on the kiosk; cards.pdf to print): {cards_file}",
             f"  Judge cards 评委卡 (interview round s1): {judge_file}",
-            f"  Scrutineers' passphrase 监票人口令 (to count): {scrutineer_file.read_text().strip()}",
-            "Open a round on the console, vote on the kiosk, close and count. Ctrl-C stops. 按 Ctrl-C 退出。",
+            f"  Scrutineers' shares 监票人分片 (any 2 of 3 count a round): {shares_dir}/scrutineer-1.txt … -3.txt",
+            "Open a round on the console, vote on the kiosk, close, then 计票: give two scrutineers' lines for the",
+            "round (scan their sheet's QR code or paste the line). Ctrl-C stops. 按 Ctrl-C 退出。",
             "For judging: open s1, press 下一位选手, type a judge card on the kiosk and score.",
             "",
         ]))

@@ -14,6 +14,7 @@ import click
 from tally.cli import judges, meeting, setup
 from tally.cli.context import target_options
 from tally.cli.count import count
+from tally.cli.countbox import count_box
 from tally.cli.demo import demo
 
 
@@ -24,5 +25,5 @@ def main() -> None:
     os.umask(0o077)  # data directories, databases, WALs, keys and exports: the operator's only
 
 
-for _command in (setup.init, setup.serve, setup.tls, *meeting.COMMANDS, judges.judges, count, demo):
+for _command in (setup.init, setup.serve, setup.tls, *meeting.COMMANDS, judges.judges, count, count_box, demo):
     main.add_command(_command)

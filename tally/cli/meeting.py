@@ -1,7 +1,8 @@
 """A scripted meeting: everything the chair's console does, from the command line.
 
 Each command talks to a running tally through its admin API (`@to_tally`), so a whole meeting
-can be automated: pair kiosks, print cards, sign in, open, close, count, show, results, export.
+can be automated: pair kiosks, import the scrutineers' card list, sign in, open, close, count
+with the scrutineers' share files, show, results, export.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from tally.cli.context import print_json, secret, to_tally
+from tally.cli.context import print_json, to_tally
 from tally.cli.count import Sheet, write_text
 from tally.cli.remote import Remote
 from tally.plan import parse_plan
@@ -51,16 +52,38 @@ def kiosks_revoke(tally: Remote, kiosk_id: str) -> None:
 
 @click.group()
 def cards() -> None:
-    """Ballot cards."""
+    """Ballot cards: the scrutineers make them (`keys cards make`); the tally imports their list."""
 
 
-@cards.command("issue")
-@click.option("--count", required=True, type=int)
+@cards.command("import")
+@click.argument("credentials_file", type=click.Path(exists=True, dir_okay=False))
 @to_tally
-def cards_issue(tally: Remote, count: int) -> None:
-    """Make COUNT cards already handed out and print their codes, one per line (scripted meetings)."""
-    for c in tally.call("POST", "/api/v1/admin/cards", {"count": count, "issued": True})["cards"]:
-        click.echo(c)
+def cards_import(tally: Remote, credentials_file: str) -> None:
+    """Import the scrutineers' card list (credentials.json); refused once a round has opened."""
+    with open(credentials_file, "rb") as f:
+        out = tally.call("POST", "/api/v1/admin/cards/import", files={"file": ("credentials.json", f)})
+    click.echo(f"imported {out['cards']} cards; card list fingerprint 选票卡清单指纹: {out['fingerprint']}")
+
+
+@cards.command("void")
+@click.argument("codes_file", type=click.Path(exists=True, dir_okay=False))
+@to_tally
+def cards_void(tally: Remote, codes_file: str) -> None:
+    """Void left-over cards: CODES_FILE holds their codes, one per line (as scanned or typed)."""
+    codes = [line.strip() for line in Path(codes_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not codes:
+        raise click.ClickException(f"{codes_file} holds no card code")
+    out = tally.call("POST", "/api/v1/admin/cards/void", {"cards": codes})
+    click.echo(f"voided {out['voided']}; already void {out['already_void']}; not this meeting's cards {out['unknown']}; "
+               f"already used in a round {out['used']}")
+
+
+@cards.command("desk-unlock")
+@click.option("--allow/--forbid", required=True, help="May the desk unlock a kiosk for one voter?")
+@to_tally
+def cards_desk_unlock(tally: Remote, allow: bool) -> None:
+    """Allow or forbid desk unlocks (the kiosk makes the card; the sheet counts them apart)."""
+    print_json(tally.call("POST", "/api/v1/admin/settings", {"desk_unlock": allow}))
 
 
 @click.group()
@@ -96,7 +119,20 @@ def rounds() -> None:
     """Open, close, count and show rounds."""
 
 
-def _round_action(tally: Remote, action: str, round_id: str, body: dict[str, str] | None = None) -> None:
+def share_line(path: str, round_id: str) -> str:
+    """The line of a scrutineer's share file for this round (lines are `SCRS1.<meeting>.<round>.…`)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read the share file {path}") from exc
+    found = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")
+             and ln.strip().split(".")[2:3] == [round_id]]
+    if len(found) != 1:
+        raise click.ClickException(f"{path} has no share for round {round_id} / 该文件中没有轮次 {round_id} 的分片")
+    return found[0]
+
+
+def _round_action(tally: Remote, action: str, round_id: str, body: dict[str, Any] | None = None) -> None:
     print_json(tally.call("POST", f"/api/v1/admin/rounds/{round_id}/{action}", body or {}))
 
 
@@ -118,13 +154,17 @@ def rounds_close(tally: Remote, round_id: str) -> None:
 
 @rounds.command("count")
 @click.argument("round_id")
+@click.option("--share", "share_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A scrutineer's share file (scrutineer-<i>.txt); one per scrutineer present.")
 @to_tally
-def rounds_count(tally: Remote, round_id: str) -> None:
-    """Open the ballot box of a closed round and count it."""
+def rounds_count(tally: Remote, round_id: str, share_files: tuple[str, ...]) -> None:
+    """Open the ballot box of a closed round and count it, with k scrutineers' share files."""
     kinds = {r["id"]: RoundKind(r["kind"]) for r in tally.call("GET", "/api/v1/admin/state")["rounds"]}
-    body = {}
+    body: dict[str, Any] = {}
     if round_id in kinds and kinds[round_id].secret:
-        body = {"passphrase": secret("TALLY_SCRUTINEER_PASSPHRASE", "Scrutineers' passphrase")}
+        if not share_files:
+            raise click.ClickException("a secret round opens with the scrutineers' shares: --share FILE --share FILE …")
+        body = {"shares": [share_line(f, round_id) for f in share_files]}
     _round_action(tally, "count", round_id, body)
 
 
@@ -140,8 +180,8 @@ def rounds_reveal(tally: Remote, round_id: str) -> None:
 @click.option("--json/--sheet", "as_json", default=True, show_default=True,
               help="The document of `tally count --json`, or a result sheet as `tally count` prints one.")
 @click.option("--round", "round_ids", multiple=True,
-              help="Only this round (repeatable): the document `tally count --json` prints over its export, "
-                   "byte for byte (for a composite, name it and the rounds it draws on).")
+              help="Only this round (repeatable): the document `tally count --json` (or `tally count-box`) "
+                   "prints over its export, byte for byte (for a composite, name it and the rounds it draws on).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the result sheet.")
 @to_tally
@@ -187,9 +227,9 @@ def sheet(tally: Remote, round_id: str, fmt: str, out_file: str, lang: str) -> N
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @to_tally
 def export(tally: Remote, round_id: str, out_dir: str) -> None:
-    """Export a counted round: meeting.yaml, ballots.jsonl, envelopes.jsonl, public.json.
-
-    A composite exports with the rounds it draws on, so that `tally count` recomputes it."""
+    """Export a closed round: the sealed box, its wrapped key and commitments, the card list, the
+    public keys and meeting.yaml; once counted also ballots.jsonl and the signed result. A counted
+    composite exports with the rounds it draws on, so that `tally count` recomputes it."""
     for p in write_export(tally.call("GET", f"/api/v1/admin/rounds/{round_id}/export"), Path(out_dir)):
         click.echo(str(p))
 
@@ -219,11 +259,10 @@ def state(tally: Remote) -> None:
 
 def write_export(doc: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    files = {"meeting.yaml": doc["meeting_yaml"], "ballots.jsonl": doc["ballots_jsonl"],
-             "envelopes.jsonl": doc["envelopes_jsonl"], "public.json": doc["public_json"],
-             "result.signed.json": json.dumps(doc["result_signed"], ensure_ascii=False, indent=2, sort_keys=True)}
     written = []
-    for name, text in files.items():
+    for name, text in sorted(doc["files"].items()):
+        if "/" in name or name.startswith("."):
+            raise click.ClickException(f"the tally sent an unexpected file name {name!r}")
         p = out / name
         p.write_text(text, encoding="utf-8")
         written.append(p)

@@ -1,7 +1,9 @@
 """`tally init` and `tally serve`: make a meeting's data directory, and serve it.
 
 The heavy imports (the database, the server) happen inside the commands, so that `tally count`
-and `--help` start without loading them.
+and `--help` start without loading them. The key passphrase is typed on the terminal or read
+from a file its holder brings (`--key-passphrase-file`); `TALLY_KEY_PASSPHRASE` is for
+scripted meetings and tests only.
 """
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ from pathlib import Path
 
 import click
 
-from tally.cli.context import on_data_dir, secret
+from tally.cli.context import on_data_dir, passphrase_from_file, secret
 
 
 @click.command()
 @click.option("--meeting", "meeting_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--scrutineers", required=True, type=int, help="How many scrutineers (监票人) hold a share of each round key.")
+@click.option("--quorum", required=True, type=int, help="How many of them together open a round (at least 2).")
+@click.option("--shares-out", "shares_out", required=True, type=click.Path(file_okay=False),
+              help="A new directory, outside the data directory, for each scrutineer's share file and sheet.")
+@click.option("--spare-keys", default=3, show_default=True, type=int,
+              help="Spare round keys, split now, for rounds added during the meeting.")
+@click.option("--key-passphrase-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Read the tally key's passphrase from this file (else it is asked for).")
 @click.option(
     "--database-url",
     default=None,
@@ -29,34 +39,38 @@ from tally.cli.context import on_data_dir, secret
               help="Make a TLS certificate for this hall address (IP or host name; repeat for several) "
                    "for `tally serve --tls`.")
 @on_data_dir
-def init(data_dir: str, meeting_file: str, database_url: str | None, store_key_passphrase: bool,
+def init(data_dir: str, meeting_file: str, scrutineers: int, quorum: int, shares_out: str, spare_keys: int,
+         key_passphrase_file: str | None, database_url: str | None, store_key_passphrase: bool,
          tls_names: tuple[str, ...]) -> None:
-    """Make a data directory for a meeting: secrets, keys, database, plan."""
+    """Make a data directory for a meeting: secrets, keys (split among the scrutineers), database, plan."""
     from tally.config import ConfigError
     from tally.plan import PlanError
-    from tally.setup.meeting import init_meeting
+    from tally.setup.meeting import check_custody, check_shares_dir, init_meeting
 
-    if tls_names:
-        from tally.setup.tls import check_names
+    try:  # refuse a bad set-up before asking for anything
+        check_custody(scrutineers, quorum, spare_keys)
+        check_shares_dir(Path(data_dir), Path(shares_out))
+        if tls_names:
+            from tally.setup.tls import check_names
 
-        try:
             check_names(list(tls_names))  # refused before the data directory is made
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
-    key_pass = secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key")
-    scrutineer = secret("TALLY_SCRUTINEER_PASSPHRASE", "Scrutineers' passphrase (opens the ballot boxes)")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    key_pass = (passphrase_from_file(key_passphrase_file) if key_passphrase_file else
+                secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key (at least 12 characters) "
+                       "/ 签名密钥口令（至少 12 个字符）"))
     try:
-        meeting_id = init_meeting(
-            Path(data_dir),
-            Path(meeting_file),
-            key_passphrase=key_pass,
-            scrutineer_passphrase=scrutineer,
-            database_url=database_url,
-            store_key_passphrase=store_key_passphrase,
-        )
+        done = init_meeting(Path(data_dir), Path(meeting_file), key_passphrase=key_pass, scrutineers=scrutineers,
+                            quorum=quorum, shares_out=Path(shares_out), spare_keys=spare_keys,
+                            database_url=database_url, store_key_passphrase=store_key_passphrase)
     except (ConfigError, PlanError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"meeting {meeting_id} ready in {data_dir}")
+    click.echo(f"meeting {done.meeting_id} ready in {data_dir}")
+    click.echo(f"meeting fingerprint 会议指纹: {done.record_fingerprint}")
+    click.echo(f"public meeting record 公开记录: {Path(data_dir) / 'public' / 'meeting.json'}")
+    click.echo(f"scrutineers' shares 监票人分片 ({quorum} of {scrutineers}): {Path(shares_out)}")
+    click.echo("  print each scrutineer-<i>.pdf and hand it (and scrutineer-<i>.txt) to scrutineer i; "
+               "then delete them from this machine / 打印后交给各监票人，并从本机删除")
     click.echo(f"chair token: {Path(data_dir) / 'secrets' / 'admin-token'}")
     if tls_names:
         _make_tls(Path(data_dir), list(tls_names))
@@ -98,17 +112,31 @@ def tls(data_dir: str, names: tuple[str, ...]) -> None:
 @click.option("--public-url", default=None, help="The address kiosks use, if not http(s)://HOST:PORT.")
 @click.option("--tls", "use_tls", is_flag=True,
               help="Serve HTTPS with the certificate made by `tally init --tls-name` (or `tally tls`).")
+@click.option("--key-passphrase-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Read the tally key's passphrase from this file (else it is asked for).")
 @on_data_dir
-def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | None, use_tls: bool) -> None:
+def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | None, use_tls: bool,
+          key_passphrase_file: str | None) -> None:
     """Serve the tally (gunicorn, gevent worker); plain HTTP unless --tls."""
-    from tally.config import ConfigError, load_config
-    from tally.setup.meeting import key_passphrase
+    from tally.config import ConfigError, Secret, load_config
+    from tally.setup.meeting import key_passphrase, load_identity
     from tally.store.db import upgrade
 
     d = Path(data_dir)
     try:
         cfg = load_config(d)
-        key_passphrase(d, dict(os.environ))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if key_passphrase_file:
+        passphrase = passphrase_from_file(key_passphrase_file)
+    else:
+        try:
+            passphrase = key_passphrase(d, dict(os.environ))
+        except ConfigError:
+            passphrase = secret("TALLY_KEY_PASSPHRASE", "Passphrase for the tally's signing key / 签名密钥口令",
+                                confirm=False)
+    try:
+        load_identity(d, passphrase)  # a wrong passphrase stops here, before the server starts
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     if workers > 1 and (cfg["DATABASE_URL"].startswith("sqlite") or not cfg["MESSAGE_QUEUE"]):
@@ -137,4 +165,4 @@ def serve(data_dir: str, host: str, port: int, workers: int, public_url: str | N
     elif host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("plain HTTP on the network: the chair's session and the projector and desk links travel in "
                    "clear; serve with --tls (see `tally init --tls-name`) unless the LAN is the meeting's own", err=True)
-    run(str(d), host, port, workers, public_url=public_url, tls=use_tls)
+    run(str(d), host, port, workers, public_url=public_url, tls=use_tls, passphrase=Secret(passphrase))

@@ -1,46 +1,43 @@
-"""Ballot credentials (选票凭证): printed one-time cards and desk unlocks of a kiosk.
+"""Ballot credentials (选票凭证): the scrutineers' card list, batch voids, and desk unlocks of a kiosk.
 
-A card's secret is made here, printed into its QR code and forgotten. The secret derives one
-Ed25519 key per ballot round (`keys.cards.card_key(S, meeting, round)`); the `cards` table
-keeps one row per card and ballot round (recommend, evaluate, decide: score and composite
-rounds take no ballot cards) holding only that round's public key, and no column ties the rows
-of one card together. So the ballot box of one round cannot be joined to another's through the
-card, and a card's rows are written in key order (random), never card by card.
+The tally never makes a ballot card. The scrutineers make the cards on their own machine
+(`keys cards make`) and give the tally only the list of their public keys
+(`credentials.json`), which `import_list` loads before the first round opens; after that the
+list is frozen. A card's secret derives one Ed25519 key per ballot round
+(`keys.cards.card_key(S, meeting, round)`); the `cards` table keeps one row per card and ballot
+round holding only that round's public key, and no column ties the rows of one card together
+(each round's keys are written in key order, which is random). Keys for the spare round keys
+wait in `spare_cards` until a round added live takes the spare.
 
-A card moves printed → issued (handed out at the desk, counted, never registered to a person)
-→ void (not handed out by the close); all its rows move together because the desk derives all
-of them from the scanned secret. A desk unlock gives one kiosk a grant; the kiosk makes a
-fresh card itself and registers only its public keys, one per open ballot round.
-
-Never touches a card secret beyond the request that prints or scans it.
+Cards are counted out at the desk like paper ballots: nothing records which card went to
+whom, or even that a card was handed out. Left-over cards are voided as a batch by their codes
+(`void_cards`): their secrets pass through this module to derive their keys and are forgotten.
+Where the chair allows it (`set_desk_unlock`), the desk may unlock one kiosk for one voter; the
+kiosk makes a fresh card itself and registers only its public keys (`origin = desk`), which the
+export, `keys verify-box` and the result sheet count apart.
 """
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from keys.canonical import b64d
-from keys.cards import Card as CardSecret
-from keys.cards import card_key, new_card, parse_card
+from keys.canonical import b64d, b64e
+from keys.cards import card_key, parse_card
+from keys.credentials import list_document as rebuild_list
+from keys.credentials import parse_credentials
 from keys.errors import Malformed
 from keys.ids import check_name
 from tally.errors import ApiError
 from tally.rules.kinds import KINDS
 from tally.store import audit
-from tally.store.models import Card, CardUse, Kiosk, Round, UnlockGrant
+from tally.store.models import Card, CardUse, CredentialList, Kiosk, Meeting, Round, SpareCard, SpareKey, UnlockGrant
 
 CARD_ROUND_KINDS = sorted(k.value for k in KINDS if k.takes_cards)  # the rounds a ballot card votes in
 MAX_ROUND_KEYS = 64
-
-
-def card_number(qr_text: str) -> str:
-    """What a voter types when the QR code cannot be scanned, as the card prints it under the code:
-    the QR's text with its secret in groups of four (the kiosk ignores the spaces)."""
-    head, _, secret = qr_text.rpartition(".")
-    return f"{head}. " + " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+MAX_VOID = 20000
 
 
 def ballot_rounds(s: Session) -> list[str]:
@@ -48,23 +45,73 @@ def ballot_rounds(s: Session) -> list[str]:
     return list(s.scalars(select(Round.id).where(Round.kind.in_(CARD_ROUND_KINDS)).order_by(Round.position)))
 
 
-def print_cards(s: Session, meeting_id: str, count: int, *, issued: bool = False) -> list[CardSecret]:
-    """Make `count` new cards; the caller renders them and must not keep them."""
-    if not 1 <= count <= 5000:
-        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.")
+def frozen(s: Session) -> bool:
+    """The card list cannot change once a round has opened (or a card has voted)."""
+    return (s.scalar(select(func.count()).select_from(Round).where(Round.status != "draft")) or 0) > 0 \
+        or s.scalar(select(CardUse.card).limit(1)) is not None
+
+
+def import_list(s: Session, meeting_id: str, record_fp: str, doc: Any) -> dict[str, Any]:
+    """Load the scrutineers' card list (replacing an earlier import, until the first round opens);
+    `record_fp` is the fingerprint of this meeting's public record, which the list must name."""
+    try:
+        found = parse_credentials(doc)
+    except Malformed as exc:
+        raise ApiError(400, "bad_card_list", "This is not a valid ballot card list (credentials.json).") from exc
+    if found.meeting != meeting_id:
+        raise ApiError(400, "wrong_meeting", "This ballot card list belongs to another meeting.")
+    if found.meeting_record != record_fp:
+        raise ApiError(400, "wrong_meeting_record",
+                       "This ballot card list was made from another meeting record than this tally's.")
+    spares = {sp.id: sp for sp in s.scalars(select(SpareKey))}
     rounds = ballot_rounds(s)
-    if not rounds:
-        raise ApiError(409, "no_ballot_rounds", "This meeting has no voting rounds, so it needs no ballot cards.")
-    cards = [new_card(meeting_id) for _ in range(count)]
-    status = "issued" if issued else "printed"
-    # Sorted by public key (random): even a heap that keeps insertion order (PostgreSQL) does not
-    # keep one card's rows next to each other.
-    rows: list[dict[str, Any]] = [{"public_key": c.public_for(r), "round_id": r, "status": status}
-                                  for c in cards for r in rounds]
-    rows.sort(key=lambda row: row["public_key"])
-    s.execute(insert(Card), rows)
-    audit.record(s, "chair", "cards_printed", count=count, issued=issued)
-    return cards
+    wanted = [r for r in rounds if r not in spares] + sorted(spares)
+    if set(found.rounds) != set(wanted):
+        raise ApiError(400, "bad_card_list", "This ballot card list does not hold a key for each ballot round.")
+    if frozen(s):
+        raise ApiError(409, "card_list_frozen", "The ballot card list is frozen: a round has already been opened.")
+    s.execute(delete(Card).where(Card.origin == "list"))
+    s.execute(delete(SpareCard))
+    s.execute(delete(CredentialList))
+    rows: list[dict[str, Any]] = []
+    spare_rows: list[dict[str, Any]] = []
+    for round_id, keys in found.rounds.items():
+        if round_id in spares and not spares[round_id].assigned:
+            spare_rows += [{"public_key": k, "spare_id": round_id, "status": "issued"} for k in keys]
+        else:
+            rows += [{"public_key": k, "round_id": round_id, "status": "issued", "origin": "list"} for k in keys]
+    rows.sort(key=lambda row: row["public_key"])  # key order: random, never card by card
+    spare_rows.sort(key=lambda row: row["public_key"])
+    if rows:
+        s.execute(insert(Card), rows)
+    if spare_rows:
+        s.execute(insert(SpareCard), spare_rows)
+    s.add(CredentialList(meeting_id=meeting_id, fingerprint=found.fingerprint, cards=found.cards,
+                         meeting_record=found.meeting_record))
+    audit.record(s, "chair", "card_list_imported", cards=found.cards, fingerprint=found.fingerprint)
+    return {"cards": found.cards, "fingerprint": found.fingerprint}
+
+
+def list_info(s: Session) -> dict[str, Any] | None:
+    """The imported card list's fingerprint and size (what the projector and sheets show)."""
+    row = s.execute(select(CredentialList.fingerprint, CredentialList.cards)).first()
+    return None if row is None else {"fingerprint": row.fingerprint, "cards": row.cards}
+
+
+def list_document(s: Session, meeting_id: str) -> dict[str, Any] | None:
+    """The card list as imported, rebuilt from the credential rows (checked against its fingerprint)."""
+    row = s.scalars(select(CredentialList)).first()
+    if row is None:
+        return None
+    rounds: dict[str, list[bytes]] = {}
+    for key, round_id in s.execute(select(Card.public_key, Card.round_id).where(Card.origin == "list")):
+        rounds.setdefault(round_id, []).append(key)
+    for key, spare in s.execute(select(SpareCard.public_key, SpareCard.spare_id)):
+        rounds.setdefault(spare, []).append(key)
+    doc = rebuild_list(meeting_id, row.meeting_record, row.cards, rounds)
+    if doc["fingerprint"] != row.fingerprint:
+        raise ApiError(409, "card_list_changed", "The ballot card rows no longer give the imported list's fingerprint.")
+    return doc
 
 
 def _secret_from_text(text: str, meeting_id: str) -> bytes:
@@ -77,47 +124,86 @@ def _secret_from_text(text: str, meeting_id: str) -> bytes:
     return secret
 
 
-def issue_card(s: Session, text: str, meeting_id: str) -> None:
-    """The desk scanned a card while handing it out: every round's credential becomes issued."""
-    secret = _secret_from_text(text, meeting_id)
-    wanted = {card_key(secret, meeting_id, r).public_bytes(): r for r in ballot_rounds(s)}
-    del secret
-    rows = [row for row in s.scalars(select(Card).where(Card.public_key.in_(list(wanted))))
-            if wanted[row.public_key] == row.round_id]
-    if not rows:
-        raise ApiError(404, "unknown_card", "This ballot card is not one of this meeting's cards.")
-    if any(row.status == "void" for row in rows):
-        raise ApiError(409, "card_void", "This ballot card has been voided.")
-    if all(row.status == "issued" for row in rows):
-        raise ApiError(409, "card_issued", "This ballot card was already handed out.")
-    for row in rows:
-        row.status = "issued"
+def void_cards(s: Session, meeting_id: str, texts: Any) -> dict[str, int]:
+    """Void left-over cards by their codes (scanned or read from a file), in every round at once.
+
+    Refuses the whole batch if one code cannot be read. Cards already used in a round stay
+    counted there and are voided for the rounds to come."""
+    if not isinstance(texts, list) or not 1 <= len(texts) <= MAX_VOID or not all(isinstance(t, str) for t in texts):
+        raise ApiError(400, "bad_count", "Give between 1 and 20000 card codes to void.")
+    rounds = ballot_rounds(s)
+    spares = list(s.scalars(select(SpareKey.id).where(SpareKey.assigned.is_(False))))
+    voided = already = unknown = used = 0
+    for number, text in enumerate(texts, start=1):
+        try:
+            secret = _secret_from_text(text, meeting_id)
+        except ApiError as exc:
+            raise ApiError(400, exc.code, "Card code number %(n)s cannot be read; nothing was voided.", n=number) from exc
+        keys = {r: card_key(secret, meeting_id, r).public_bytes() for r in (*rounds, *spares)}
+        del secret
+        wanted = list(keys.values())
+        rows: list[Card] = [row for row in s.scalars(select(Card).where(Card.public_key.in_(wanted)))
+                            if keys.get(row.round_id) == row.public_key]
+        spare_rows: list[SpareCard] = [row for row in s.scalars(select(SpareCard).where(SpareCard.public_key.in_(wanted)))
+                                       if keys.get(row.spare_id) == row.public_key]
+        if not rows and not spare_rows:
+            unknown += 1
+            continue
+        if all(row.status == "void" for row in rows) and all(row.status == "void" for row in spare_rows):
+            already += 1
+            continue
+        if any(s.get(CardUse, (row.public_key, row.round_id)) is not None for row in rows):
+            used += 1
+        for row in rows:
+            row.status = "void"
+        for spare in spare_rows:
+            spare.status = "void"
+        voided += 1
+    audit.record(s, "chair", "cards_voided", count=voided, already_void=already, unknown=unknown, used=used)
+    return {"voided": voided, "already_void": already, "unknown": unknown, "used": used}
 
 
 def counts(s: Session) -> dict[str, int]:
-    """Cards (not rows) printed, issued and void, as the console and the desk show them.
+    """Cards (not rows) in the list, void, and made by kiosks for desk unlocks.
 
-    A card has one row per ballot round, so a status's card count is its largest count among the
-    rounds (a desk unlock holds rows only in the rounds that were open when it was claimed)."""
-    out = {"printed": 0, "issued": 0, "void": 0}
-    per_round = select(Card.round_id, Card.status, func.count()).group_by(Card.round_id, Card.status)
-    for _round_id, status, n in s.execute(per_round):
-        out[status] = max(out[status], n)
+    A card has one row per ballot round, so a count is its largest count among the rounds."""
+    out = {"listed": 0, "void": 0, "desk": 0}
+    per_round = select(Card.round_id, Card.status, Card.origin, func.count()).group_by(Card.round_id, Card.status,
+                                                                                     Card.origin)
+    by_round: dict[str, dict[str, int]] = {}
+    for round_id, status, origin, n in s.execute(per_round):
+        mine = by_round.setdefault(round_id, {"listed": 0, "void": 0, "desk": 0})
+        mine["desk" if origin == "desk" else "listed"] += n
+        if status == "void":
+            mine["void"] += n
+    for mine in by_round.values():
+        for k in out:
+            out[k] = max(out[k], mine[k])
     return out
 
 
-def issue_all_printed(s: Session) -> int:
-    n = counts(s)["printed"]
-    s.execute(update(Card).where(Card.status == "printed").values(status="issued"))
-    audit.record(s, "desk", "cards_issued_in_bulk", count=n)
-    return n
+def desk_unlock_allowed(s: Session) -> bool:
+    return bool(s.scalar(select(Meeting.desk_unlock)))
 
 
-def void_unissued(s: Session) -> int:
-    n = counts(s)["printed"]
-    s.execute(update(Card).where(Card.status == "printed").values(status="void"))
-    audit.record(s, "chair", "cards_voided", count=n)
-    return n
+def set_desk_unlock(s: Session, allowed: bool) -> None:
+    """The chair's setting: may the desk unlock a kiosk for one voter? Audited either way."""
+    s.execute(update(Meeting).values(desk_unlock=allowed))
+    audit.record(s, "chair", "desk_unlock_allowed" if allowed else "desk_unlock_forbidden")
+
+
+def desk_cards(s: Session, round_id: str) -> list[str]:
+    """The keys kiosks registered for desk unlocks in this round (public; for the export)."""
+    return [b64e(k) for k in s.scalars(select(Card.public_key).where(Card.round_id == round_id, Card.origin == "desk")
+                                       .order_by(Card.public_key))]
+
+
+def desk_ballots(s: Session, round_id: str) -> int:
+    """How many of this round's accepted ballots came from desk unlocks."""
+    same = (Card.public_key == CardUse.card) & (Card.round_id == CardUse.round_id)
+    q = select(func.count()).select_from(CardUse).join(Card, same).where(CardUse.round_id == round_id,
+                                                                          Card.origin == "desk")
+    return s.scalar(q) or 0
 
 
 def parse_round_keys(value: Any) -> dict[str, bytes]:
@@ -156,6 +242,8 @@ def check(s: Session, keys: dict[str, bytes], open_rounds: list[str]) -> dict[st
 
 
 def grant_unlock(s: Session, kiosk_id: str) -> str:
+    if not desk_unlock_allowed(s):
+        raise ApiError(409, "desk_unlock_off", "This meeting does not allow desk unlocks: hand out a ballot card.")
     kiosk = s.get(Kiosk, kiosk_id)
     if kiosk is None or kiosk.status != "active":
         raise ApiError(409, "kiosk_not_active", "Only a confirmed kiosk can be unlocked.")
@@ -179,6 +267,9 @@ def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
     if not isinstance(payload, dict) or not isinstance(payload.get("grant"), str):
         raise ApiError(400, "malformed", "Send the grant and the card's public key.")
     grant = s.get(UnlockGrant, payload["grant"])
+    if grant is not None and not desk_unlock_allowed(s):
+        s.delete(grant)
+        grant = None
     if grant is None or grant.kiosk_id != kiosk_id:
         raise ApiError(409, "no_unlock", "There is no desk unlock waiting for this kiosk.")
     keys = parse_round_keys(payload.get("cards"))
@@ -191,6 +282,7 @@ def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
     if s.scalars(select(Card.public_key).where(Card.public_key.in_(list(keys.values())))).first() is not None:
         raise ApiError(400, "malformed", "The card's public key could not be read.")
     s.delete(grant)
-    rows: list[dict[str, Any]] = [{"public_key": key, "round_id": r, "status": "issued"} for r, key in keys.items()]
+    rows: list[dict[str, Any]] = [{"public_key": key, "round_id": r, "status": "issued", "origin": "desk"}
+                                  for r, key in keys.items()]
     rows.sort(key=lambda row: row["public_key"])  # random order, not round order
     s.execute(insert(Card), rows)

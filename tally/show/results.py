@@ -93,6 +93,7 @@ FIGURES: dict[str, str] = {
     "expected": N_("Expected (应到)"), "present": N_("Present (实到)"), "issued": N_("Issued (发出)"),
     "returned": N_("Returned (收回)"), "valid": N_("Valid"), "invalid": N_("Invalid"), "blank": N_("Blank"),
     "seats": N_("Seats"), "denominator": N_("Rate denominator"), "judges": N_("Judges on the panel"),
+    "desk_unlock": N_("Ballots by desk unlock (a card the kiosk made)"),
 }
 
 

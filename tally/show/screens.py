@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.fingerprint import fingerprint
+from keys.record import record_fingerprint
+from keys.shares import check_code
 from tally.box.rounds import electorate_present
 from tally.hall import cards as credentials
 from tally.hall import checkin
 from tally.judging import standings
-from tally.setup.meeting import MeetingInfo
+from tally.setup.meeting import MeetingInfo, meeting_record
 from tally.show.results import round_view
 from tally.store.models import Kiosk, Round
 
@@ -68,7 +70,7 @@ def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> 
         if rnd.round_kind.has_attendance and rnd.status == "draft":
             r["signed_in"] = electorate_present(s, r["electorate"])
     return {"meeting": info.title, "attendance": checkin.totals(s, electorates(info)), "rounds": shown,
-            "revealed_order": revealed_order(s)}
+            "revealed_order": revealed_order(s), "card_list": credentials.list_info(s)}
 
 
 def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
@@ -81,4 +83,18 @@ def console_state(s: Session, info: MeetingInfo) -> dict[str, Any]:
                         "last_seen": k.last_seen.isoformat() + "Z" if k.last_seen else None}
                        for k in s.scalars(select(Kiosk).order_by(Kiosk.name, Kiosk.id))]
     state["cards"] = credentials.counts(s)
+    state["desk_unlock"] = credentials.desk_unlock_allowed(s)
+    state["card_list_frozen"] = credentials.frozen(s)
     return state
+
+
+def custody_state(s: Session) -> dict[str, Any]:
+    """The public meeting record's fingerprint and, for every round key the scrutineers hold,
+    each scrutineer's check code: what they compare with their printed sheets at set-up."""
+    record = meeting_record(s)
+    keys = [{"round": r["id"], "title": r["title"], "codes": [check_code(c) for c in r["commitments"]]}
+            for r in record["rounds"] if r["commitments"]]
+    keys += [{"round": sp["id"], "title": "", "codes": [check_code(c) for c in sp["commitments"]]}
+             for sp in record["spares"]]
+    return {"record_fingerprint": record_fingerprint(record), "meeting": record["meeting"],
+            "scrutineers": record["scrutineers"], "quorum": record["quorum"], "keys": keys}

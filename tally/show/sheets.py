@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,11 +41,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
+from tally.hall import cards as credentials
 from tally.judging.panel import parse_seat_label
 from tally.rules import CompositeRound
 from tally.setup.meeting import MeetingInfo
 from tally.show.cells import append_row, pdf_cell, pdf_text
-from tally.show.results import SOURCE, Column, Label, P, Phrase, RoundView, Row, round_view
+from tally.show.results import SOURCE, Column, Figure, Label, P, Phrase, RoundView, Row, round_view
 from tally.show.results import Table as ViewTable
 from tally.store.models import Ballot, Round
 
@@ -85,10 +86,12 @@ def seat_scores(s: Session, round_id: str) -> dict[str, dict[int, Decimal]]:
 
 
 def credentials_fingerprint(s: Session, rnd: Round) -> str | None:
-    """The fingerprint of the round's ballot-card credential list, once the tally fixes one before
-    voting opens (issue 9 makes that list). Until then a sheet shows only the box fingerprint."""
-    value = getattr(rnd, "credentials_fingerprint", None)
-    return value if isinstance(value, str) and value else None
+    """For a round that takes ballot cards: the fingerprint of the scrutineers' card list (the
+    credentials its ballots were cast with), when one was imported."""
+    if not rnd.round_kind.takes_cards:
+        return None
+    found = credentials.list_info(s)
+    return str(found["fingerprint"]) if found else None
 
 
 def sheet(s: Session, info: MeetingInfo, round_id: str) -> Sheet:
@@ -104,6 +107,9 @@ def sheet(s: Session, info: MeetingInfo, round_id: str) -> Sheet:
                 sources.append((src.title, src.chain_head))
     view = round_view(result, plan, chain_head=rnd.chain_head if rnd.round_kind.takes_ballots else None,
                       credentials_fingerprint=credentials_fingerprint(s, rnd), seats=seats, sources=sources)
+    if rnd.round_kind.takes_cards:
+        # How many of its ballots came by desk unlock (a card the kiosk made, not on the list).
+        view = replace(view, figures=(*view.figures, Figure("desk_unlock", credentials.desk_ballots(s, rnd.id))))
     return Sheet(meeting=info.title, view=view, signature=str(signed.get("sig", "")))
 
 

@@ -25,11 +25,13 @@ ACTIONS = {
     "kiosk_revoked": _("Kiosk revoked"), "kiosk_unlocked": _("Kiosk unlocked by the desk"),
     "roster_imported": _("Roster imported"), "signed_in_all": _("Everyone signed in"),
     "cards_printed": _("Ballot cards printed"), "cards_issued_in_bulk": _("Printed cards handed out"),
-    "cards_voided": _("Cards not handed out voided"), "round_opened": _("Round opened"), "round_closed": _("Round closed"),
+    "cards_voided": _("Left-over cards voided"), "round_opened": _("Round opened"), "round_closed": _("Round closed"),
     "round_counted": _("Round counted"), "round_revealed": _("Result shown"), "judge_pool_imported": _("Judge pool imported"),
     "panel_drawn": _("Panel drawn"), "judge_cards_issued": _("Judge cards issued"), "speaking_order": _("Speaking order set"),
     "contestant_opened": _("Contestant opened for scoring"), "contestant_revealed": _("Contestant's result shown"),
     "score_voided": _("Score returned to the judge"),
+    "card_list_imported": _("Scrutineers' card list imported"), "desk_unlock_allowed": _("Desk unlocks allowed"),
+    "desk_unlock_forbidden": _("Desk unlocks forbidden"), "spare_key_assigned": _("Spare round key given to a new round"),
 }
 
 # How a judge panel was drawn, in words (the record keeps the exact method it ran, for a redo).

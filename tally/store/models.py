@@ -39,6 +39,11 @@ class Meeting(Base):
     title: Mapped[str] = mapped_column(Text)
     plan_json: Mapped[str] = mapped_column(Text)
     tally_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The 监票人: how many hold a share of each secret round key, and how many open one together.
+    scrutineers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quorum: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # May the desk unlock a kiosk for one voter (the kiosk makes the card)? The chair decides.
+    desk_unlock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Round(Base):
@@ -55,7 +60,11 @@ class Round(Base):
     secret: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # A secret round: its key wrapped under the round secret only k shares rebuild
+    # (`keys.shares`), and one commitment per share (JSON list). A score round: its key wrapped
+    # under the tally's key passphrase (`keys.store`), no commitments.
     wrapped_private: Mapped[bytes] = mapped_column(LargeBinary)
+    share_commitments: Mapped[str | None] = mapped_column(Text, nullable=True)
     expected: Mapped[int | None] = mapped_column(Integer, nullable=True)
     present: Mapped[int | None] = mapped_column(Integer, nullable=True)
     issued: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -113,8 +122,10 @@ UNORDERED = {"sqlite_with_rowid": False}
 class Card(Base):
     """A ballot credential for one round: the public key a card's secret derives for that round.
 
-    A printed card has one row per ballot round and nothing ties its rows together: no card id,
-    no time, no holder. Only the secret on the card derives all of them."""
+    A card of the scrutineers' list has one row per ballot round and nothing ties its rows
+    together: no card id, no time, no holder. Only the secret on the card derives all of them.
+    `origin` is `list` (imported from the scrutineers' card list) or `desk` (a kiosk made the
+    card for a desk unlock); the export and the result sheet count the second kind."""
 
     __tablename__ = "cards"
     __table_args__ = (
@@ -126,6 +137,7 @@ class Card(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"))
     status: Mapped[str] = mapped_column(String(16), default="printed")
+    origin: Mapped[str] = mapped_column(String(8), default="list", server_default="list")
 
 
 class CardUse(Base):
@@ -138,6 +150,44 @@ class CardUse(Base):
     )
     card: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+
+
+class SpareKey(Base):
+    """A spare round key made and split at set-up, for a round added during the meeting.
+
+    A round added live takes a spare's id as its own id and its key, commitments and card
+    credentials (`tally.setup.custody.assign_spare`); `assigned` then says so."""
+
+    __tablename__ = "spare_keys"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    wrapped_private: Mapped[bytes] = mapped_column(LargeBinary)
+    share_commitments: Mapped[str] = mapped_column(Text)
+    assigned: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SpareCard(Base):
+    """A card's credential for a spare round key, waiting for a round to take that key."""
+
+    __tablename__ = "spare_cards"
+    __table_args__ = (CheckConstraint("status in ('issued','void')", name="spare_card_status"), UNORDERED)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    spare_id: Mapped[str] = mapped_column(ForeignKey("spare_keys.id"))
+    status: Mapped[str] = mapped_column(String(16), default="issued")
+
+
+class CredentialList(Base):
+    """The scrutineers' card list as imported: its fingerprint, its size and the meeting record it
+    names. The keys themselves are the `cards` and `spare_cards` rows (one per row, so no row
+    holds two rounds' keys); the list is rebuilt from them for the export, and must give the
+    same fingerprint. Frozen once the first round opens."""
+
+    __tablename__ = "credential_list"
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meeting.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    cards: Mapped[int] = mapped_column(Integer)
+    meeting_record: Mapped[str] = mapped_column(String(64))
 
 
 class UnlockGrant(Base):

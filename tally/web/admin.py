@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
+from keys.record import record_fingerprint
 from tally.box import counting, rounds
 from tally.box.export import export_round
 from tally.errors import ApiError
@@ -21,11 +22,13 @@ from tally.hall import checkin
 from tally.hall import kiosks as pairing
 from tally.plan import dump_plan
 from tally.services import services
+from tally.setup import custody as custody_rules
+from tally.setup.meeting import meeting_record
 from tally.show import feed as live
 from tally.show import screens
 from tally.store.models import AuditEntry, Kiosk
 from tally.web.auth import chair_required, desk_required, role_token
-from tally.web.body import N_, json_body, roster_from_request, whole_number
+from tally.web.body import N_, card_list_from_request, json_body, roster_from_request, whole_number
 from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
@@ -84,15 +87,59 @@ def kiosk_action(kiosk_id: str, action: str) -> Any:
     return _done(out)
 
 
-@bp.post("/admin/cards")
+@bp.post("/admin/cards/import")
 @chair_required
-def cards() -> Any:
-    body = json_body()
-    count = whole_number(body, "count", 1, 5000, code="bad_count", message=N_("Print between 1 and 5000 cards at a time."))
+def cards_import() -> Any:
+    """Load the scrutineers' ballot card list (credentials.json); frozen once a round opens."""
+    doc = card_list_from_request()
     with transaction() as s:
-        made = credentials.print_cards(s, services().meeting.id, count, issued=body.get("issued") is True)
-        texts = [c.qr_text for c in made]
-    return _done({"cards": texts}, 201)
+        out = credentials.import_list(s, services().meeting.id, record_fingerprint(meeting_record(s)), doc)
+    return _done(out)
+
+
+@bp.post("/admin/cards/void")
+@chair_required
+def cards_void() -> Any:
+    """Void left-over cards by their codes (a batch; nothing is voided if one cannot be read)."""
+    body = json_body()
+    with transaction() as s:
+        out = credentials.void_cards(s, services().meeting.id, body.get("cards"))
+        totals = credentials.counts(s)
+    return _done({**out, "totals": totals})
+
+
+@bp.post("/admin/settings")
+@chair_required
+def settings() -> Any:
+    """The chair's settings: `desk_unlock` (may the desk unlock a kiosk for one voter)."""
+    body = json_body()
+    allowed = body.get("desk_unlock")
+    if not isinstance(allowed, bool):
+        raise ApiError(400, "malformed", "Say whether the desk may unlock kiosks (true or false).")
+    with transaction() as s:
+        credentials.set_desk_unlock(s, allowed)
+    return _done({"desk_unlock": allowed})
+
+
+@bp.get("/admin/meeting-record")
+@chair_required
+def meeting_record_doc() -> Any:
+    """The public meeting record (public/meeting.json): what the scrutineers make the cards from."""
+    return jsonify(meeting_record(db_session()))
+
+
+@bp.get("/admin/custody")
+@chair_required
+def custody() -> Any:
+    """The public meeting record and each scrutineer's check codes, to compare with their sheets."""
+    return jsonify(screens.custody_state(db_session()))
+
+
+def _share_texts(body: dict[str, Any]) -> list[str]:
+    shares = body.get("shares")
+    if not isinstance(shares, list) or not shares or len(shares) > 15 or not all(isinstance(x, str) for x in shares):
+        raise ApiError(400, "shares_required", "Give the scrutineers' shares to open the ballot box.")
+    return shares
 
 
 @bp.post("/admin/rounds/<round_id>/<action>")
@@ -106,17 +153,30 @@ def round_action(round_id: str, action: str) -> Any:
             rnd = rounds.close_round(s, round_id)
         elif action == "count":
             body = json_body()
-            secret = body.get("passphrase")
             needs = rounds.get_round(s, round_id).secret
-            if needs and (not isinstance(secret, str) or not secret):
-                raise ApiError(400, "passphrase_required", "Enter the scrutineers' passphrase to open the ballot box.")
-            rnd = counting.count_round(s, info, services().identity, round_id, secret if needs else None)
+            shares = _share_texts(body) if needs else None
+            rnd = counting.count_round(s, info, services().identity, round_id, shares)
         elif action == "reveal":
             rnd = rounds.reveal(s, round_id)
         else:
             raise ApiError(404, "not_found", "There is no such page or item.")
         out = screens.round_public(rnd, info, with_result=True)
     return _done(out)
+
+
+@bp.post("/admin/rounds/<round_id>/shares/check")
+@chair_required
+def share_check(round_id: str) -> Any:
+    """Check one scanned or typed share for this round: whose it is, or what is wrong. Nothing is kept."""
+    body = json_body()
+    text = body.get("share")
+    if not isinstance(text, str):
+        raise ApiError(400, "shares_required", "Give the scrutineers' shares to open the ballot box.")
+    s = db_session()
+    rnd = rounds.get_round(s, round_id)
+    if rnd.status != "closed":
+        raise ApiError(409, "round_not_closed", "Close the round before counting it.")
+    return jsonify({"scrutineer": custody_rules.check_share(s, services().meeting.id, rnd, text)})
 
 
 @bp.get("/admin/audit")
@@ -188,23 +248,6 @@ def desk_signin() -> Any:
             checkin.sign_in(s, n, present)
         totals = checkin.totals(s, screens.electorates(services().meeting))
     return _done({"totals": totals})
-
-
-@bp.post("/desk/cards/issue")
-@desk_required
-def desk_issue_card() -> Any:
-    body = json_body()
-    with transaction() as s:
-        if body.get("all_printed") is True:
-            n = credentials.issue_all_printed(s)
-        else:
-            text = body.get("card")
-            if not isinstance(text, str):
-                raise ApiError(400, "bad_card", "This is not a ballot card code.")
-            credentials.issue_card(s, text, services().meeting.id)
-            n = 1
-        c = credentials.counts(s)
-    return _done({"issued": n, "cards": c})
 
 
 @bp.post("/desk/unlock")

@@ -23,9 +23,11 @@ MAX_QUERY: Final = 512
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The console's HTML forms (sign-in, sign-out, the card sheets) post form fields, not JSON.
-FORM_ENDPOINTS: Final = frozenset({"console.login", "console.logout", "console.print_cards", "console.judge_cards"})
-# A roster or a judge pool comes as an uploaded file, or as JSON rows.
-UPLOAD_ENDPOINTS: Final = frozenset({"admin.roster", "judging.pool"})
+FORM_ENDPOINTS: Final = frozenset({"console.login", "console.logout", "console.judge_cards"})
+# A roster, a judge pool or the scrutineers' card list comes as an uploaded file, or as JSON.
+UPLOAD_ENDPOINTS: Final = frozenset({"admin.roster", "judging.pool", "admin.cards_import"})
+# The card list is far larger than any other request.
+LARGE_ENDPOINTS: Final = frozenset({"admin.cards_import"})
 
 
 def N_(msgid: str) -> str:
@@ -50,8 +52,8 @@ def _check_text(value: str) -> None:
 
 def check_request() -> None:
     """Path ids, query and form values, and the body: refused before any view runs."""
-    if request.endpoint == "static":
-        return
+    if request.endpoint == "static" or request.routing_exception is not None:
+        return  # no such page (404) or method (405): say that first
     for value in (request.view_args or {}).values():
         if not isinstance(value, str) or not ID.fullmatch(value):
             raise ApiError(404, "not_found", "There is no such page or item.")
@@ -60,6 +62,8 @@ def check_request() -> None:
         _check_text(value)
     if request.method not in WRITES:
         return
+    if request.endpoint in LARGE_ENDPOINTS:
+        request.max_content_length = CARD_LIST_MAX_BYTES
     mimetype = request.mimetype
     if request.endpoint in FORM_ENDPOINTS or (request.endpoint in UPLOAD_ENDPOINTS and mimetype == "multipart/form-data"):
         if mimetype not in ("", "application/x-www-form-urlencoded", "multipart/form-data"):
@@ -111,6 +115,21 @@ def roster_from_request() -> list[tuple[str, str, str]]:
             c is None or isinstance(c, str) or type(c) is int for r in rows for c in r):
         raise ApiError(400, "bad_roster", "Send the roster as a file or as rows with a header row.")
     return parse_roster([["" if c is None else str(c) for c in r] for r in rows])
+
+
+CARD_LIST_MAX_BYTES: Final = 16 * 1024 * 1024  # 20,000 cards with a key in each of seven rounds fit
+
+
+def card_list_from_request() -> Any:
+    """The scrutineers' card list (credentials.json), uploaded as a file or sent as the JSON body,
+    read as strictly as any other body (`check_request` allowed this one request up to 16 MiB);
+    the shape is checked by `tally.hall.cards.import_list`."""
+    if "file" in request.files:
+        try:
+            return read_json(request.files["file"].read())
+        except WireError as exc:
+            raise ApiError(400, "bad_card_list", "This is not a valid ballot card list (credentials.json).") from exc
+    return json_body()
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext
 from sqlalchemy import select
 
+from keys.cards import printed_number
 from keys.fingerprint import fingerprint
 from keys.pairing import qr_svg
 from tally.errors import ApiError
@@ -85,7 +86,8 @@ def console() -> Any:
                            tls_fp=current_app.config.get("TLS_FINGERPRINT_TEXT"), fingerprints=fps, meeting_id=info.id,
                            projector_url=url_for("console.projector", t=role_token("projector"), _external=True),
                            desk_url=url_for("console.desk", t=role_token("desk"), _external=True),
-                           tally_fp=fingerprint(services().identity.public_bytes()))
+                           tally_fp=fingerprint(services().identity.public_bytes()),
+                           custody=screens.custody_state(s))
 
 
 @bp.get("/projector")
@@ -103,27 +105,8 @@ def projector() -> Any:
 @desk_required
 def desk() -> Any:
     totals = checkin.totals(db_session(), screens.electorates(services().meeting))
-    return render_template("checkin/desk.html", csrf=csrf_token(), totals=totals,
-                           title=services().meeting.title)
-
-
-@bp.post("/console/cards/print")
-@chair_required
-def print_cards() -> Any:
-    """Make a sheet of new ballot cards; the secrets exist only in this response (CSRF: `auth.check_csrf`)."""
-    try:
-        count = int(request.form.get("count", "0"))
-    except ValueError:
-        raise ApiError(400, "bad_count", "Print between 1 and 5000 cards at a time.") from None
-    info = services().meeting
-    with transaction() as s:
-        cards = credentials.print_cards(s, info.id, count)
-        sheet = [{"qr": qr_image(c.qr_text), "check": c.check_code, "number": credentials.card_number(c.qr_text)}
-                 for c in cards]
-    live.touch()
-    resp = current_app.make_response(render_template("console/cards.html", cards=sheet, title=info.title))
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return render_template("checkin/desk.html", csrf=csrf_token(), totals=totals, title=services().meeting.title,
+                           desk_unlock=credentials.desk_unlock_allowed(db_session()))
 
 
 @bp.get("/console/rounds/<round_id>/sheet")
@@ -159,7 +142,7 @@ def judge_cards(round_id: str) -> Any:
     with transaction() as s:
         cards = panel.issue_judge_cards(s, info, round_id)
         sheet = [{"qr": qr_image(c["qr_text"]), "label": c["label"], "check": c["check"],
-                  "number": credentials.card_number(c["qr_text"])} for c in cards]
+                  "number": printed_number(c["qr_text"])} for c in cards]
     live.touch()
     rnd = db_session().get(Round, round_id)
     resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,

@@ -27,8 +27,8 @@ class Fleet:
         self.root = root
         self.members: list[TallyProcess | KioskProcess] = []
 
-    def tally(self, meeting_yaml: str, name: str = "tally") -> TallyProcess:
-        t = TallyProcess(self.root / name, meeting_yaml)
+    def tally(self, meeting_yaml: str, name: str = "tally", **kw: Any) -> TallyProcess:
+        t = TallyProcess(self.root / name, meeting_yaml, **kw)
         self.members.append(t)
         return t.start()
 

@@ -4,7 +4,7 @@ A voter types a card code on the kiosk page, chooses, reviews and casts; the pro
 at the same time, goes from turnout 0/N to 1/N by itself (no reload) and shows no count while
 the round is open; after close, count and reveal it shows the result table. Then the chair
 runs a round from the console page: sign in with the token, "开始投票", a voter casts,
-"结束投票", "计票" with the scrutineers' passphrase, "投影公布", and the projector shows it.
+"结束投票", "计票" with two scrutineers' shares typed, "投影公布", and the projector shows it.
 Screenshots of every screen a person sees go to test-artifacts/e2e/.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness import SCRUTINEER, KioskProcess
+from tests.browser import wait_js
+from tests.harness import KioskProcess
 
 from .conftest import ARTIFACTS, Fleet
 from .support import wait_for
@@ -81,7 +82,7 @@ class Screens:
         pg.not_checked = ", ".join(filter(None, ["script, style, code, .fingerprint", not_checked]))
         pg.on("pageerror", lambda e: self.errors.append(f"{pg.url}: {e}"))
         pg.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
-        pg.wait_for_function = lambda expression, timeout=15000: wait_js(pg, expression, timeout)
+        pg.wait_for_function = lambda expression, timeout=15000: wait_js(pg, expression, timeout / 1000)
         return pg
 
     def shot(self, page: Any, name: str, *, full_page: bool = False) -> None:
@@ -95,11 +96,6 @@ class Screens:
         for ctx in self.contexts:
             ctx.close()
 
-
-def wait_js(page: Any, expression: str, timeout: float) -> None:
-    """Playwright's wait_for_function evaluates its predicate with eval() inside the page, which
-    the pages' Content-Security-Policy forbids (as it should): poll page.evaluate instead."""
-    wait_for(lambda: bool(page.evaluate(expression)), expression, timeout / 1000, every=0.05)
 
 
 @pytest.fixture
@@ -124,7 +120,7 @@ def no_counts_on(projector: Any) -> None:
 
 # Names that stay as they are in Chinese text, commands quoted in it, and the language switch.
 # SCR: the prefix of a card's number (SCR1…), which the kiosk asks for by name.
-NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "tally", "init", "make", "run", "SCR"}
+NOT_ENGLISH = {"English", "Scrutineer", "CSV", "Excel", "PDF", "USB", "tally", "init", "make", "run", "SCR"}
 VISIBLE_TEXT = """(skip) => {
   const out = [];
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -169,6 +165,9 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     projector = screens.page(1920, 1080)
     projector.goto(tally.call("GET", "/api/v1/admin/links")["projector"])
     projector.wait_for_selector("#conn.up")  # the live feed is connected
+    # The scrutineers' card list fingerprint, fixed before voting, is on the projector for all to compare.
+    listed = tally.call("GET", "/api/v1/admin/state")["card_list"]
+    assert listed["fingerprint"] in projector.inner_text("#card-list")
     assert turnout(projector) == ("0", str(PRESENT))
     no_counts_on(projector)
     assert on_screen(projector, "镇长人选会议推荐", ".turnout")
@@ -187,7 +186,7 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     tally.round("r1", "close")
     projector.wait_for_function("!document.querySelector('#stage .turnout')")
     no_counts_on(projector)  # closed, not yet counted: still nothing
-    tally.round("r1", "count", {"passphrase": SCRUTINEER})
+    tally.count("r1")
     no_counts_on(projector)  # counted, not yet shown: still nothing
     tally.round("r1", "reveal")
     projector.wait_for_selector("#stage table.result")
@@ -208,6 +207,7 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     console.click('button[type="submit"]')
     row = console.locator('tr[data-round="d1"]')
     row.wait_for()
+    console.wait_for_selector('body[data-ready="1"]')  # the page's handlers are attached
     row.get_by_role("button", name="开始投票").click()
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="open"]')
     screens.shot(console, "console-2-d1-open", full_page=True)
@@ -227,10 +227,13 @@ def test_kiosk_projector_and_console_in_chromium(screens: Screens, fleet: Fleet)
     row.get_by_role("button", name="结束投票").click()
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="closed"]')
     row.get_by_role("button", name="计票").click()
-    console.wait_for_selector("#passphrase-dialog[open]")
-    console.fill("#passphrase", SCRUTINEER)
-    screens.shot(console, "console-3-passphrase", full_page=True)
-    console.click('#passphrase-dialog button[value="ok"]')
+    console.wait_for_selector("#count-dialog[open]")
+    for line in tally.shares_for("d1", (1, 3)):  # typed, as a person or a USB scanner would
+        console.fill("#share-input", line)
+        console.press("#share-input", "Enter")
+    console.wait_for_selector("#share-count:not([disabled])")
+    screens.shot(console, "console-3-shares", full_page=True)
+    console.click('#count-dialog button[value="ok"]')
     console.wait_for_selector('tr[data-round="d1"] .status[data-status="counted"]')
     screens.shot(console, "console-4-counted", full_page=True)
     row.get_by_role("button", name="投影公布").click()

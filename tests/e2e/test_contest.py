@@ -49,7 +49,7 @@ def score_lines() -> list[dict[str, str]]:
 
 @pytest.fixture
 def tally(tmp_path: Path):  # type: ignore[no-untyped-def]
-    t = TallyProcess(tmp_path / "data", MEETING)
+    t = TallyProcess(tmp_path / "data", MEETING, cards=0)
     t.start()
     try:
         yield t
@@ -113,9 +113,9 @@ def test_thirty_judges_three_contestants_on_the_projector(tally, tmp_path):
     live = tally.round("s1", "count")["result"]
     export = tally.call("GET", "/api/v1/admin/rounds/s1/export")
     (tmp_path / "exp").mkdir()
-    (tmp_path / "exp" / "meeting.yaml").write_text(export["meeting_yaml"], encoding="utf-8")
-    (tmp_path / "exp" / "ballots.jsonl").write_text(export["ballots_jsonl"], encoding="utf-8")
-    assert len(export["ballots_jsonl"].splitlines()) == 90
+    (tmp_path / "exp" / "meeting.yaml").write_text(export["files"]["meeting.yaml"], encoding="utf-8")
+    (tmp_path / "exp" / "ballots.jsonl").write_text(export["files"]["ballots.jsonl"], encoding="utf-8")
+    assert len(export["files"]["ballots.jsonl"].splitlines()) == 90
     out = subprocess.run([str(Path(sys.executable).parent / "tally"), "count", str(tmp_path / "exp" / "meeting.yaml"),
                           str(tmp_path / "exp" / "ballots.jsonl"), "--json"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["rounds"][0] == live

@@ -73,7 +73,7 @@ rounds:
 
 @pytest.fixture(scope="module")
 def tally(module_fleet: Fleet) -> TallyProcess:
-    t = module_fleet.tally(MEETING)
+    t = module_fleet.tally(MEETING, cards=BURST + 3 * DURING_OUTAGE + 10)
     t.roster(PRESENT)
     return t
 
@@ -170,7 +170,7 @@ def outage(tally: TallyProcess, agents: list[KioskProcess], tmp_path_factory: py
     d = str(tally.data)
     tally.cli("rounds", "close", "--data", d, "f1")
     state = round_state(tally, "f1")
-    tally.cli("rounds", "count", "--data", d, "f1")
+    tally.cli("rounds", "count", "--data", d, "f1", *[a for f in tally.share_files() for a in ("--share", f)])
     export = tmp / "export-f1"
     tally.cli("export", "--data", d, "f1", "--out", str(export))
     return Outage(cast_at_kill, pending, summary, voted, receipts, state["chain_head"], state["cast"], export)
@@ -239,7 +239,7 @@ def test_b_a_kiosk_killed_with_pending_envelopes_resends_them_once(tally: TallyP
     assert status_counts(kiosk)["pending"] == 0
     receipts = verified_receipts(kiosk.data, meeting_id(tally))
     tally.round("f2", "close")
-    tally.round("f2", "count", {"passphrase": tally.env["TALLY_SCRUTINEER_PASSPHRASE"]})
+    tally.count("f2")
     export = tmp_path / "export-f2"
     tally.cli("export", "--data", str(tally.data), "f2", "--out", str(export))
     box = read_box(export, "f2")

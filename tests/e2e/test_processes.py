@@ -4,8 +4,9 @@
 signed in with `tally checkin`; two kiosk agents paired with `kiosk pair` (one from a
 preconfirmed offer, one confirmed by the chair after comparing fingerprints) and served with
 `kiosk serve`; voters cast through each agent's own page API in a recommend, an evaluate and
-a decide round; the agents' outboxes drain; the rounds are closed and counted (scrutineers'
-passphrase), and the live result must equal `tally count` over the round's export, whose
+a decide round (cards made by `keys cards make`, their list imported); the agents' outboxes
+drain; the rounds are closed and counted (two of three scrutineers' share files), and the live
+result must equal `tally count` over the round's export, whose
 ballot box `keys verify-box` must accept with the chain head the console shows. Then the
 load simulator (`kiosk simulate`) runs from its command line against the same tally.
 """
@@ -109,7 +110,8 @@ def close_count_export(tally: TallyProcess, round_id: str, out: Path) -> tuple[d
     """Close and count a round from the command line; export it; return (live result, export dir)."""
     d = str(tally.data)
     assert json.loads(tally.cli("rounds", "close", "--data", d, round_id))["status"] == "closed"
-    counted = json.loads(tally.cli("rounds", "count", "--data", d, round_id))  # passphrase from the environment
+    shares = [a for f in tally.share_files((1, 3)) for a in ("--share", f)]  # two of the three scrutineers
+    counted = json.loads(tally.cli("rounds", "count", "--data", d, round_id, *shares))
     assert counted["status"] == "counted"
     live = json.loads(tally.cli("results", "--data", d, "--json"))
     result = next(r for r in live["rounds"] if r["id"] == round_id)
@@ -155,7 +157,7 @@ def test_a_scripted_meeting_through_two_kiosk_agents(tally: TallyProcess, module
 
     for r in ("r1", "e1", "d1"):
         assert json.loads(tally.cli("rounds", "open", "--data", d, r))["present"] == SIGNED_IN
-    cards = tally.cli("cards", "issue", "--data", d, "--count", str(SIGNED_IN)).split()
+    cards = tally.cards(SIGNED_IN)  # made by `keys cards make`, imported by `tally cards import`
     assert len(cards) == SIGNED_IN
     kiosks = [kiosk_a.start(), kiosk_b.start()]
     for k in kiosks:
@@ -218,7 +220,7 @@ def test_kiosk_simulate_from_the_command_line(tally: TallyProcess, tmp_path: Pat
     assert json.loads(tally.cli("rounds", "open", "--data", d, "r2"))["status"] == "open"
     offers, cards, ballots = tmp_path / "offers.txt", tmp_path / "cards.txt", tmp_path / "ballots.jsonl"
     offers.write_text(tally.cli("kiosks", "offer", "--data", d, "--count", "2", "--preconfirm"), encoding="utf-8")
-    cards.write_text(tally.cli("cards", "issue", "--data", d, "--count", "9"), encoding="utf-8")
+    cards.write_text("\n".join(tally.cards(9)) + "\n", encoding="utf-8")
     lines = [["周九"]] * 5 + [["吴十"]] * 3 + [["周九", "吴十"]]  # the last one over-votes a one-seat post
     ballots.write_text("".join(json.dumps({"round": "r2", "sections": {"reserve": names}}, ensure_ascii=False) + "\n"
                                for names in lines), encoding="utf-8")

@@ -35,8 +35,9 @@ from tally.setup.meeting import init_meeting
 from tally.services import services
 data = Path(sys.argv[1])
 demo = Path(tally.__file__).parent / "cli" / "demo_meeting" / "meeting.yaml"
-init_meeting(data, demo, key_passphrase="wheel key", scrutineer_passphrase="wheel scr")
-app = create_app({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": "wheel key"}})
+init_meeting(data, demo, key_passphrase="wheel test key passphrase", scrutineers=3, quorum=2,
+             shares_out=data.parent / "shares")
+app = create_app({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": "wheel test key passphrase"}})
 page = app.test_client().get("/console/login")
 services(app).store.engine.dispose()
 print(json.dumps({"tally": tally.__file__, "kiosk": kiosk.__file__, "templates": str(tally.web.assets.templates_dir()),

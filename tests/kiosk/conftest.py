@@ -124,13 +124,13 @@ class LiveTally:
 def tally(tmp_path: Path) -> Iterator[LiveTally]:
     from tally import create_app as create_tally
     from tally.setup.meeting import init_meeting
-    from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
+    from tests.tally.conftest import KEY_PASS, setup_meeting, shares_dir
     from tests.tally.conftest import MEETING as MEETING_YAML
 
     f = tmp_path / "meeting.yaml"
     f.write_text(MEETING_YAML, encoding="utf-8")
     data = tmp_path / "tally"
-    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(data))
     app = create_tally({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -138,6 +138,7 @@ def tally(tmp_path: Path) -> Iterator[LiveTally]:
     admin = {"Authorization": "Bearer " + (data / "secrets" / "admin-token").read_text().strip()}
     client = app.test_client()
     setup_meeting(client, admin, open_rounds=("r1", "e1", "d1"))
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin).status_code == 200
     yield LiveTally(f"http://127.0.0.1:{server.server_port}", client, admin)
     server.shutdown()
     server.server_close()
@@ -204,12 +205,12 @@ def judging_tally(tmp_path: Path) -> Iterator[LiveJudging]:
 
     from tally import create_app as create_tally
     from tally.setup.meeting import init_meeting
-    from tests.tally.conftest import KEY_PASS, SCRUTINEER, setup_meeting
+    from tests.tally.conftest import KEY_PASS, setup_meeting, shares_dir
 
     f = tmp_path / "judging.yaml"
     f.write_text(JUDGE_MEETING, encoding="utf-8")
     data = tmp_path / "tally"
-    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(data, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(data))
     app = create_tally({"DATA_DIR": str(data), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -239,8 +240,8 @@ def paired_agent(root: Path, live: LiveTally, name: str = "评委终端", *, jud
     from kiosk.pairing import load_identity, pair
 
     paths = Paths(root)
-    pair(local_offer(live).to_url(), paths, name, "kiosk pass")
-    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
+    pair(local_offer(live).to_url(), paths, name, "kiosk tablet passphrase")
+    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk tablet passphrase"))
     agent.heartbeat()
     agent.refresh_form()
     if judging:

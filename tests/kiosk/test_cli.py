@@ -32,6 +32,15 @@ def test_pair_refuses_to_run_without_a_passphrase(tmp_path: Path, tally: LiveTal
     assert not (tmp_path / "k" / "kiosk.key").exists()
 
 
+@pytest.mark.parametrize("weak", ["kiosk pass", "password1234", "123456789012", "qwertyuiopas"])
+def test_pair_refuses_a_weak_passphrase_and_saves_nothing(tmp_path: Path, tally: LiveTally, weak: str) -> None:
+    result = CliRunner().invoke(main, ["pair", local_offer(tally).to_url(), "--data", str(tmp_path / "k")],
+                                env={"KIOSK_PASSPHRASE": weak})
+    assert result.exit_code == 1
+    assert "passphrase is too weak" in result.output and "口令太弱" in result.output and weak not in result.output
+    assert not (tmp_path / "k" / "kiosk.key").exists() and not (tmp_path / "k" / "kiosk.json").exists()
+
+
 def test_pair_refuses_what_is_not_an_offer(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["pair", "http://tally/", "--data", str(tmp_path / "k")],
                                 env={"KIOSK_PASSPHRASE": "pw"})
@@ -40,19 +49,19 @@ def test_pair_refuses_what_is_not_an_offer(tmp_path: Path) -> None:
 
 def test_pair_prints_the_fingerprint_the_chair_compares(tmp_path: Path, tally: LiveTally) -> None:
     passfile = tmp_path / "pass"
-    passfile.write_text("kiosk pass\n", encoding="utf-8")
+    passfile.write_text("kiosk tablet passphrase\n", encoding="utf-8")
     d = tmp_path / "k"
     result = CliRunner().invoke(main, ["pair", local_offer(tally).to_url(), "--data", str(d), "--name", "大厅3号",
                                        "--passphrase-file", str(passfile)], env={"KIOSK_PASSPHRASE": ""})
     assert result.exit_code == 0, result.output
-    identity = load_identity(Paths(d), "kiosk pass")
+    identity = load_identity(Paths(d), "kiosk tablet passphrase")
     assert fingerprint(identity.public_bytes()) in result.output
-    assert "kiosk pass" not in result.output
+    assert "kiosk tablet passphrase" not in result.output
 
 
 def test_serve_runs_gunicorn_and_starts_the_heartbeat_in_the_worker(tmp_path: Path, tally: LiveTally) -> None:
     d = tmp_path / "k"
-    env = {**os.environ, "KIOSK_PASSPHRASE": "kiosk pass"}
+    env = {**os.environ, "KIOSK_PASSPHRASE": "kiosk tablet passphrase"}
     assert CliRunner().invoke(main, ["pair", local_offer(tally).to_url(), "--data", str(d)], env=env).exit_code == 0
     port = closed_port()
     proc = subprocess.Popen(

@@ -29,8 +29,8 @@ from .conftest import LiveTally, local_offer
 @pytest.fixture
 def kiosk(tmp_path: Path, tally: LiveTally) -> Iterator[Agent]:
     paths = Paths(tmp_path / "kiosk")
-    pair(local_offer(tally).to_url(), paths, "大厅1号", "kiosk pass")
-    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
+    pair(local_offer(tally).to_url(), paths, "大厅1号", "kiosk tablet passphrase")
+    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk tablet passphrase"))
     yield agent
     agent.outbox.close()
 
@@ -38,16 +38,16 @@ def kiosk(tmp_path: Path, tally: LiveTally) -> Iterator[Agent]:
 def test_pair_saves_identity_and_pairing(tmp_path: Path, tally: LiveTally) -> None:
     paths = Paths(tmp_path / "k")
     offer = local_offer(tally, preconfirm=False)
-    paired = pair(offer.to_url(), paths, "大厅2号", "kiosk pass")
+    paired = pair(offer.to_url(), paths, "大厅2号", "kiosk tablet passphrase")
     assert paired.status == "pending"
     p = load_pairing(paths)
     assert compact(fingerprint(p.tally_public_key)) == compact(offer.fingerprint)
     assert p.tally_url == tally.url and p.name == "大厅2号"
-    identity = load_identity(paths, "kiosk pass")
+    identity = load_identity(paths, "kiosk tablet passphrase")
     assert paired.kiosk_fingerprint == fingerprint(identity.public_bytes())
     assert paths.key.stat().st_mode & 0o777 == 0o600
     with pytest.raises(PairingFailed):  # one kiosk per data directory
-        pair(local_offer(tally).to_url(), paths, "again", "kiosk pass")
+        pair(local_offer(tally).to_url(), paths, "again", "kiosk tablet passphrase")
 
 
 def test_pairing_refuses_a_tally_whose_key_is_not_the_one_offered(tmp_path: Path, tally: LiveTally) -> None:
@@ -55,14 +55,14 @@ def test_pairing_refuses_a_tally_whose_key_is_not_the_one_offered(tmp_path: Path
     forged = PairingOffer(url=real.url, code=real.code, fingerprint=fingerprint(Identity.generate().public_bytes()))
     paths = Paths(tmp_path / "k")
     with pytest.raises(PairingFailed, match="impostor"):
-        pair(forged.to_url(), paths, "x", "kiosk pass")
+        pair(forged.to_url(), paths, "x", "kiosk tablet passphrase")
     assert not paths.pairing.exists() and not paths.key.exists()
 
 
 def test_heartbeat_form_and_standing(tmp_path: Path, tally: LiveTally) -> None:
     paths = Paths(tmp_path / "k")
-    pair(local_offer(tally, preconfirm=False).to_url(), paths, "x", "kiosk pass")
-    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk pass"))
+    pair(local_offer(tally, preconfirm=False).to_url(), paths, "x", "kiosk tablet passphrase")
+    agent = Agent(paths, load_pairing(paths), load_identity(paths, "kiosk tablet passphrase"))
     agent.heartbeat()
     assert agent.status == "pending"
     agent.refresh_form()
@@ -113,7 +113,7 @@ def test_desk_unlock_makes_a_card_on_the_kiosk(kiosk: Agent, tally: LiveTally) -
     sent = {item.round_id: parse_envelope(item.body).card_public for item in map(kiosk.outbox.get, (1, 2, 3))}
     assert set(sent) == {"r1", "e1", "d1"} and len(set(sent.values())) == 3
     with services(tally.client.application).store.writer() as s:
-        registered = {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
+        registered = {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card).where(Card.origin == "desk"))}
     assert registered == {key: (rid, "issued") for rid, key in sent.items()}
     kiosk.heartbeat()  # the grant was used up: no second ballot from one unlock
     assert client.post("/api/card", json={"unlock": True}).get_json()["error"]["code"] == "not_unlocked"

@@ -118,11 +118,3 @@ class Watch:
     def close(self) -> None:
         for ctx in self.contexts:
             ctx.close()
-
-
-def wait_js(page: Any, expression: str, timeout: float = 15.0) -> Any:
-    """Poll `expression` in the page until it is truthy (wait_for_function would eval() in the
-    page, which the pages' CSP forbids)."""
-    from tests.e2e.support import wait_for
-
-    return wait_for(lambda: page.evaluate(expression) or None, expression, timeout, every=0.05)

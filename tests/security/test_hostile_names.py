@@ -28,11 +28,12 @@ import requests
 from keys.canonical import b64e
 from keys.identity import Identity
 from keys.pairing import PairingOffer
+from tests.browser import wait_js
 from tests.e2e.conftest import Fleet
 from tests.e2e.support import wait_for
 from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
 
-from .conftest import Watch, wait_js
+from .conftest import Watch
 
 PRESENT = 8
 TITLE = "某镇推荐会</title></script><script>alert('XSS-title')</script>"

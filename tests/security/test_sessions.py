@@ -2,7 +2,7 @@
 
 In-process (Flask's test client over a real data directory and SQLite), with the clock a
 parameter of the app (`CLOCK`), so that lifetimes and expiries are tested without waiting. The
-review found: the judging blueprint's POST routes skipped the CSRF check; `/console/cards/print`
+review found: the judging blueprint's POST routes skipped the CSRF check; the card-sheet forms
 and the judge-card form passed when both tokens were absent; the chair's cookie never expired
 and survived sign-out; pairing offers never expired; the chair could read a judge's value before
 亮分 by voiding it and reading the audit log; error logs quoted ballot text; JSON went into the
@@ -101,8 +101,8 @@ def state_changing_routes(app: Any) -> list[tuple[str, str, str]]:
 
 def test_every_state_changing_route_of_every_blueprint_needs_the_sessions_csrf_token(tally: Tally) -> None:
     routes = state_changing_routes(tally.app)
-    assert {e for e, _, _ in routes} >= EXEMPT | {"judging.draw", "judging.next_contestant", "admin.cards",
-                                                 "console.print_cards", "console.logout"}
+    assert {e for e, _, _ in routes} >= EXEMPT | {"judging.draw", "judging.next_contestant", "admin.cards_import",
+                                                 "admin.cards_void", "console.judge_cards", "console.logout"}
     chair, token = tally.chair()
     _other, other_token = tally.chair()  # another signed-in console: its token is not this one's
     assert other_token != token
@@ -127,7 +127,7 @@ def test_the_card_sheets_need_a_token_even_from_a_fresh_session(tally: Tally) ->
     one compared None with None and printed cards."""
     c = tally.client()
     assert c.post("/console/login", data={"token": tally.token}).status_code == 302
-    for path in ("/console/cards/print", "/console/rounds/r1/judge-cards"):
+    for path in ("/console/rounds/s1/judge-cards",):
         r = c.post(path, data={"count": "2"}, headers={"Accept": "application/json"})
         assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", path
     state = c.get("/api/v1/admin/state").get_json()

@@ -17,7 +17,6 @@ from keys.identity import Identity
 from tally.services import services
 
 KEY_PASS = "test key passphrase"
-SCRUTINEER = "test scrutineer passphrase"
 MEETING = """
 meeting:
   title: 测试镇推荐会议
@@ -56,8 +55,28 @@ def meeting_dir(tmp_path: Path) -> Path:
     f = tmp_path / "meeting.yaml"
     f.write_text(MEETING, encoding="utf-8")
     d = tmp_path / "data"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     return d
+
+
+def shares_dir(data_dir: Path) -> Path:
+    """Where the tests keep the scrutineers' files: beside the data directory, never inside it."""
+    return data_dir.parent / f"{data_dir.name}-shares"
+
+
+def shares_of(data_dir: Path, round_id: str, who: tuple[int, ...] = (1, 2)) -> list[str]:
+    """The share lines of scrutineers `who` for `round_id`, read from their files."""
+    out = []
+    for i in who:
+        for line in (shares_dir(data_dir) / f"scrutineer-{i}.txt").read_text(encoding="utf-8").splitlines():
+            if line.startswith("SCRS1.") and line.split(".")[2] == round_id:
+                out.append(line)
+    return out
+
+
+def count_body(client: Any, round_id: str, who: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """The body of a count: two scrutineers' shares for the round (a quorum of 2 of 3)."""
+    return {"shares": shares_of(Path(client.application.config["DATA_DIR"]), round_id, who)}
 
 
 @pytest.fixture
@@ -117,9 +136,14 @@ def pair_kiosk(client: Any, admin: dict[str, str], *, preconfirm: bool = True, n
     return Kiosk(ident, data["kiosk_id"], data["meeting"])
 
 
-def setup_meeting(client: Any, admin: dict[str, str], *, sign_in: int = 6, open_rounds: tuple[str, ...] = ("r1",)) -> None:
+def setup_meeting(client: Any, admin: dict[str, str], *, sign_in: int = 6, open_rounds: tuple[str, ...] = ("r1",),
+                  cards: int = 12) -> None:
+    """Roster, sign-in, the scrutineers' card list (`cards` cards, made as `keys cards make`
+    makes them), then open `open_rounds`: the list must be in before a round opens."""
     import io
 
+    if cards:
+        import_cards(client, admin, cards)
     resp = client.post("/api/v1/admin/roster", data={"file": (io.BytesIO(ROSTER.encode()), "roster.csv")}, headers=admin)
     assert resp.status_code == 200, resp.get_json()
     for i in range(1, sign_in + 1):
@@ -129,15 +153,33 @@ def setup_meeting(client: Any, admin: dict[str, str], *, sign_in: int = 6, open_
         assert resp.status_code == 200, resp.get_json()
 
 
-def issue_cards(client: Any, admin: dict[str, str], meeting_id: str, n: int) -> list[Any]:
-    from keys.cards import Card, parse_card
+# The cards each test tally's list holds and no test has taken yet, by app.
+_POOLS: dict[int, list[Any]] = {}
 
-    texts = client.post("/api/v1/admin/cards", json={"count": n, "issued": True}, headers=admin).get_json()["cards"]
-    out = []
-    for t in texts:
-        m, secret = parse_card(t)
-        out.append(Card(meeting_id=m, secret=secret))
-    return out
+
+def import_cards(client: Any, admin: dict[str, str], n: int) -> list[Any]:
+    """Make `n` cards with the scrutineers' tool's code (`keys.credentials.make_cards`) from the
+    tally's public meeting record, import their list through the chair's API; the cards."""
+    from keys.credentials import make_cards
+    from keys.record import parse_record
+
+    record = parse_record(client.get("/api/v1/admin/meeting-record", headers=admin).get_json())
+    cards, doc = make_cards(record, n)
+    resp = client.post("/api/v1/admin/cards/import", json=doc, headers=admin)
+    assert resp.status_code == 200, resp.get_json()
+    _POOLS[id(client.application)] = list(cards)
+    return cards
+
+
+def issue_cards(client: Any, admin: dict[str, str], meeting_id: str, n: int) -> list[Any]:
+    """`n` cards of the imported list no test has used yet (counted out like paper ballots)."""
+    pool = _POOLS.get(id(client.application))
+    if not pool:
+        import_cards(client, admin, max(n, 12))
+        pool = _POOLS[id(client.application)]
+    assert len(pool) >= n, "the test tally's card list is too short: pass cards= to setup_meeting"
+    taken, _POOLS[id(client.application)] = pool[:n], pool[n:]
+    return taken
 
 
 def load_forms(client: Any, kiosk: Kiosk) -> None:

@@ -10,7 +10,7 @@ from keys.canonical import b64d, b64e
 from keys.envelope import parse_envelope
 from tally.services import services
 
-from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import count_body, issue_cards, load_forms, pair_kiosk, setup_meeting
 
 ORDERLESS = {"ballots", "card_uses", "cards", "attendees", "unlock_grants"}
 
@@ -30,7 +30,7 @@ def test_database_dump_has_no_card_secret_and_no_order_next_to_ballots(client, a
         )
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
     assert (
-        client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers).status_code
+        client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers).status_code
         == 200
     )
     services(app).store.engine.dispose()
@@ -121,13 +121,13 @@ def test_one_cards_ballots_in_two_rounds_are_not_linked_in_the_database(client, 
     assert not stored["r1"] & stored["d1"]
 
     # The credential tables: a key, a round and a status; no card id, nothing shared by a card's rows.
-    assert [r[1] for r in con.execute("PRAGMA table_info(cards)")] == ["public_key", "round_id", "status"]
+    assert [r[1] for r in con.execute("PRAGMA table_info(cards)")] == ["public_key", "round_id", "status", "origin"]
     assert [r[1] for r in con.execute("PRAGMA table_info(card_uses)")] == ["card", "round_id"]
     card_rows = {
         key: (rnd, status) for key, rnd, status in con.execute("SELECT public_key, round_id, status FROM cards")
     }
     assert card_rows[r1_key] == ("r1", "issued") and card_rows[d1_key] == ("d1", "issued")
-    assert len(card_rows) == 4 * 3 and {s for _, s in card_rows.values()} == {"issued"}
+    assert len(card_rows) == 12 * 3 and {s for _, s in card_rows.values()} == {"issued"}
     uses = set(con.execute("SELECT card, round_id FROM card_uses"))
     assert (r1_key, "r1") in uses and (d1_key, "d1") in uses and len(uses) == 8
 

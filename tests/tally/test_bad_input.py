@@ -8,13 +8,16 @@ from .conftest import setup_meeting
 BODIES = [None, [], "x", 7, {"count": "x"}, {"count": True}, {"count": -1}, {"numbers": "001"}, {"numbers": [1, 2]},
           {"number": None}, {"seat": "1", "reason": 5}, {"order": "甲"}, {"order": [1]}, {"contestant": 5},
           {"passphrase": 5}, {"seed": {"x": 1}}, {"card": 5}, {"kiosk": []}, {"seats": "all"}, {"all": "yes"},
-          {"rows": "x"}, {"rows": [[1, 2], "x"]}, {"preconfirm": "yes", "count": 10**9}]
-POSTS = ["/api/v1/admin/offers", "/api/v1/admin/cards", "/api/v1/admin/roster", "/api/v1/admin/rounds/e1/close",
+          {"rows": "x"}, {"rows": [[1, 2], "x"]}, {"preconfirm": "yes", "count": 10**9},
+          {"shares": "x"}, {"shares": [5]}, {"shares": []}, {"shares": ["SCRS1.x"] * 16}, {"share": 5},
+          {"desk_unlock": "yes"}, {"cards": "x"}, {"cards": [5]}, {"cards": []}, {"v": 1, "type": "credentials"}]
+POSTS = ["/api/v1/admin/offers", "/api/v1/admin/cards/import", "/api/v1/admin/cards/void", "/api/v1/admin/settings",
+         "/api/v1/admin/rounds/r1/shares/check", "/api/v1/admin/roster", "/api/v1/admin/rounds/e1/close",
          "/api/v1/admin/rounds/r1/count", "/api/v1/admin/rounds/zz/close", "/api/v1/admin/rounds/r1/nonsense",
          "/api/v1/admin/kiosks/nope/confirm", "/api/v1/admin/kiosks/nope/explode", "/api/v1/admin/judges/pool",
          "/api/v1/admin/rounds/r1/draw", "/api/v1/admin/rounds/r1/judge-cards", "/api/v1/admin/rounds/r1/order",
          "/api/v1/admin/rounds/r1/next", "/api/v1/admin/rounds/r1/void", "/api/v1/admin/rounds/r1/show",
-         "/api/v1/desk/signin", "/api/v1/desk/cards/issue", "/api/v1/desk/unlock", "/api/v1/kiosks/pair",
+         "/api/v1/desk/signin", "/api/v1/desk/unlock", "/api/v1/kiosks/pair",
          "/api/v1/kiosks/heartbeat", "/api/v1/kiosks/unlock", "/api/v1/cards/check", "/api/v1/envelopes"]
 GETS = ["/api/v1/admin/rounds/zz/export", "/api/v1/admin/rounds/r1/export", "/api/v1/admin/rounds/r1/sheet.pdf",
         "/api/v1/admin/rounds/r1/sheet.doc", "/api/v1/admin/rounds/r1/scoresheet.xlsx", "/api/v1/admin/rounds/zz/judging",

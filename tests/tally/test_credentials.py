@@ -1,56 +1,138 @@
-"""Ballot credentials: one key per card and ballot round, over the real app and database.
+"""Ballot credentials: the scrutineers' card list, over the real app and database.
 
-A card's key of one round votes only in that round; the console counts cards, not rows; the desk
-issues a scanned card in every round; a desk unlock registers the kiosk-made card in every open
-ballot round; the kiosk's card check asks with one key per round.
+The tally makes no card: it imports the list the scrutineers made (`keys cards make`), one
+unlinked row per card and ballot round, frozen once a round opens; a key not in the list is
+refused at intake; left-over cards are voided as a batch by their codes; a desk unlock (only
+where the chair allows it) registers the kiosk-made card, counted apart; the kiosk's card check
+asks with one key per round.
 """
 from __future__ import annotations
 
+import copy
+import io
 from typing import Any
 
 from sqlalchemy import select
 
 from keys.canonical import b64e
-from keys.cards import Card as CardSecret
-from keys.cards import new_card, parse_card
+from keys.cards import new_card
+from keys.credentials import list_fingerprint, make_cards
+from keys.record import parse_record
 from tally.services import services
-from tally.store.models import Card
+from tally.store.models import Card, SpareCard
 
-from .conftest import issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import import_cards, issue_cards, load_forms, pair_kiosk, setup_meeting
 
 BALLOT_ROUNDS = ("r1", "e1", "d1")
+SPARES = ("spare-1", "spare-2", "spare-3")
 R1 = {"round": "r1", "sections": {"mayor": ["张三"]}}
 D1 = {"round": "d1", "votes": {"王五": "agree"}}
 
 
 def rows(app: Any) -> dict[bytes, tuple[str, str]]:
     with services(app).store.writer() as s:
-        return {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
+        out = {c.public_key: (c.round_id, c.status) for c in s.scalars(select(Card))}
+        out.update({c.public_key: (c.spare_id, c.status) for c in s.scalars(select(SpareCard))})
+        return out
 
 
 def cards_state(client: Any, admin: dict[str, str]) -> dict[str, int]:
     return client.get("/api/v1/admin/state", headers=admin).get_json()["cards"]
 
 
-def printed(client: Any, admin: dict[str, str], n: int) -> list[str]:
-    resp = client.post("/api/v1/admin/cards", json={"count": n}, headers=admin)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["cards"]
-
-
 def error(resp: Any) -> tuple[int, str]:
     return resp.status_code, resp.get_json()["error"]["code"]
 
 
+def made(client: Any, admin: dict[str, str], n: int) -> tuple[list[Any], dict[str, Any]]:
+    """Cards made as the scrutineers' tool makes them, from the tally's public meeting record."""
+    return make_cards(parse_record(client.get("/api/v1/admin/meeting-record", headers=admin).get_json()), n)
+
+
 def test_a_card_is_one_unlinked_row_per_ballot_round(client, app, admin_headers):
-    texts = printed(client, admin_headers, 4)
+    cards = import_cards(client, admin_headers, 4)
     table = rows(app)
-    assert len(table) == 4 * len(BALLOT_ROUNDS)
-    for text in texts:
-        card = CardSecret(*parse_card(text))
-        assert {card.public_for(r): (r, "printed") for r in BALLOT_ROUNDS}.items() <= table.items()
+    assert len(table) == 4 * (len(BALLOT_ROUNDS) + len(SPARES))
+    for card in cards:
+        assert {card.public_for(r): (r, "issued") for r in BALLOT_ROUNDS + SPARES}.items() <= table.items()
     # Each round holds one credential per card; no row names a card, only a key and a round.
-    assert sorted(r for r, _ in table.values()) == sorted(BALLOT_ROUNDS * 4)
+    assert sorted(r for r, _ in table.values()) == sorted((BALLOT_ROUNDS + SPARES) * 4)
+    info = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
+    assert info["cards"] == {"listed": 4, "void": 0, "desk": 0}
+    assert info["card_list"]["cards"] == 4 and len(info["card_list"]["fingerprint"]) == 39
+
+
+def test_a_bad_card_list_is_refused_and_changes_nothing(client, app, admin_headers):
+    import_cards(client, admin_headers, 3)
+    before = rows(app)
+    _, good = made(client, admin_headers, 2)
+
+    def refit(doc: dict[str, Any]) -> dict[str, Any]:
+        doc["fingerprint"] = list_fingerprint(doc)
+        return doc
+
+    tampered = copy.deepcopy(good)
+    tampered["rounds"]["r1"][0] = b64e(new_card(good["meeting"]).public_for("r1"))  # a key slipped in: fingerprint breaks
+    unsorted = refit({**copy.deepcopy(good), "rounds": {r: keys[::-1] for r, keys in good["rounds"].items()}})
+    missing = refit({**copy.deepcopy(good), "rounds": {r: k for r, k in good["rounds"].items() if r != "d1"}})
+    other_meeting = refit({**copy.deepcopy(good), "meeting": "fedcba9876543210"})
+    other_record = refit({**copy.deepcopy(good), "meeting_record": "AAAA " * 7 + "AAAA"})
+    for doc, expected in [(tampered, (400, "bad_card_list")), (unsorted, (400, "bad_card_list")),
+                          (missing, (400, "bad_card_list")), (other_meeting, (400, "wrong_meeting")),
+                          (other_record, (400, "wrong_meeting_record")), ({"cards": []}, (400, "bad_card_list"))]:
+        assert error(client.post("/api/v1/admin/cards/import", json=doc, headers=admin_headers)) == expected
+    assert rows(app) == before
+
+
+def test_the_list_is_frozen_once_a_round_opens(client, app, admin_headers):
+    setup_meeting(client, admin_headers, open_rounds=("r1",))
+    before = rows(app)
+    _, doc = made(client, admin_headers, 2)
+    assert error(client.post("/api/v1/admin/cards/import", json=doc, headers=admin_headers)) == (409, "card_list_frozen")
+    assert rows(app) == before
+
+
+def test_a_voting_round_needs_the_card_list(client, admin_headers):
+    roster = io.BytesIO("编号,姓名\n001,甲\n".encode())
+    resp = client.post("/api/v1/admin/roster", data={"file": (roster, "r.csv")}, headers=admin_headers)
+    assert resp.status_code == 200
+    client.post("/api/v1/desk/signin", json={"all": True}, headers=admin_headers)
+    assert error(client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers)) == (409, "no_card_list")
+    # Where the chair allows desk unlocks, the kiosks make the cards: the round may open.
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin_headers).status_code == 200
+    assert client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers).status_code == 200
+
+
+def test_a_card_not_in_the_list_is_refused_at_intake(client, app, admin_headers):
+    setup_meeting(client, admin_headers, open_rounds=("r1",))
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    stranger = new_card(kiosk.meeting)  # a card the tally (or anyone) made: not on the scrutineers' list
+    assert error(client.post("/api/v1/envelopes", json=kiosk.envelope(stranger, R1))) == (403, "unknown_card")
+    (card,) = issue_cards(client, admin_headers, kiosk.meeting, 1)
+    assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, R1)).status_code == 201
+
+
+def test_left_over_cards_are_voided_as_a_batch(client, app, admin_headers):
+    setup_meeting(client, admin_headers, open_rounds=("r1",), cards=6)
+    kiosk = pair_kiosk(client, admin_headers)
+    load_forms(client, kiosk)
+    used, *left = issue_cards(client, admin_headers, kiosk.meeting, 4)
+    assert client.post("/api/v1/envelopes", json=kiosk.envelope(used, R1)).status_code == 201
+    before = rows(app)
+    bad = [left[0].qr_text, "SCR1.nonsense"]
+    assert error(client.post("/api/v1/admin/cards/void", json={"cards": bad}, headers=admin_headers))[1] == "bad_card"
+    assert rows(app) == before  # one unreadable code: nothing voided
+    codes = [c.qr_text.lower() for c in left] + [used.qr_text, new_card(kiosk.meeting).qr_text, left[0].qr_text]
+    resp = client.post("/api/v1/admin/cards/void", json={"cards": codes}, headers=admin_headers)
+    assert resp.status_code == 200, resp.get_json()
+    out = resp.get_json()
+    assert (out["voided"], out["already_void"], out["unknown"], out["used"]) == (4, 1, 1, 1)
+    assert out["totals"] == {"listed": 6, "void": 4, "desk": 0}
+    table = rows(app)
+    for card in left:  # every round, spare keys too
+        assert {table[card.public_for(r)][1] for r in BALLOT_ROUNDS + SPARES} == {"void"}
+    assert error(client.post("/api/v1/envelopes", json=kiosk.envelope(left[1], R1))) == (409, "card_void")
 
 
 def test_a_rounds_key_votes_only_in_its_own_round(client, app, admin_headers):
@@ -67,46 +149,6 @@ def test_a_rounds_key_votes_only_in_its_own_round(client, app, admin_headers):
     assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, D1)).status_code == 201
     assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, R1)).status_code == 201
     assert error(client.post("/api/v1/envelopes", json=kiosk.envelope(card, D1))) == (409, "card_used")
-
-
-def test_console_counts_cards_not_rows(client, app, admin_headers):
-    setup_meeting(client, admin_headers, open_rounds=("r1",))
-    assert cards_state(client, admin_headers) == {"printed": 0, "issued": 0, "void": 0}
-    texts = printed(client, admin_headers, 5)
-    assert cards_state(client, admin_headers) == {"printed": 5, "issued": 0, "void": 0}
-    resp = client.post("/api/v1/desk/cards/issue", json={"card": texts[0]}, headers=admin_headers)
-    assert resp.status_code == 200 and resp.get_json()["cards"] == {"printed": 4, "issued": 1, "void": 0}
-    issue_cards(client, admin_headers, "", 2)  # two more, handed out as printed
-    assert cards_state(client, admin_headers) == {"printed": 4, "issued": 3, "void": 0}
-    assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers).status_code == 200
-    assert cards_state(client, admin_headers) == {"printed": 0, "issued": 3, "void": 4}
-    assert len(rows(app)) == 7 * len(BALLOT_ROUNDS)
-
-
-def test_bulk_issue_counts_cards(client, admin_headers):
-    printed(client, admin_headers, 3)
-    resp = client.post("/api/v1/desk/cards/issue", json={"all_printed": True}, headers=admin_headers)
-    assert resp.status_code == 200
-    assert resp.get_json() == {"issued": 3, "cards": {"printed": 0, "issued": 3, "void": 0}}
-
-
-def test_desk_scan_issues_the_card_in_every_round(client, app, admin_headers):
-    texts = printed(client, admin_headers, 2)
-    card = CardSecret(*parse_card(texts[1]))
-    assert client.post("/api/v1/desk/cards/issue", json={"card": texts[1].lower()}, headers=admin_headers).status_code == 200
-    table = rows(app)
-    assert [table[card.public_for(r)] for r in BALLOT_ROUNDS] == [(r, "issued") for r in BALLOT_ROUNDS]
-    other = CardSecret(*parse_card(texts[0]))
-    assert {table[other.public_for(r)][1] for r in BALLOT_ROUNDS} == {"printed"}
-    before = rows(app)
-    for body, expected in [
-        ({"card": texts[1]}, (409, "card_issued")),
-        ({"card": new_card(card.meeting_id).qr_text}, (404, "unknown_card")),
-        ({"card": new_card("fedcba9876543210").qr_text}, (400, "wrong_meeting")),
-        ({"card": "SCR1.nonsense"}, (400, "bad_card")),
-    ]:
-        assert error(client.post("/api/v1/desk/cards/issue", json=body, headers=admin_headers)) == expected
-    assert rows(app) == before
 
 
 def test_card_check_takes_one_key_per_round(client, app, admin_headers):
@@ -138,6 +180,10 @@ def test_unlock_claim_registers_one_key_per_open_ballot_round(client, app, admin
     setup_meeting(client, admin_headers, open_rounds=("r1", "d1"))
     kiosk = pair_kiosk(client, admin_headers)
     load_forms(client, kiosk)
+    # The meeting has not allowed desk unlocks: the desk must hand out a card.
+    assert error(client.post("/api/v1/desk/unlock", json={"kiosk": kiosk.kiosk_id}, headers=admin_headers)) == (
+        409, "desk_unlock_off")
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin_headers).status_code == 200
     assert client.post("/api/v1/desk/unlock", json={"kiosk": kiosk.kiosk_id}, headers=admin_headers).status_code == 200
     grant = client.post("/api/v1/kiosks/heartbeat", json=kiosk.signed({"outbox": 0, "sent": 0})).get_json()["unlock"]["grant"]
     card = new_card(kiosk.meeting)
@@ -165,4 +211,9 @@ def test_unlock_claim_registers_one_key_per_open_ballot_round(client, app, admin
     assert error(claim(keys)) == (409, "no_unlock")  # one unlock, one card
     assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, D1)).status_code == 201
     assert client.post("/api/v1/envelopes", json=kiosk.envelope(card, R1)).status_code == 201
-    assert cards_state(client, admin_headers)["issued"] == 1
+    assert cards_state(client, admin_headers)["desk"] == 1
+    # Forbidding desk unlocks again drops a grant not yet claimed.
+    assert client.post("/api/v1/desk/unlock", json={"kiosk": kiosk.kiosk_id}, headers=admin_headers).status_code == 200
+    grant = client.post("/api/v1/kiosks/heartbeat", json=kiosk.signed({"outbox": 0, "sent": 0})).get_json()["unlock"]["grant"]
+    assert client.post("/api/v1/admin/settings", json={"desk_unlock": False}, headers=admin_headers).status_code == 200
+    assert error(claim({r: new_card(kiosk.meeting).public_for(r) for r in ("r1", "d1")}, grant)) == (409, "no_unlock")

@@ -15,7 +15,7 @@ from tally.cli import main as tally_cli
 from tally.cli.meeting import write_export
 from tally.services import services
 
-from .conftest import KEY_PASS, SCRUTINEER, Kiosk, pair_kiosk
+from .conftest import KEY_PASS, Kiosk, pair_kiosk, shares_dir
 
 MEETING = """
 meeting:
@@ -43,7 +43,7 @@ def jclient(tmp_path: Path):  # type: ignore[no-untyped-def]
     f = tmp_path / "m.yaml"
     f.write_text(MEETING, encoding="utf-8")
     d = tmp_path / "data"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     app = create_app({"DATA_DIR": str(d), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
     yield app.test_client(), admin
@@ -225,14 +225,6 @@ def test_a_judge_card_is_its_key_for_the_score_round(jclient):
         json=kiosk.envelope(cards[3], {"round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}),
     )
     assert r.status_code == 201, r.get_json()
-
-
-def test_a_meeting_without_voting_rounds_prints_no_ballot_cards(jclient):
-    client, admin = jclient
-    r = client.post("/api/v1/admin/cards", json={"count": 3}, headers=admin)
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_ballot_rounds"
-    r = client.post("/api/v1/admin/cards", json={"count": 3}, headers={**admin, "Accept-Language": "zh"})
-    assert r.get_json()["error"]["message"] == "本次会议没有投票轮次，不需要选票卡。"
 
 
 def test_seven_equal_scores_strike_one_seat_high_and_another_low_live(jclient):

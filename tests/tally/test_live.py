@@ -5,7 +5,7 @@ import time
 
 from tally.show.feed import socketio
 
-from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import count_body, issue_cards, load_forms, pair_kiosk, setup_meeting
 
 
 def wait_state(sock, pred, timeout=5.0):  # type: ignore[no-untyped-def]
@@ -46,7 +46,7 @@ def test_projector_sees_turnout_only_until_reveal(app, client, admin_headers):
     assert "result" not in r1 and "张三" not in str(st)  # turnout only, never partial counts
 
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
-    client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     st = wait_state(proj, lambda s: r1_of(s)["status"] == "counted")
     assert "result" not in r1_of(st)
     assert r1_of(st)["chain_head"]
@@ -64,7 +64,7 @@ def test_console_feed_needs_the_chair(app, client, admin_headers):
     chair = socketio.test_client(app, namespace="/live", flask_test_client=client)
     assert chair.is_connected("/live")
     st = wait_state(chair, lambda s: "kiosks" in s)
-    assert st["cards"] == {"printed": 0, "issued": 0, "void": 0}
+    assert st["cards"] == {"listed": 0, "void": 0, "desk": 0} and st["card_list"] is None
     chair.disconnect(namespace="/live")
 
 

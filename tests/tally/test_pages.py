@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import count_body, issue_cards, load_forms, pair_kiosk, setup_meeting
 
 
 def login(client, admin):  # type: ignore[no-untyped-def]
@@ -36,20 +36,49 @@ def test_console_in_both_languages(client, admin_headers, lang, words):
     assert words[0] in again
 
 
-def test_card_sheet_desk_and_result_sheet(client, app, admin_headers):
+def test_console_shows_the_check_codes_the_scrutineers_compare(client, admin_headers, meeting_dir):
+    """At set-up each scrutineer compares their sheet's check codes with the console's table."""
+    from .conftest import shares_dir
+
     login(client, admin_headers)
     html = client.get("/console").get_data(as_text=True)
-    token = csrf_of(html)
-    r = client.post("/console/cards/print", data={"count": "3", "csrf": token})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 200 and page.count("data:image/svg+xml;base64,") == 3 and r.headers["Cache-Control"] == "no-store"
-    assert client.post("/console/cards/print", data={"count": "3", "csrf": "forged"}).status_code == 403
-    assert client.post("/console/cards/print", data={"count": "x", "csrf": token}).status_code == 400
+    assert client.post("/console/cards/print", data={"count": "3"}).status_code in (403, 404, 405)  # gone
+    custody = client.get("/api/v1/admin/custody", headers=admin_headers).get_json()
+    assert (custody["scrutineers"], custody["quorum"]) == (3, 2)
+    assert [k["round"] for k in custody["keys"]] == ["r1", "e1", "d1", "spare-1", "spare-2", "spare-3"]
+    assert custody["record_fingerprint"] in html
+    for i in (1, 2, 3):
+        sheet = (shares_dir(meeting_dir) / f"scrutineer-{i}.txt").read_text(encoding="utf-8")
+        assert custody["record_fingerprint"] in sheet
+        for k in custody["keys"]:
+            code = k["codes"][i - 1]
+            assert f"# {k['round']} " in sheet and code in sheet and f"<code>{code}</code>" in html
+    # The printed sheet says the same: title, fingerprint, each round's check code, Chinese first.
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext"):
+        pdf = subprocess.run(["pdftotext", str(shares_dir(meeting_dir) / "scrutineer-2.pdf"), "-"],
+                             capture_output=True, text=True).stdout.replace("\n", " ")
+        assert "测试镇推荐会议" in pdf and custody["record_fingerprint"] in pdf and "签名" in pdf
+        assert all(k["codes"][1] in pdf for k in custody["keys"])
+        assert pdf.index("监票人") < pdf.index("Scrutineer")
+    # Nothing secret on the console: no share line, no share value.
+    assert "SCRS1" not in html
+
+
+def test_card_sheet_desk_and_result_sheet(client, app, admin_headers):
+    login(client, admin_headers)
     desk_url = client.get("/api/v1/admin/links", headers=admin_headers).get_json()["desk"]
     desk = app.test_client()
     assert desk.get("/desk").status_code == 401
     r = desk.get(desk_url.split("localhost")[1])
-    assert r.status_code == 200 and "签到台" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "签到台" in page
+    # Cards are counted out, not scanned; no unlock unless the chair allows it.
+    assert 'id="card"' not in page and 'id="unlock"' not in page
+    client.post("/api/v1/admin/settings", json={"desk_unlock": True}, headers=admin_headers)
+    assert 'id="unlock"' in desk.get("/desk").get_data(as_text=True)
     # The desk session can sign people in with the page's CSRF token, but is not the chair.
     setup_meeting(client, admin_headers, sign_in=0, open_rounds=())
     token = csrf_of(r.get_data(as_text=True))
@@ -66,7 +95,7 @@ def test_card_sheet_desk_and_result_sheet(client, app, admin_headers):
     cards = issue_cards(client, admin_headers, kiosk.meeting, 1)
     client.post("/api/v1/envelopes", json=kiosk.envelope(cards[0], {"round": "r1", "sections": {"mayor": ["张三"]}}))
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
-    client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     sheet = client.get("/console/rounds/r1/sheet")
     text = sheet.get_data(as_text=True)
     state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
@@ -98,7 +127,7 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
         client.post("/api/v1/envelopes", json=kiosk.envelope(c, {"round": "r1", "sections": {"mayor": [n]}}))
     assert client.get("/api/v1/admin/rounds/r1/sheet.pdf", headers=admin_headers).status_code == 409
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
-    client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     head = next(
         r for r in client.get("/api/v1/admin/state", headers=admin_headers).get_json()["rounds"] if r["id"] == "r1"
     )["chain_head"]
@@ -116,6 +145,11 @@ def test_result_sheets_as_pdf_and_excel(client, admin_headers, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "r1.pdf"), "-"], capture_output=True, text=True)
     if text.returncode == 0:
         assert head in text.stdout.replace("\n", "") and "张三" in text.stdout
+        # The scrutineers' card list fingerprint, and the ballots that came by desk unlock (none here).
+        fp = client.get("/api/v1/admin/state", headers=admin_headers).get_json()["card_list"]["fingerprint"]
+        flat = text.stdout.replace("\n", "")
+        assert "选票卡清单指纹" in flat and fp in flat and "签到台解锁的选票（平板自制凭证）：0" in flat
+    assert any(fp_line.startswith("选票卡清单指纹") for fp_line in cells)
 
 
 def test_audit_log_records_the_chairs_actions_and_never_ballots(client, admin_headers):
@@ -127,7 +161,8 @@ def test_audit_log_records_the_chairs_actions_and_never_ballots(client, admin_he
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
     entries = client.get("/api/v1/admin/audit", headers=admin_headers).get_json()["entries"]
     actions = [e["action"] for e in entries]
-    assert actions[:1] == ["roster_imported"] and "round_opened" in actions and actions[-1] == "round_closed"
+    assert actions[:2] == ["card_list_imported", "roster_imported"]
+    assert "round_opened" in actions and actions[-1] == "round_closed"
     assert entries[-1]["detail"]["accepted"] == 1 and len(entries[-1]["detail"]["chain_head"]) == 64
     assert "王五" not in str(entries)
     login(client, admin_headers)

@@ -11,7 +11,7 @@ from tally.services import services
 from tally.store.models import CardUse, Envelope, Round
 from tests.services import fresh_postgres_database
 
-from .conftest import KEY_PASS, MEETING, SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import KEY_PASS, MEETING, count_body, issue_cards, load_forms, pair_kiosk, setup_meeting, shares_dir
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +25,7 @@ def pg_app(tmp_path: Path):  # type: ignore[no-untyped-def]
         f = tmp_path / "meeting.yaml"
         f.write_text(MEETING, encoding="utf-8")
         d = tmp_path / "data"
-        init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER, database_url=url)
+        init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d), database_url=url)
         app = create_app({"DATA_DIR": str(d), "TESTING": True,
                           "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS, "TALLY_DATABASE_URL": url}})
         assert services(app).store.engine.dialect.name == "postgresql"
@@ -46,7 +46,7 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
         # A PostgreSQL heap keeps insertion order: the cards' rows went in by key (random), so
         # the physical order does not keep one card's three round credentials together.
         heap = [bytes(k) for k in s.scalars(text("SELECT public_key FROM cards ORDER BY ctid"))]
-    assert len(heap) == 6 * 3 and heap == sorted(heap)
+    assert len(heap) == 12 * 3 and heap == sorted(heap)
     results: list[int] = []
     lock = threading.Lock()
 
@@ -71,9 +71,9 @@ def test_postgres_meeting_with_racing_kiosks(pg_app, tmp_path):
         assert s.scalar(select(func.count()).select_from(CardUse)) == 6
         assert s.get(Round, "r1").accepted == 6
     assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin).status_code == 200
-    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin)
+    r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin)
     assert r.status_code == 200, r.get_json()
     post = r.get_json()["result"]["posts"][0]
     assert post["valid"] == 6 and sum(c["votes"] for c in post["candidates"]) == 6
     doc = client.get("/api/v1/admin/rounds/r1/export", headers=admin).get_json()
-    assert len(doc["envelopes_jsonl"].splitlines()) == 6
+    assert len(doc["files"]["envelopes.jsonl"].splitlines()) == 6

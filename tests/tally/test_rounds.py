@@ -11,9 +11,9 @@ from sqlalchemy import select
 from tally.cli import main as tally_cli
 from tally.cli.meeting import write_export
 from tally.services import services
-from tally.store.models import Ballot, Card, Round
+from tally.store.models import Ballot, Round
 
-from .conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from .conftest import count_body, import_cards, issue_cards, load_forms, pair_kiosk, setup_meeting, shares_dir
 
 R1 = [{"round": "r1", "sections": {"mayor": n}} for n in (["张三"], ["张三"], ["李四"], ["钱七"], [], ["张三", "李四"])]
 E1 = [{"round": "e1", "grades": {"张三": "优秀", "李四": "称职"}},
@@ -39,22 +39,32 @@ def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: P
     cast_all(client, kiosk, cards, D1)
 
     # Not closed yet: counting is refused.
-    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "round_not_closed"
     for rid in ("r1", "e1", "d1"):
         assert client.post(f"/api/v1/admin/rounds/{rid}/close", json={}, headers=admin_headers).status_code == 200
 
-    # Wrong passphrase: refused, nothing opened.
-    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": "wrong"}, headers=admin_headers)
-    assert r.status_code == 403 and r.get_json()["error"]["code"] == "wrong_passphrase"
+    # One scrutineer's share, or a damaged one, or another round's: refused by name, nothing opened.
+    r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1", who=(3,)), headers=admin_headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "shares_needed"
+    damaged = count_body(client, "r1")
+    line = damaged["shares"][1]  # one base32 letter changed mid-share (the last letter holds padding bits)
+    damaged["shares"][1] = line[:-6] + ("A" if line[-6] != "A" else "B") + line[-5:]
+    r = client.post("/api/v1/admin/rounds/r1/count", json=damaged, headers=admin_headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "share_mismatch"
+    assert "监票人 2 在轮次 r1 的分片不符" in r.get_json()["error"]["message"]
+    r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "e1"), headers=admin_headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "share_wrong_round"
+    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": "the old way"}, headers=admin_headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "shares_required"
     with services(app).store.writer() as s:
         assert s.scalars(select(Ballot)).first() is None
         assert s.get(Round, "r1").status == "closed"
 
     for rid in ("r1", "e1", "d1"):
-        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json=count_body(client, rid), headers=admin_headers)
         assert r.status_code == 200, r.get_json()
-    again = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    again = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     assert again.status_code == 409
 
     live = client.get("/api/v1/admin/results", headers=admin_headers).get_json()
@@ -90,20 +100,8 @@ def test_full_meeting_and_export_recount(client, app, admin_headers, tmp_path: P
         assert len(lines) == by_id[rid]["returned"]
 
 
-def test_close_voids_cards_not_handed_out(client, app, admin_headers):
-    setup_meeting(client, admin_headers)
-    printed = client.post("/api/v1/admin/cards", json={"count": 3}, headers=admin_headers)
-    assert printed.status_code == 201
-    assert client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers).status_code == 200
-    with services(app).store.writer() as s:
-        # One credential per card and ballot round (r1, e1, d1): all of them voided.
-        rows = [(c.round_id, c.status) for c in s.scalars(select(Card))]
-        assert sorted(rows) == sorted([(r, "void") for r in ("r1", "e1", "d1")] * 3)
-    state = client.get("/api/v1/admin/state", headers=admin_headers).get_json()
-    assert state["cards"] == {"printed": 0, "issued": 0, "void": 3}
-
-
 def test_open_needs_people_signed_in_and_only_once(client, admin_headers):
+    import_cards(client, admin_headers, 2)
     r = client.post("/api/v1/admin/rounds/r1/open", json={}, headers=admin_headers)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "nobody_present"
     setup_meeting(client, admin_headers)
@@ -150,7 +148,7 @@ def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     f = tmp_path / "m.yaml"
     f.write_text(COMPOSITE, encoding="utf-8")
     d = tmp_path / "d"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     app = create_app({"DATA_DIR": str(d), "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     client = app.test_client()
     admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
@@ -164,7 +162,7 @@ def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     cast_all(client, kiosk, cards, [{"round": "e1", "grades": {"甲": "优秀", "乙": "称职"}},
                                     {"round": "e1", "grades": {"甲": "优秀", "乙": "基本称职"}}])
     client.post("/api/v1/admin/rounds/e1/close", json={}, headers=admin)
-    assert client.post("/api/v1/admin/rounds/e1/count", json={"passphrase": SCRUTINEER}, headers=admin).status_code == 200
+    assert client.post("/api/v1/admin/rounds/e1/count", json=count_body(client, "e1"), headers=admin).status_code == 200
     res = client.post("/api/v1/admin/rounds/c1/count", json={}, headers=admin).get_json()["result"]
     by = {c["name"]: c for c in res["candidates"]}
     # 甲: 0.6·80 + 0.4·100 = 88.00; 乙: 0.6·90 + 0.4·70 = 82.00
@@ -196,13 +194,14 @@ def test_a_rounds_present_counts_only_its_electorate(tmp_path: Path):
     f = tmp_path / "m.yaml"
     f.write_text(ELECTORATE, encoding="utf-8")
     d = tmp_path / "d"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     app = create_app({"DATA_DIR": str(d), "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}})
     client = app.test_client()
     admin = {"Authorization": "Bearer " + (d / "secrets" / "admin-token").read_text().strip()}
     roster = "编号,姓名,类别\n1,甲,常委\n2,乙,常委\n3,丙,常委\n4,丁,列席\n5,戊,列席\n"
     client.post("/api/v1/admin/roster", data={"file": (io.BytesIO(roster.encode()), "r.csv")}, headers=admin)
     client.post("/api/v1/desk/signin", json={"all": True}, headers=admin)
+    import_cards(client, admin, 2)
     opened = client.post("/api/v1/admin/rounds/d1/open", json={}, headers=admin).get_json()
     assert opened["present"] == 3 and opened["expected"] == 3  # the two 列席 are in the hall but do not vote
     services(app).store.engine.dispose()
@@ -214,7 +213,7 @@ def test_the_projector_shows_the_round_shown_last_and_the_order_lives_on_the_rou
     setup_meeting(client, admin_headers, open_rounds=("r1", "e1", "d1"))
     for rid in ("r1", "e1", "d1"):
         assert client.post(f"/api/v1/admin/rounds/{rid}/close", json={}, headers=admin_headers).status_code == 200
-        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+        r = client.post(f"/api/v1/admin/rounds/{rid}/count", json=count_body(client, rid), headers=admin_headers)
         assert r.status_code == 200, r.get_json()
     for rid in ("e1", "r1", "d1", "r1"):
         assert client.post(f"/api/v1/admin/rounds/{rid}/reveal", json={}, headers=admin_headers).status_code == 200

@@ -4,13 +4,13 @@ A pairing offer is good for a limited time (`expires_at`; an offer made before t
 has none and is refused). The chair's and the desk's sign-in sessions live in `web_sessions`
 (the cookie carries only a random id), so a sign-out ends a session for good.
 
-Revision ID: 0004_h8
+Revision ID: 0004
 Revises: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_h8'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
