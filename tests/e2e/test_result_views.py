@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.harness import SCRUTINEER, TallyProcess
+from tests.harness import TallyProcess
 
 from . import seed_meeting
 from .conftest import ARTIFACTS, Fleet
@@ -50,7 +50,11 @@ def run_meeting(fleet: Fleet) -> TallyProcess:
     from kiosk.simulate import simulate
     from kiosk.simulate_judges import simulate_judges
 
-    tally = fleet.tally(seed_meeting.meeting_yaml(), name="seeds")
+    ballots = seed_meeting.ballots()
+    per_round: dict[str, int] = {}
+    for b in ballots:
+        per_round[b["round"]] = per_round.get(b["round"], 0) + 1
+    tally = fleet.tally(seed_meeting.meeting_yaml(), name="seeds", cards=max(per_round.values()))
     roster, present = seed_meeting.roster()
     tally.call("POST", "/api/v1/admin/roster", files={"file": ("roster.csv", io.BytesIO(roster.encode()))})
     tally.call("POST", "/api/v1/desk/signin", {"numbers": present})
@@ -58,16 +62,12 @@ def run_meeting(fleet: Fleet) -> TallyProcess:
     for r in plan:
         if r["kind"] in BALLOT_KINDS:
             tally.round(r["id"], "open")
-    ballots = seed_meeting.ballots()
-    per_round: dict[str, int] = {}
-    for b in ballots:
-        per_round[b["round"]] = per_round.get(b["round"], 0) + 1
     summary = simulate(tally.offers(6), tally.cards(max(per_round.values())), ballots)
     assert summary["accepted"] == len(ballots) and summary["rejected"] == {}, summary
     for r in plan:
         if r["kind"] in BALLOT_KINDS:
             tally.round(r["id"], "close")
-            tally.round(r["id"], "count", {"passphrase": SCRUTINEER})
+            tally.count(r["id"])
 
     pool = "编号,姓名,类别\n" + "".join(f"P{i:03d},评委{i},{'人大代表' if i % 2 else '政协委员'}\n" for i in range(1, 41))
     tally.call("POST", "/api/v1/admin/judges/pool", files={"file": ("pool.csv", io.BytesIO(pool.encode()))})
@@ -123,7 +123,7 @@ def test_results_json_equals_the_recount_of_each_export_byte_for_byte(hall: Tall
 
 
 def included_of(tally: TallyProcess, rid: str) -> list[str]:
-    meeting = tally.call("GET", f"/api/v1/admin/rounds/{rid}/export")["meeting_yaml"]
+    meeting = tally.call("GET", f"/api/v1/admin/rounds/{rid}/export")["files"]["meeting.yaml"]
     return re.findall(r"^- id: (\S+)", meeting, re.M)
 
 

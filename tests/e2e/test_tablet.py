@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+from tests.harness import KioskProcess, TallyProcess
 
 from . import seed_meeting
 from .conftest import ARTIFACTS, Fleet
@@ -48,7 +48,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def meeting(module_fleet: Fleet) -> tuple[TallyProcess, KioskProcess]:
-    tally = module_fleet.tally(seed_meeting.meeting_yaml(), name="tablet")
+    tally = module_fleet.tally(seed_meeting.meeting_yaml(), name="tablet", cards=12)
     roster, present = seed_meeting.roster()
     tally.call("POST", "/api/v1/admin/roster", files={"file": ("roster.csv", io.BytesIO(roster.encode()))})
     tally.call("POST", "/api/v1/desk/signin", {"numbers": present})
@@ -161,11 +161,14 @@ def test_console_and_desk_state_the_figures_a_chair_decides_on(meeting: Any, bro
     console.wait_for_selector('tr[data-round="s001-standing-committee"] .status[data-status="closed"]')
     assert f"市委常委会差额票决：已收回 {cast} 张，实到 11 人。" in said[0]
     row.get_by_role("button", name="计票").click()
-    console.wait_for_selector("#passphrase-dialog[open]")
+    console.wait_for_selector("#count-dialog[open]")
     assert console.inner_text("#count-turnout") == f"市委常委会差额票决：已收回 {cast} 张，实到 11 人。"
-    console.fill("#passphrase", SCRUTINEER)
+    for share in tally.shares_for(OPEN[-1]):  # two scrutineers type their share of this round
+        console.fill("#share-input", share)
+        console.press("#share-input", "Enter")
+    wait_for(lambda: console.locator("#share-count").is_enabled() or None, "two shares to be taken", 10)
     console.screenshot(path=str(ARTIFACTS / "console-tablet-2-count.png"))
-    console.click('#passphrase-dialog button[value="ok"]')
+    console.click('#count-dialog button[value="ok"]')
     console.wait_for_selector('tr[data-round="s001-standing-committee"] .status[data-status="counted"]')
     # The preview is the same view as the projector's: the rule in words, 当选.
     assert "同意票超过应到会人数半数" in console.inner_text("#result-preview")

@@ -20,7 +20,7 @@ from tally.rules import count_meeting
 from tally.show.results import RoundView, round_view
 from tests.rules.contract_ballots import contract_ballots
 
-from .conftest import SCRUTINEER, issue_cards, pair_kiosk, setup_meeting
+from .conftest import count_body, issue_cards, pair_kiosk, setup_meeting
 
 CONTRACT = Path(__file__).resolve().parents[1] / "rules" / "data" / "contract.yaml"
 
@@ -99,7 +99,7 @@ def test_hostile_write_ins_stay_text_on_every_sheet(client, admin_headers, app):
         resp = client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": [name]}}))
         assert resp.status_code == 201, resp.get_json()
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
-    assert client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER},
+    assert client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"),
                        headers=admin_headers).status_code == 200
     html = client.get("/api/v1/admin/rounds/r1/sheet.html", headers=admin_headers).get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
