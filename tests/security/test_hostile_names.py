@@ -31,7 +31,7 @@ from keys.pairing import PairingOffer
 from tests.browser import wait_js
 from tests.e2e.conftest import Fleet
 from tests.e2e.support import wait_for
-from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+from tests.harness import KioskProcess, TallyProcess
 
 from .conftest import Watch
 
@@ -87,7 +87,7 @@ class Hall:
             if st == "open":
                 self.tally.round(rid, "close")
             if self.state(rid)["status"] == "closed":
-                self.tally.round(rid, "count", {"passphrase": SCRUTINEER})
+                self.tally.count(rid)
             if not self.state(rid).get("revealed"):
                 self.tally.round(rid, "reveal")
 
@@ -213,9 +213,12 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
             row.get_by_role("button", name="结束投票").click()
             console.wait_for_selector(f'tr[data-round="{rid}"] .status[data-status="closed"]')
             row.get_by_role("button", name="计票").click()
-            console.wait_for_selector("#passphrase-dialog[open]")
-            console.fill("#passphrase", SCRUTINEER)
-            console.click('#passphrase-dialog button[value="ok"]')
+            console.wait_for_selector("#count-dialog[open]")
+            for share in tally.shares_for(rid):  # two scrutineers give their share of this round
+                console.fill("#share-input", share)
+                console.press("#share-input", "Enter")
+            console.wait_for_selector("#share-count:not([disabled])")
+            console.click('#count-dialog button[value="ok"]')
             console.wait_for_selector(f'tr[data-round="{rid}"] .status[data-status="counted"]')
             row.get_by_role("button", name="投影公布").click()
             title = next(r["title"] for r in MEETING["rounds"] if r["id"] == rid)

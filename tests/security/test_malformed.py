@@ -33,7 +33,7 @@ from keys.pairing import PairingOffer
 from keys.request import sign_request
 from tests.e2e.conftest import Fleet
 from tests.e2e.support import wait_drained, wait_for
-from tests.harness import SCRUTINEER, KioskProcess, TallyProcess
+from tests.harness import KioskProcess, TallyProcess
 
 from .conftest import sql_dump
 
@@ -352,8 +352,8 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="malformed"),
         Row("kiosk action unknown", "POST", "/api/v1/admin/kiosks/x/explode", j({}), code="not_found"),
         Row("desk card issue: not a card", "POST", "/api/v1/desk/cards/issue", j({"card": 5}), code="bad_card"),
-        Row("count with a number for the passphrase", "POST", "/api/v1/admin/rounds/r1/count", j({"passphrase": 5}),
-            code="passphrase_required"),
+        Row("count with a number for the shares", "POST", "/api/v1/admin/rounds/r1/count", j({"shares": 5}),
+            code="shares_required"),
         Row("DELETE state", "DELETE", "/api/v1/admin/state", code="method_not_allowed"),
         Row("PUT envelopes", "PUT", "/api/v1/envelopes", j({}), code="method_not_allowed"),
         Row("GET audit without signing in", "GET", "/api/v1/admin/audit", code="unauthorized", auth="none"),
@@ -415,7 +415,7 @@ def test_every_file_the_programs_wrote_is_the_operators_only(quiet: Lan, tmp_pat
     """After a real run (init, serve, pairing, a ballot, an export): directories 0700, files 0600."""
     tally = quiet.tally
     tally.round("r1", "close")
-    tally.round("r1", "count", {"passphrase": SCRUTINEER})
+    tally.count("r1")
     export = tally.data.parent / "export-r1"
     tally.cli("export", "--data", str(tally.data), "r1", "--out", str(export))
     checked = []

@@ -26,7 +26,7 @@ from keys.canonical import b64e
 from keys.identity import Identity
 from keys.pairing import PairingOffer
 from tally.services import services
-from tests.tally.conftest import KEY_PASS, MEETING, SCRUTINEER, pair_kiosk
+from tests.tally.conftest import KEY_PASS, MEETING, pair_kiosk, shares_dir
 from tests.tally.test_judging import MEETING as JUDGING_MEETING
 from tests.tally.test_judging import judge_cards, score
 
@@ -74,7 +74,7 @@ def make_tally(tmp_path: Path, meeting: str, **config: Any) -> Iterator[Tally]:
     f = tmp_path / "meeting.yaml"
     f.write_text(meeting, encoding="utf-8")
     d = tmp_path / "data"
-    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineer_passphrase=SCRUTINEER)
+    init_meeting(d, f, key_passphrase=KEY_PASS, scrutineers=3, quorum=2, shares_out=shares_dir(d))
     clock = Clock(datetime(2026, 12, 1, 8, 0))
     app = create_app({"DATA_DIR": str(d), "TESTING": True, "ENV": {"TALLY_KEY_PASSPHRASE": KEY_PASS}, "CLOCK": clock,
                       **config})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.tally.conftest import SCRUTINEER, issue_cards, load_forms, pair_kiosk, setup_meeting
+from tests.tally.conftest import count_body, issue_cards, load_forms, pair_kiosk, setup_meeting
 
 
 def test_hostile_ballots_sealed_past_the_agent_are_counted_as_the_rules_say(client: Any, admin_headers: Any) -> None:
@@ -25,7 +25,7 @@ def test_hostile_ballots_sealed_past_the_agent_are_counted_as_the_rules_say(clie
         r = client.post("/api/v1/envelopes", json=kiosk.envelope(card, {"round": "r1", "sections": {"mayor": [name]}}))
         assert r.status_code == 201, r.get_json()  # sealed: the tally cannot look inside before the count
     client.post("/api/v1/admin/rounds/r1/close", json={}, headers=admin_headers)
-    r = client.post("/api/v1/admin/rounds/r1/count", json={"passphrase": SCRUTINEER}, headers=admin_headers)
+    r = client.post("/api/v1/admin/rounds/r1/count", json=count_body(client, "r1"), headers=admin_headers)
     assert r.status_code == 200, r.get_json()
     post = r.get_json()["result"]["posts"][0]
     assert post["invalid"] == 3 and post["valid"] == 2  # NUL and bidi: unreadable; 40 characters: invalid section
