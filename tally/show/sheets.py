@@ -314,6 +314,7 @@ def qr_drawing(text: str, size: float) -> Drawing:
 
 
 def _fingerprints(view: RoundView, st: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    """Each fingerprint on a row of its own, its QR code beside it, the value on one line."""
     items = []
     if view.chain_head:
         items.append((gettext("Ballot box fingerprint"), view.chain_head))
@@ -321,11 +322,10 @@ def _fingerprints(view: RoundView, st: dict[str, ParagraphStyle], width: float) 
         items.append((gettext("Ballot card list fingerprint"), view.credentials_fingerprint))
     if not items:
         return []
-    cells: list[Any] = []
-    for label, value in items:
-        cells += [qr_drawing(value, 26 * mm), [Paragraph(pdf_text(label), st["p"]), Paragraph(pdf_text(value), st["mono"])]]
-    t = Table([cells], colWidths=[28 * mm, width / len(items) - 28 * mm] * len(items))
-    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    rows = [[qr_drawing(value, 24 * mm), [Paragraph(pdf_text(label), st["p"]), Paragraph(pdf_text(value), st["mono"])]]
+            for label, value in items]
+    t = Table(rows, colWidths=[27 * mm, width - 27 * mm], hAlign="LEFT")
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [t]
 
 
