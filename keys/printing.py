@@ -41,7 +41,7 @@ def _zh(message: str) -> str:
 LABELS = {
     "scrutineer": "Scrutineer", "quorum": "Shares needed to open a round", "meeting": "Meeting",
     "record": "Meeting fingerprint", "round": "Round", "check": "Check code", "signature": "Signature", "date": "Date",
-    "list": "Card list fingerprint", "number": "Card number (type it if the code cannot be scanned)",
+    "list": "Card list fingerprint", "number": "Card number to type",
     "one_per_key": "One share per round key. Keep this file secret; bring it (or your "
     "printed sheet) to the count.",
 }
