@@ -16,7 +16,6 @@ from typing import Any
 
 import click
 
-from tally.cli.context import print_json
 from tally.cli.count import Sheet, write_text
 from tally.cli.meeting import share_line
 
@@ -109,6 +108,7 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lan
     result = json.loads(stored_result(count_ballots(plan, round_id, ballots, None)))
     doc = {"meeting": {"title": plan.title}, "rounds": [result]}
     if as_json:
-        print_json(doc)
+        # As `tally count --json` and `tally results --json` write it, byte for byte.
+        write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
         write_text(Sheet(plan, lang).render(doc))
