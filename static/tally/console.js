@@ -19,6 +19,14 @@
     return data;
   }
 
+  let rounds = {};  // the latest state of each round, by id (for the dialogs' cast/实到)
+
+  // "35 ballots received of 40 present (实到)": what the chair confirms before closing or counting.
+  function turnoutText(r) {
+    return r ? r.title + "：" + fmt(t("turnout_line"), {cast: r.cast, present: r.present === null || r.present === undefined ? "—" : r.present}) : "";
+  }
+  function fmt(text, params) { return String(text).replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m)); }
+
   // The count of a secret round: k scrutineers give their shares (scanned by camera or a USB
   // scanner that types, or typed). Each is checked on the tally as it comes; the dialog shows
   // whose shares are in, never a share; when the count ends, for whatever reason, the shares
@@ -139,6 +147,7 @@
     forgetShares();
     countRound = roundId;
     document.getElementById("count-round").textContent = title;
+    document.getElementById("count-turnout").textContent = turnoutText(rounds[roundId]);
     renderShares();
     return new Promise((resolve) => {
       shareDialog.onclose = () => {
@@ -158,7 +167,7 @@
       const id = tr.dataset.round;
       const act = btn.dataset.act;
       let body = {};
-      if (act === "close" && !confirm(t("confirm_close"))) return;
+      if (act === "close" && !confirm(turnoutText(rounds[id]) + "\n" + t("confirm_close"))) return;
       if (act === "count" && tr.dataset.secret === "1") {
         const shares = await askShares(id, tr.querySelector("b").textContent);
         if (!shares) return;
@@ -166,7 +175,7 @@
       }
       const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${act}`, body);
       body = null;  // the shares go with the request and nowhere else
-      if (out && out.result) showResult(out);
+      if (out && out.view) showResult(out);
     });
   });
 
@@ -203,10 +212,11 @@
 
   const R = window.ScrutineerResults(T);
 
+  // The counted result, as the projector and the sheet show it (the same view).
   function showResult(r) {
     const box = document.getElementById("result-preview");
     box.textContent = "";
-    box.append(R.el("h3", null, r.title), R.render(r, r.result));
+    box.append(R.el("h3", null, r.title), R.render(r.view));
   }
 
   // A kiosk's watch over the published boxes: per closed round, its receipts found, or a red
@@ -241,10 +251,19 @@
     return td;
   }
 
+  // Kiosks heard from lately (or waiting to be confirmed) are listed; the others fold into one
+  // line with a count, opened on request: after a simulation hundreds of old rows would bury them.
+  let showAllKiosks = false;
   function renderKiosks(kiosks) {
     const tbody = document.querySelector("#kiosks tbody");
     tbody.textContent = "";
+    const stale = kiosks.filter((k) => k.stale);
+    const fold = document.getElementById("kiosks-folded");
+    fold.hidden = !stale.length;
+    fold.querySelector(".n").textContent = fmt(t(showAllKiosks ? "kiosks_unfolded" : "kiosks_folded"), {n: stale.length});
+    fold.querySelector("button").textContent = t(showAllKiosks ? "hide" : "show_all");
     for (const k of kiosks) {
+      if (k.stale && !showAllKiosks) continue;
       const tr = document.createElement("tr");
       tr.dataset.kiosk = k.id;
       const cells = [(k.online ? "● " : "○ ") + k.name, k.fingerprint, t(k.status) + " · " + t(k.online ? "online" : "offline"), String(k.outbox)];
@@ -271,6 +290,11 @@
       tbody.append(tr);
     }
   }
+
+  document.querySelector("#kiosks-folded button").addEventListener("click", () => {
+    showAllKiosks = !showAllKiosks;
+    if (lastState) renderKiosks(lastState.kiosks);
+  });
 
   document.getElementById("kiosks").addEventListener("click", async (ev) => {
     const b = ev.target.closest("button[data-kact]");
@@ -328,7 +352,10 @@
 
   function renderJudging(r) {
     const sec = document.querySelector(`section.judging[data-round="${CSS.escape(r.id)}"]`);
-    if (!sec || !r.judging) return;
+    if (!sec) return;
+    // 下一位选手 is the chair's next step only once the round is open.
+    sec.querySelector('button[data-jact="next"]').classList.toggle("primary", r.status === "open");
+    if (!r.judging) return;
     const j = r.judging;
     const box = sec.querySelector(".jstatus");
     box.textContent = "";
@@ -363,9 +390,25 @@
     box.append(rk);
   }
 
+  function renderGroups(groups) {
+    const box = document.getElementById("electorates");
+    box.hidden = !groups.length;
+    const tbody = box.querySelector("tbody");
+    tbody.textContent = "";
+    for (const g of groups) {
+      const tr = document.createElement("tr");
+      for (const c of [g.group, g.expected, g.present]) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
+      tbody.append(tr);
+    }
+  }
+
+  let lastState = null;
   function apply(state) {
+    lastState = state;
+    rounds = Object.fromEntries(state.rounds.map((r) => [r.id, r]));
     document.querySelector('[data-k="expected"]').textContent = state.attendance.expected;
     document.querySelector('[data-k="present"]').textContent = state.attendance.present;
+    renderGroups(state.attendance.groups || []);
     for (const k of ["listed", "void", "desk"]) document.querySelector(`[data-k="${k}"]`).textContent = state.cards[k];
     document.getElementById("cards-import").hidden = !!state.card_list_frozen;
     if (state.card_list) document.getElementById("card-list-fp").textContent = state.card_list.fingerprint;
@@ -376,12 +419,16 @@
       const st = tr.querySelector(".status");
       st.dataset.status = r.status;
       st.textContent = t(r.status) + (r.revealed ? " · " + t("shown") : "");
-      tr.querySelector(".turnout").textContent = `${r.cast} / ${r.present == null ? "—" : r.present}`;
+      // A draft round shows how many of its electorate have signed in so far (its 实到 once opened).
+      tr.querySelector(".turnout").textContent = r.status === "draft" && r.signed_in !== undefined
+        ? `— / ${r.signed_in} (${t("signed_in")})` : `${r.cast} / ${r.present == null ? "—" : r.present}`;
       for (const b of tr.querySelectorAll("button[data-act]")) {
         const a = b.dataset.act;
-        b.disabled = !((a === "open" && r.status === "draft") || (a === "close" && r.status === "open") ||
+        // 投影公布 stays enabled after a reveal: showing it again works as `tally rounds reveal` does.
+        b.disabled = !((a === "open" && r.status === "draft" && r.kind !== "composite") || (a === "close" && r.status === "open") ||
           (a === "count" && (r.status === "closed" || (r.kind === "composite" && r.status === "draft"))) ||
-          (a === "reveal" && r.status === "counted" && !r.revealed));
+          (a === "reveal" && r.status === "counted"));
+        if (a === "reveal") b.textContent = t(r.revealed ? "show_again" : "show");
       }
       tr.querySelector(".sheet").hidden = r.status !== "counted";
     }

@@ -19,7 +19,6 @@ from typing import Any
 
 import click
 
-from tally.cli.context import print_json
 from tally.cli.count import Sheet, write_text
 from tally.cli.meeting import share_line
 
@@ -179,6 +178,7 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
         click.echo("no card list: only desk unlocks are accepted / 没有选票卡清单：只接受签到台解锁", err=True)
     click.echo(f"round {round_id}: {by_desk} ballot(s) by desk unlock / 签到台解锁投票 {by_desk} 张", err=True)
     if as_json:
-        print_json(doc)
+        # As `tally count --json` and `tally results --json` write it, byte for byte.
+        write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
         write_text(Sheet(plan, lang).render(doc))

@@ -75,6 +75,14 @@ def test_keys_cards_make_writes_the_sheet_the_codes_and_the_public_list(tmp_path
         from keys.cards import Card
 
         assert all(Card(*parse_card(c)).check_code in pdf for c in codes) and "选票卡" in pdf and "测试会议" in pdf
+        # Each card prints its number (what the kiosk's scan screen asks a voter to type when the
+        # QR code cannot be read), and that printed text, spaces and all, opens the card.
+        flat = " ".join(pdf.split())
+        from keys.cards import printed_number
+
+        for c in codes:
+            number = printed_number(c)
+            assert " ".join(number.split()) in flat and parse_card(number) == parse_card(c)
     # Never over an earlier batch; never from something that is not a meeting record.
     again = run("cards", "make", "--meeting-record", str(tmp_path / "meeting.json"), "--count", "5", "--out", str(out))
     assert again.exit_code == 1 and "already holds cards" in again.output

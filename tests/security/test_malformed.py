@@ -380,6 +380,8 @@ def tally_rows(lan: Lan | None) -> list[Row]:
         Row("judging of round id with a space", "GET", "/api/v1/admin/rounds/s%201/judging", code="not_found"),
         Row("draw record of round NUL", "GET", "/api/v1/admin/rounds/%00/draw", code="not_found"),
         Row("printable sheet of round NUL", "GET", "/console/rounds/%00/sheet", code="not_found", auth="chair"),
+        Row("result sheet page with NUL in its query", "GET", "/api/v1/admin/rounds/r1/sheet.html?file=%00", code="bad_text"),
+        Row("the sheets' style with NUL in the query", "GET", "/console/sheet.css?x=%00", code="bad_text"),
         Row("printable draw of round NUL", "GET", "/console/rounds/%00/draw", code="not_found", auth="chair"),
         Row("desk search NUL", "GET", "/api/v1/desk/search?q=%00", code="bad_text"),
         Row("meeting with a control character in the query", "GET", "/api/v1/admin/meeting?x=%01", code="bad_text"),
