@@ -24,10 +24,12 @@ def get_round(s: Session, round_id: str, *, lock: bool = False) -> Round:
     return rnd
 
 
-def electorate_present(s: Session, group: str | None) -> int:
+def electorate_present(s: Session, electorate: str | tuple[str, ...] | None) -> int:
+    """Signed-in attendees of the electorate (a group, or any of several groups; None = everyone)."""
     q = select(func.count()).select_from(Attendee).where(Attendee.checked_in)
-    if group:
-        q = q.where(Attendee.group == group)
+    if electorate:
+        groups = (electorate,) if isinstance(electorate, str) else electorate
+        q = q.where(Attendee.group.in_(groups))
     return s.scalar(q) or 0
 
 

@@ -26,6 +26,7 @@ from babel.support import Translations
 
 from tally.plan import Plan, PlanError, load_plan
 from tally.rules import BallotInputError, MeetingCount, RulesError
+from tally.rules.beside import pairs, side_by_side
 from tally.rules.names import escaped
 
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
@@ -169,25 +170,43 @@ class Sheet:
 
     def __init__(self, plan: Plan, lang: str) -> None:
         self._plan = plan
+        self._lang = lang
         self._ = translations(lang).gettext
+        self._beside: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._repeated: dict[str, str] = {}
 
     def render(self, doc: dict[str, Any]) -> str:
         _ = self._
         title = f"{doc['meeting']['title']}  {_('Results of the count')}"
         lines = [title, "=" * width(title)]
+        self._beside = pairs(doc["rounds"])
+        self._repeated = {r["repeats"]: r["id"] for r in doc["rounds"] if "repeats" in r}
         for rnd in doc["rounds"]:
             lines.append("")
             lines.extend(getattr(self, f"_{rnd['kind']}")(rnd))
+            if rnd["id"] in self._repeated:
+                lines.append(_("This round was voted again: see %(round)s") % {"round": self._repeated[rnd["id"]]})
         return "\n".join(lines) + "\n"
+
+    def attempt(self, n: int) -> str:
+        """第二次投票 / vote 2."""
+        numeral = "〇一二三四五六七八九十"[n] if self._lang == "zh" and n <= 10 else str(n)
+        return self._("(vote no. %(n)s)") % {"n": numeral}
 
     def _heading(self, rnd: dict[str, Any]) -> str:
         _ = self._
         kinds = {"recommend": _("Recommendation"), "evaluate": _("Evaluation"), "decide": _("Decision vote"),
-                 "score": _("Judges' scores"), "composite": _("Composite score")}
+                 "score": _("Judges' scores"), "composite": _("Composite score"), "shortlist": _("Short list")}
         statuses = {"counted": _("counted"), "no_quorum": _("no quorum"),
                     "void": _("void: more ballots returned than issued, repeat the round")}
+        channels = {"talk": _("talk records"), "paper": _("paper ballots")}
         name = f"{rnd['title']}  " if rnd.get("title") else ""
-        return f"[{rnd['id']}] {name}{kinds[rnd['kind']]}  ({statuses[rnd['status']]})"
+        if "attempt" in rnd:
+            name += f"{self.attempt(rnd['attempt'])}  "
+        kind = kinds[rnd["kind"]]
+        if "channel" in rnd:
+            kind += f" · {channels[rnd['channel']]}"
+        return f"[{rnd['id']}] {name}{kind}  ({statuses[rnd['status']]})"
 
     def _attendance(self, rnd: dict[str, Any], valid: int | None = None, invalid: int | None = None) -> str:
         _ = self._
@@ -217,19 +236,59 @@ class Sheet:
         plan = self._plan.round(rnd["id"])
         basis = {"present": _("present"), "valid": _("valid"), "expected": _("expected")}[
             getattr(plan, "denominator", "present")]
+        if rnd.get("channel") == "talk":
+            basis = _("those talked to")
         for post in posts:
             lines.append("")
             name = post.get("title") or post["id"]
+            mark = f"{_('Pass mark')} {post['threshold']}" if "threshold" in post else _("No pass mark")
+            if post.get("advisory"):
+                mark += f" ⚑ {_('in principle: below it is flagged, not blocked')}"
             head = (f"{_('Post')}: {name}  {_('Seats')} {post['seats']}  {_('Blank')} {post['blank']}  "
-                    f"{_('Rate over')} {basis} {post['denominator']}  {_('Pass mark')} {post['threshold']}")
+                    f"{_('Rate over')} {basis} {post['denominator']}  {mark}")
+            if "top" in post:
+                head += "  " + _("Forward at most %(n)s") % {"n": post["top"]}
             if not single:
                 head += f"  {_('Valid')} {post['valid']}  {_('Invalid')} {post['invalid']}"
             lines.append(head)
+            passes, top = "threshold" in post, "top" in post
+            headers = [_("Candidate"), _("Votes"), _("Rate")]
+            headers += [_("Passes")] if passes else []
+            headers += [_("Rank"), _("Forwarded")] if top else []
             rows = []
             for c in post["candidates"]:
                 shown = f"{c['name']} ({_('write-in')})" if c["write_in"] else c["name"]
-                rows.append([shown, str(c["votes"]), self._pct(c["rate"]), self._mark(c["passes"])])
-            lines += table([_("Candidate"), _("Votes"), _("Rate"), _("Passes")], rows, [False, True, True, False])
+                row = [shown, str(c["votes"]), self._pct(c["rate"])]
+                if passes:
+                    row.append(self._mark(c["passes"]) + (" ⚑" if post.get("advisory") and not c["passes"] else ""))
+                if top:
+                    row += [str(c["rank"]), "▲" if c["forwarded"] else ""]
+                rows.append(row)
+            lines += table(headers, rows, [False, True, True] + [False] * (len(headers) - 3))
+        if "valid_months" in rnd:
+            lines.append(_("Results valid for %(n)s months from the day of the recommendation")
+                         % {"n": rnd["valid_months"]})
+        if rnd["id"] in self._beside:
+            lines += self._side_by_side(*self._beside[rnd["id"]])
+        return lines
+
+    def _side_by_side(self, meeting: dict[str, Any], talk: dict[str, Any]) -> list[str]:
+        """The talk records beside the meeting recommendation, post by post: never summed."""
+        _ = self._
+        lines = ["", _("Beside the meeting recommendation %(round)s (each over its own count, never added up)")
+                 % {"round": meeting["id"]}]
+        posts = {p["id"]: p for p in meeting["posts"]}
+        for tpost in talk["posts"]:
+            mpost = posts.get(tpost["id"])
+            if mpost is None:
+                continue
+            lines.append(f"{_('Post')}: {tpost.get('title') or mpost.get('title') or tpost['id']}")
+            rows = [[r.name,
+                     f"{r.meeting.votes} ({self._pct(r.meeting.rate)})" if r.meeting else "-",
+                     f"{r.talk.votes} ({self._pct(r.talk.rate)})" if r.talk else "-"]
+                    for r in side_by_side(mpost, tpost)]
+            lines += table([_("Candidate"), _("Meeting recommendation"), _("Talk records")], rows,
+                           [False, True, True])
         return lines
 
     def _evaluate(self, rnd: dict[str, Any]) -> list[str]:
@@ -239,6 +298,8 @@ class Sheet:
         subjects = rnd.get("subjects", [])
         if not subjects:
             return lines
+        if "full_marks" in rnd:
+            return lines + self._items(rnd, subjects)
         grades = list(subjects[0]["counts"])
         headers = [_("Person evaluated"), _("Valid"), _("Abstain"), _("Invalid"), *grades]
         headers.append(_("Competent or above"))
@@ -247,7 +308,7 @@ class Sheet:
         if has_score:
             headers.append(_("Score"))
         if has_pass:
-            headers.append(f"{_('Passes')} {rnd['threshold']}")
+            headers.append(f"{_('Passes')} {rnd['threshold']}" + (" ⚑" if rnd.get("advisory") else ""))
         rows = []
         for s in subjects:
             row = [s["name"], str(s["valid"]), str(s["abstain"]), str(s["invalid"])]
@@ -256,9 +317,29 @@ class Sheet:
             if has_score:
                 row.append(s["score"] or "-")
             if has_pass:
-                row.append(self._mark(s["passes"]))
+                row.append(self._mark(s["passes"]) + (" ⚑" if rnd.get("advisory") and not s["passes"] else ""))
             rows.append(row)
         lines += table(headers, rows, [False] + [True] * (len(headers) - 1))
+        lines += self._directions(subjects)
+        return lines
+
+    def _items(self, rnd: dict[str, Any], subjects: list[dict[str, Any]]) -> list[str]:
+        """量化计分 by items: each item's mean (its full marks in the heading) and the score."""
+        _ = self._
+        full = rnd["full_marks"]
+        total = sum(full.values())
+        lines = [_("Scored by items: full marks %(total)s, in steps of %(step)s; a row left blank abstains")
+                 % {"total": total, "step": rnd["item_step"]}]
+        headers = [_("Person evaluated"), _("Valid"), _("Abstain"), _("Invalid"),
+                   *(f"{item}({marks})" for item, marks in full.items()), f"{_('Score')}({total})"]
+        rows = [[s["name"], str(s["valid"]), str(s["abstain"]), str(s["invalid"]),
+                 *(s["items"][item] or "-" for item in full), s["score"] or "-"] for s in subjects]
+        lines += table(headers, rows, [False] + [True] * (len(headers) - 1))
+        return lines + self._directions(subjects)
+
+    def _directions(self, subjects: list[dict[str, Any]]) -> list[str]:
+        _ = self._
+        lines: list[str] = []
         if "directions" in subjects[0]:
             lines.append("")
             lines.append(_("Directions"))
@@ -267,6 +348,49 @@ class Sheet:
                            [[s["name"]] + [str(s["directions"][d]) for d in directions] for s in subjects],
                            [False] + [True] * len(directions))
         return lines
+
+    def _shortlist(self, rnd: dict[str, Any]) -> list[str]:
+        """Who meets the conditions, ranked by the order, cut at seats × ratio."""
+        _ = self._
+        lines = [self._heading(rnd)]
+        for c in rnd["conditions"]:
+            where = f"{c['round']}/{c['post']}" if "post" in c else c["round"]
+            flag = f" ⚑ {_('in principle: below it is flagged, not blocked')}" if c.get("advisory") else ""
+            lines.append(f"{_('Condition')}: {where} {self._measure(c['measure'])} {c['threshold']}{flag}")
+        order = [f"{o['round']}/{o['post']} {self._measure(o['by'])}" if "post" in o
+                 else f"{o['round']} {self._measure(o['by'])}" if "round" in o else o["key"] for o in rnd["order"]]
+        lines.append(f"{_('Order')}: " + " > ".join(order))
+        lines.append(_("Take %(take)s (%(seats)s seats, ratio 1:%(ratio)s); all tied at the cut go through")
+                     % {"take": rnd["take"], "seats": rnd["seats"], "ratio": rnd["ratio"]})
+        percents = ["round" in o and o["by"] not in ("votes", "score", "mean", "composite") for o in rnd["order"]]
+        ordered = sorted(rnd["candidates"], key=lambda c: (not c["meets"], c.get("rank", 1 << 30)))
+        headers = [_("Rank"), _("Name")]
+        headers += [f"{_('Condition')} {i + 1}" for i in range(len(rnd["conditions"]))]
+        headers += [*order, _("Shortlisted")]
+        rows = []
+        for c in ordered:
+            missing = "" if c["status"] == "complete" else f" ({_('a result is missing')})"
+            row = [str(c.get("rank", "-")), c["name"] + missing]
+            for i, check in enumerate(c["checks"]):
+                flag = " ⚑" if i in c.get("flagged", ()) else ""
+                row.append("-" if check["value"] is None else f"{check['value']}% {self._mark(check['passes'])}{flag}")
+            values = c.get("order_values") or [None] * len(order)
+            row += ["-" if v is None else f"{v}%" if rated else v
+                    for v, rated in zip(values, percents, strict=True)]
+            row.append("▲" if c["shortlisted"] else "")
+            rows.append(row)
+        lines += table(headers, rows, [True, False] + [True] * (len(headers) - 3) + [False])
+        if rnd["tie_at_cut"]:
+            lines.append(_("A tie at the cut: more than %(take)s go through") % {"take": rnd["take"]})
+        for key, names in rnd.get("missing_keys", {}).items():
+            lines.append(_("Tied at the cut without %(key)s: %(names)s") % {"key": key, "names": ", ".join(names)})
+        return lines
+
+    def _measure(self, by: str) -> str:
+        _ = self._
+        words = {"rate": _("rate"), "votes": _("votes"), "competent_or_above": _("competent or above"),
+                 "score": _("score"), "mean": _("mean"), "composite": _("composite")}
+        return words.get(by, by)
 
     def _decide(self, rnd: dict[str, Any]) -> list[str]:
         _ = self._

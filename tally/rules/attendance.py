@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from tally.rules.errors import MissingAttendance
+from tally.rules.kinds import Channel
 from tally.rules.model import Attendance
 
 
@@ -64,14 +65,38 @@ class Head(NamedTuple):
     void: bool
 
 
-def quorum_round_head(rnd: Any, returned: int, attendance: Attendance | None) -> Head:
-    """The shared start of a recommend or decide result: attendance, quorum, void, status."""
-    expected, present, issued = require(rnd.id, settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance))
-    quorum = quorum_met(expected, present)
-    void = is_void(returned, issued)
+def open_doc(rnd: Any) -> dict[str, Any]:
+    """The first fields of a ballot round's result: id, kind, title, and where they apply its channel
+    (when not the kiosks) and the round it repeats (重新投票) with the reason and the attempt."""
     doc: dict[str, Any] = {"id": rnd.id, "kind": rnd.kind.value}
     if rnd.title:
         doc["title"] = rnd.title
+    if rnd.channel is not Channel.KIOSK:
+        doc["channel"] = rnd.channel.value
+    if rnd.repeats is not None:
+        doc.update(repeats=rnd.repeats, repeat_reason=rnd.repeat_reason, attempt=rnd.attempt)
+    return doc
+
+
+def quorum_round_head(rnd: Any, returned: int, attendance: Attendance | None) -> Head:
+    """The shared start of a recommend or decide result: attendance, quorum, void, status.
+
+    A round without a quorum (个别谈话推荐) needs no 应到, and its 实到 is, unless given, the
+    number of records (each one a person talked to); it reports no `quorum_met`."""
+    doc = open_doc(rnd)
+    settled = settle(rnd.id, rnd.expected, rnd.present, rnd.issued, attendance)
+    if not rnd.conduct.has_quorum:
+        present = returned if settled.present is None else settled.present
+        issued = present if settled.present is None or settled.issued is None else settled.issued
+        void = is_void(returned, issued)
+        doc["status"] = "void" if void else "counted"
+        if settled.expected is not None:
+            doc["expected"] = settled.expected
+        doc.update(present=present, issued=issued, returned=returned)
+        return Head(doc, settled.expected or 0, present, issued, True, void)
+    expected, present, issued = require(rnd.id, settled)
+    quorum = quorum_met(expected, present)
+    void = is_void(returned, issued)
     doc.update(status="void" if void else "counted" if quorum else "no_quorum",
                expected=expected, present=present, issued=issued, returned=returned)
     return Head(doc, expected, present, issued, quorum, void)

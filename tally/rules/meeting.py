@@ -16,9 +16,10 @@ from tally.rules.decide import DecideCounter, DecideForm
 from tally.rules.errors import BallotInputError
 from tally.rules.evaluate import EvaluateCounter, EvaluateForm
 from tally.rules.kinds import RoundKind
-from tally.rules.model import Attendance, CompositeRound, Plan, RoundPlan
+from tally.rules.model import Attendance, CompositeRound, Plan, RoundPlan, ShortlistRound
 from tally.rules.recommend import RecommendCounter, RecommendForm
 from tally.rules.score import ScoreCounter, ScoreForm
+from tally.rules.shortlist import ShortlistCounter
 from tally.rules.tallying import BATCH
 
 _END = object()
@@ -54,7 +55,7 @@ _FORMS: dict[RoundKind, Callable[[Any], Form]] = {
 }
 _COUNTERS: dict[RoundKind, Callable[[Any], RoundCounter]] = {
     RoundKind.RECOMMEND: RecommendCounter, RoundKind.EVALUATE: EvaluateCounter, RoundKind.DECIDE: DecideCounter,
-    RoundKind.SCORE: ScoreCounter, RoundKind.COMPOSITE: CompositeCounter,
+    RoundKind.SCORE: ScoreCounter, RoundKind.COMPOSITE: CompositeCounter, RoundKind.SHORTLIST: ShortlistCounter,
 }
 
 
@@ -147,15 +148,28 @@ def count_meeting(plan: Plan, ballots: Iterable[tuple[int, Any]],
     return meeting.document(attendance)
 
 
+def resolve_sources(plan: Plan, done: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The results a computed round draws on, by the ids it names: a round repeated because it was
+    void or closed by mistake stands for its latest repeat (`Plan.superseding`); others for themselves."""
+    out: dict[str, dict[str, Any]] = {}
+    for round_id in done:
+        standing = plan.superseding(round_id) if round_id in plan else round_id
+        if standing in done:
+            out[round_id] = done[standing]
+    return out
+
+
 def results(plan: Plan, counters: Mapping[str, RoundCounter],
             attendance: Mapping[str, Attendance] | None = None) -> list[dict[str, Any]]:
-    """Every round's result in plan order; composites after the rounds they draw from."""
+    """Every round's result in plan order: ballot and score rounds first, then composites, then
+    short lists (which may draw on composites), each in file order."""
     attendance = attendance or {}
     done: dict[str, dict[str, Any]] = {}
     for rnd in plan.rounds:
-        if not isinstance(rnd, CompositeRound):
+        if not rnd.kind.computed:
             done[rnd.id] = counters[rnd.id].result(attendance.get(rnd.id), None)
-    for rnd in plan.rounds:
-        if isinstance(rnd, CompositeRound):
-            done[rnd.id] = counters[rnd.id].result(None, done)
+    for computed in (CompositeRound, ShortlistRound):
+        for rnd in plan.rounds:
+            if isinstance(rnd, computed):
+                done[rnd.id] = counters[rnd.id].result(None, resolve_sources(plan, done))
     return [done[r.id] for r in plan.rounds]

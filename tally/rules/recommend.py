@@ -16,6 +16,7 @@ from tally.rules.attendance import quorum_round_head
 from tally.rules.errors import BallotInputError
 from tally.rules.model import Attendance, RecommendRound
 from tally.rules.names import WRITE_IN_MAX, BadName, check_name
+from tally.rules.ranking import rank
 from tally.rules.rounding import percent, text
 from tally.rules.shape import check_fields, mapping_of, marked_invalid, name_error, unknown_key
 from tally.rules.tallying import MarkCounter
@@ -139,7 +140,12 @@ class RecommendCounter(MarkCounter):
         self._tally.fold()
         returned = self._tally.returned
         doc, expected, present, _issued, quorum, void = quorum_round_head(rnd, returned, attendance)
-        doc["quorum_met"] = quorum
+        if rnd.conduct.has_quorum:
+            doc["quorum_met"] = quorum
+        if rnd.beside is not None:
+            doc["beside"] = rnd.beside
+        if rnd.valid_months is not None:
+            doc["valid_months"] = rnd.valid_months
         if not void:
             doc["posts"] = [self._post_result(i, returned, expected, present, quorum)
                             for i in range(len(rnd.posts))]
@@ -164,14 +170,37 @@ class RecommendCounter(MarkCounter):
         candidates = []
         for name in sorted(names, key=order):
             votes = totals.votes.get(name, 0)
-            candidates.append({
-                "name": name, "votes": votes, "rate": text(percent(votes, denominator)),
-                "passes": quorum and post.threshold.passes(votes, denominator),
-                "write_in": name not in listed,
-            })
+            entry: dict[str, Any] = {"name": name, "votes": votes, "rate": text(percent(votes, denominator))}
+            if post.threshold is not None:
+                entry["passes"] = quorum and post.threshold.passes(votes, denominator)
+            entry["write_in"] = name not in listed
+            candidates.append(entry)
+        if post.top is not None:
+            forward(candidates, post.top, quorum)
         doc: dict[str, Any] = {"id": post.id}
         if post.title:
             doc["title"] = post.title
-        doc.update(seats=post.seats, valid=valid, invalid=invalid, blank=totals.blank,
-                   denominator=denominator, threshold=post.threshold.text, candidates=candidates)
+        doc.update(seats=post.seats, valid=valid, invalid=invalid, blank=totals.blank, denominator=denominator)
+        if post.threshold is not None:
+            doc["threshold"] = post.threshold.text
+        if post.advisory:
+            doc["advisory"] = True
+        if post.top is not None:
+            doc["top"] = post.top
+        doc["candidates"] = candidates
         return doc
+
+
+def forward(candidates: list[dict[str, Any]], top: int, quorum: bool) -> None:
+    """最多上报 N 名: `rank` is the competition rank by votes among all candidates; a candidate is
+    `forwarded` when eligible (the round has its quorum, at least one vote, and `passes` where
+    there is a pass mark) and has at least the votes of the N-th eligible candidate, so all tied at
+    the cut go through and one who does not pass never takes a place."""
+    ranks = rank({i: (c["votes"],) for i, c in enumerate(candidates)})
+    eligible = sorted((c["votes"] for c in candidates
+                       if quorum and c["votes"] >= 1 and c.get("passes", True)), reverse=True)
+    cut = eligible[top - 1] if len(eligible) >= top else (eligible[-1] if eligible else None)
+    for i, c in enumerate(candidates):
+        c["rank"] = ranks[i]
+        c["forwarded"] = (cut is not None and quorum and c["votes"] >= 1 and c.get("passes", True)
+                          and c["votes"] >= cut)

@@ -295,8 +295,8 @@ def _recommend(result: Mapping[str, Any], plan: RecommendRound) -> Parts:
     tables = []
     for post in posts:
         spec = by_id.get(post["id"])
-        threshold = spec.threshold if spec else Threshold.parse(post["threshold"])
-        rule = P(_BASIS[(plan.denominator, threshold.op)], value=threshold_value(threshold))
+        threshold = spec.threshold if spec else (Threshold.parse(post["threshold"]) if "threshold" in post else None)
+        rule = P(_BASIS[(plan.denominator, threshold.op)], value=threshold_value(threshold)) if threshold else None
         rows = []
         for c in post["candidates"]:
             marks: tuple[str, ...] = (MARKS["write_in"],) if c.get("write_in") else ()
@@ -306,7 +306,7 @@ def _recommend(result: Mapping[str, Any], plan: RecommendRound) -> Parts:
             key=f"post:{post['id']}", title=post.get("title") or (spec.title if spec and spec.title else post["id"]),
             figures=(Figure("seats", post["seats"]), Figure("valid", post["valid"]), Figure("invalid", post["invalid"]),
                      Figure("blank", post["blank"]), Figure("denominator", post["denominator"])),
-            rules=(rule,), columns=columns, rows=tuple(rows)))
+            rules=(rule,) if rule else (), columns=columns, rows=tuple(rows)))
     return figures, (), tuple(tables)
 
 
@@ -497,8 +497,10 @@ def round_view(result: Mapping[str, Any], plan: RoundPlan, *, chain_head: str | 
         figures, rules, tables = _decide(result, plan)
     elif isinstance(plan, ScoreRound):
         figures, rules, tables = _score(result, plan, seats)
-    else:
+    elif isinstance(plan, CompositeRound):
         figures, rules, tables = _composite(result, plan)
+    else:  # a short list (issue 12): its view comes with its rendering
+        figures, rules, tables = (), (), ()
     if status == "void":
         tables = ()
     return RoundView(id=result["id"], kind=kind.value, title=result.get("title") or plan.title or result["id"],

@@ -11,7 +11,8 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +26,26 @@ from tests.harness import KioskProcess, TallyProcess, run_cli
 
 T = TypeVar("T")
 ENGLISH = {"LANGUAGE": "en", "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+
+
+class StepFailed(AssertionError):
+    """A failure inside a named step of an end-to-end test, prefixed with the step's name."""
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    """A named step of a long end-to-end test: any failure inside it reads
+    `step 07 (paper batch typed twice): <the failure>`, so a red run says where the meeting broke.
+
+    `name` starts with the step's number: `with step("07 paper batch typed twice"): ...`."""
+    number, _, words = name.partition(" ")
+    label = f"step {number} ({words})" if words else f"step {number}"
+    try:
+        yield
+    except StepFailed:
+        raise
+    except Exception as exc:  # every failure, an assertion or an error, is named by its step
+        raise StepFailed(f"{label}: {type(exc).__name__}: {exc}") from exc
 
 
 def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0, every: float = 0.1) -> T:

@@ -144,7 +144,7 @@ def test_bad_meeting_file_fails_cleanly(runner, write_meeting, contract_file):
     path = write_meeting("meeting:\n  title: x\nrounds:\n  - id: r1\n    kind: vote\n")
     result = runner.invoke(main, ["count", str(path), str(contract_file), "--json"])
     assert result.exit_code == 1 and result.stdout == ""
-    known = "recommend, evaluate, decide, score, composite"
+    known = "recommend, evaluate, decide, score, composite, shortlist"
     assert result.stderr == f"{path}:5: rounds[0].kind: unknown kind 'vote' (known: {known})\n"
 
 

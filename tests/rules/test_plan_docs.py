@@ -11,7 +11,18 @@ import pytest
 import yaml
 
 from tally.plan import dump_plan, load_plan, read_mapping
-from tally.plan.parse import COMPONENT_KEYS, KINDS, POST_KEYS, ROUND_KEYS, TOP_KEYS
+from tally.plan.parse import (
+    COMPONENT_KEYS,
+    CONDITION_KEYS,
+    KINDS,
+    ORDER_KEYS,
+    PANEL_KEYS,
+    POST_KEYS,
+    PUBLICITY_KEYS,
+    ROUND_KEYS,
+    TOP_KEYS,
+    TYPED_KEY_KEYS,
+)
 from tally.rules import count_meeting
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +102,9 @@ def test_schema_names_exactly_the_keys_the_loader_accepts():
         assert set(_defs_keys(kind)) == set(ROUND_KEYS[kind]), kind
     assert set(_defs_keys("post")) == set(POST_KEYS)
     assert set(_defs_keys("component")) == set(COMPONENT_KEYS)
+    for name, keys in (("publicity", PUBLICITY_KEYS), ("panel", PANEL_KEYS), ("condition", CONDITION_KEYS),
+                       ("order", ORDER_KEYS), ("typed_key", TYPED_KEY_KEYS)):
+        assert set(_defs_keys(name)) == set(keys), name
 
 
 def test_one_commented_example_per_seed_document():

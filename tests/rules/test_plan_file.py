@@ -130,7 +130,7 @@ BAD = [
         {"id": "e1", "kind": "evaluate", "subjects": ["a"], "quota": {"良好": 1}})), "is not one of the grades"),
     ("composite from evaluate without values", (lambda d: d["rounds"].append(
         {"id": "e1", "kind": "evaluate", "subjects": ["张三"]}) or d["rounds"][2]["components"][1].update(round="e1")),
-     "has no grade_values"),
+     "has neither grade_values nor items"),
     ("composite from recommend without post", _set(["rounds", 2, "components", 1, "round"], "r1"), "must name one of its posts"),
     ("bad preset definition", _set(["presets"], {"local": "half"}), "bad threshold 'half'"),
 ]

@@ -137,3 +137,26 @@ def test_ranks_share_places():
     results = {n: trimmed_result(D(*s), 0, "half_up", 2, Decimal(1)) for n, s in
                {"x": [90], "y": [90], "z": [80], "w": []}.items()}
     assert rank_contestants(results) == {"x": 1, "y": 1, "z": 3}
+
+
+ITEMS_PLAN = {"meeting": {"title": "量化计分"}, "rounds": [
+    {"id": "e2", "kind": "evaluate", "subjects": ["张三"], "items": {"德": 20, "能": 20, "勤": 20, "绩": 25, "廉": 15},
+     "item_step": "0.5"}]}
+
+
+def test_items_example():
+    """RULES §8 Items: entries totalling 90, 85.5 and 77 → 84.17; a fourth with 绩 26 is invalid."""
+    entries = [{"德": "18", "能": "18", "勤": "18", "绩": "22", "廉": "14"},          # 90
+               {"德": "17.5", "能": "17", "勤": "18", "绩": "20", "廉": "13"},       # 85.5
+               {"德": 15, "能": "15", "勤": "16", "绩": "19", "廉": "12"},           # 77 (a JSON integer is fine)
+               {"德": "18", "能": "18", "勤": "18", "绩": "26", "廉": "14"}]          # 绩 26 > 25
+    ballots = [(i, {"round": "e2", "scores": {"张三": e}}) for i, e in enumerate(entries, 1)]
+    doc = count_meeting(parse_plan(ITEMS_PLAN, "m"), ballots)["rounds"][0]
+    subject = doc["subjects"][0]
+    assert subject["score"] == "84.17" and (subject["valid"], subject["invalid"], subject["abstain"]) == (3, 1, 0)
+    assert subject["items"] == {"德": "16.83", "能": "16.67", "勤": "17.33", "绩": "20.33", "廉": "13.00"}
+    assert list(subject["items"]) == ["德", "能", "勤", "绩", "廉"]  # the file's order
+    assert doc["full_marks"] == {"德": 20, "能": 20, "勤": 20, "绩": 25, "廉": 15} and doc["item_step"] == "0.5"
+    assert "counts" not in subject and "rates" not in subject and "passes" not in subject
+    # The score is the mean of the totals, rounded once: not the sum of the rounded item means (84.16).
+    assert Fraction(90 + Fraction(171, 2) + 77, 3) == Fraction(5050, 60)
