@@ -58,7 +58,7 @@ def revealed_order(s: Session) -> list[str]:
 
 def electorates(info: MeetingInfo) -> list[str]:
     """The attendee groups some round draws its 实到 from, in the meeting file's order."""
-    return list(dict.fromkeys(e for r in info.plan.rounds if (e := getattr(r, "electorate", None))))
+    return list(dict.fromkeys(g for r in info.plan.rounds for g in (getattr(r, "electorate", None) or ())))
 
 
 def projector_state(s: Session, info: MeetingInfo, *, console: bool = False) -> dict[str, Any]:
