@@ -1,24 +1,32 @@
 """`tally count-box`: the scrutineers count an exported round without the tally (离线开箱计票).
 
 On any machine, offline, over a directory written by `tally export`: k scrutineers' share
-files rebuild the round key (a wrong or damaged share is named, fewer than k refused), the
-chain of the sealed box is recomputed and must end at the head and count in `public.json`,
-every envelope is verified and opened with the same function as the live count
-(`tally.box.opening`), and the rules engine counts. `--json` prints the same document as
+files rebuild the round key (a wrong or damaged share is named, fewer than k refused). The box
+is held against the close record the tally signed when the round closed (in `audit.jsonl`),
+exactly as the live count holds it (`tally.box.checking`): the chain recomputed from its genesis
+must end at the recorded head with the recorded count and nothing outside it; `public.json`
+must agree; the card list (the export's `credentials.json`, or the scrutineers' own copy with
+`--credentials`) must be the one recorded at the close, each card listed and used once; every
+envelope's receipt and signatures must verify and it must open (`tally.box.opening`). Any
+problem exits 1 with the live count's own words (`box_tampered`), Chinese first, and nothing
+is counted. Then the rules engine counts. `--json` prints the same document as
 `tally results --json --round ROUND` on the tally. Needs neither the tally, nor its database,
 nor the network.
 """
 from __future__ import annotations
 
+import gettext
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from tally.cli.context import print_json
 from tally.cli.count import Sheet, write_text
 from tally.cli.meeting import share_line
+
+CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
 
 
 def _read(directory: Path, name: str) -> Any:
@@ -29,47 +37,111 @@ def _read(directory: Path, name: str) -> Any:
         raise click.ClickException(f"{path} is missing or not JSON: is this a `tally export` directory?") from exc
 
 
-def _envelopes(directory: Path, meeting: str, round_id: str, head: str, count: int) -> list[dict[str, Any]]:
-    """The box's envelope bodies in chain order, after checking the chain ends at `head` with `count`."""
-    from keys.chain import genesis, next_entry
-    from keys.envelope import parse_envelope
-    from keys.errors import KeysError
-
-    entry, bodies = genesis(meeting, round_id), []
+def _jsonl(path: Path) -> list[Any]:
+    """Each line parsed, or its raw text when it is not JSON (the box check names it)."""
     try:
-        lines = (directory / "envelopes.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{directory / 'envelopes.jsonl'} cannot be read") from exc
-    for number, text in enumerate(lines, start=1):
+        raise click.ClickException(f"{path} cannot be read") from exc
+    out: list[Any] = []
+    for text in lines:
         try:
-            line = json.loads(text)
-            body = line["body"]
-            entry = next_entry(entry, parse_envelope(body).envelope_hash)
-        except (ValueError, KeyError, TypeError, KeysError) as exc:
-            raise click.ClickException(f"envelopes.jsonl line {number} cannot be read: the box is damaged") from exc
-        if line.get("round") != round_id or line.get("entry") != entry:
-            raise click.ClickException(f"envelopes.jsonl line {number} does not follow the chain: the box was altered")
-        bodies.append(body)
-    if entry != head or len(bodies) != count:
-        raise click.ClickException(f"the box ends at {entry} with {len(bodies)} envelopes, but public.json says "
-                                   f"{head} with {count}: the box was altered / 票箱与公布的指纹不符")
-    return bodies
+            out.append(json.loads(text))
+        except ValueError:
+            out.append(text)
+    return out
+
+
+class Refused(click.ClickException):
+    """`box_tampered`: the headline and each problem, in Chinese then in English, as text."""
+
+    def __init__(self, round_id: str, details: tuple[tuple[str, dict[str, object]], ...]) -> None:
+        from tally.box.checking import HEADLINE
+
+        super().__init__(HEADLINE % {"round": round_id})
+        self.round_id = round_id
+        self.details = details
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        from tally.box.checking import HEADLINE
+        from tally.rules.names import escaped
+
+        zh = gettext.translation("messages", localedir=CATALOG_DIR, languages=["zh"], fallback=True)
+        for msgid, params in ((HEADLINE, {"round": self.round_id}), *self.details):
+            click.echo(escaped(zh.gettext(msgid) % params), err=True)
+            click.echo("  " + escaped(msgid % params), err=True)
+        click.echo("[box_tampered]", err=True)
+
+
+def _stored(lines: list[Any], meeting: str, round_id: str) -> list[Any]:
+    """The export's lines of this round as the box check reads rows (`prev` defaults to the line
+    before's `entry`, as an export written before lines carried it)."""
+    from keys.chain import genesis
+    from tally.box.checking import Stored
+
+    out: list[Any] = []
+    before: Any = genesis(meeting, round_id)
+    for line in lines:
+        if not isinstance(line, dict):
+            out.append(Stored(body=line, prev=before, entry=None, receipt=None))
+            continue
+        if line.get("round") != round_id:
+            continue
+        out.append(Stored(body=line.get("body"), prev=line.get("prev", before), entry=line.get("entry"),
+                          receipt=line.get("receipt")))
+        before = line.get("entry")
+    return out
+
+
+def _card_list(path: Path, round_id: str) -> tuple[str | None, str | None, frozenset[bytes]]:
+    """The fingerprint a card list's contents give (whatever it states), the meeting record it
+    names, and its keys for the round."""
+    from keys.canonical import b64d
+    from keys.credentials import list_fingerprint
+    from keys.errors import Malformed
+    from keys.fingerprint import normalize
+
+    if not path.exists():
+        return None, None, frozenset()
+    doc = _read(path.parent, path.name)
+    try:
+        fp = list_fingerprint(doc)
+        keys = frozenset(b64d(k) for k in doc["rounds"][round_id])
+        record = normalize(doc["meeting_record"])
+    except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise click.ClickException(f"{path} is not a ballot card list") from exc
+    return fp, record, keys
+
+
+def _record(directory: Path) -> Any:
+    from keys.errors import Malformed
+    from keys.record import parse_record
+
+    try:
+        return parse_record(_read(directory, "meeting-record.json"))
+    except Malformed as exc:
+        raise click.ClickException(f"{directory / 'meeting-record.json'} is not a meeting record") from exc
 
 
 @click.command("count-box")
 @click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--share", "share_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="A scrutineer's share file (scrutineer-<i>.txt); one per scrutineer present.")
+@click.option("--credentials", "credentials_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The scrutineers' own copy of credentials.json (default: the export's copy).")
 @click.option("--json/--sheet", "as_json", default=False, show_default=True,
               help="The document of `tally results --json` for this round, or a result sheet.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the result sheet.")
-def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lang: str) -> None:
+def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: Path | None, as_json: bool,
+              lang: str) -> None:
     """Open and count an exported round (EXPORT_DIR) with the scrutineers' share files, offline."""
     from keys.canonical import b64d
+    from keys.closing import find_close
     from keys.errors import Malformed, NotEnoughShares, ShareError
     from keys.shares import open_round_key, parse_custody, valid_shares
-    from tally.box.opening import count_ballots, open_box, stored_result
+    from tally.box import checking
+    from tally.box.opening import OpenContext, count_ballots, open_box, readable, stored_result
     from tally.plan import PlanError, load_plan
 
     try:
@@ -94,18 +166,43 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], as_json: bool, lan
     try:
         entry = public["rounds"][round_id]
         kiosks = {k: b64d(v) for k, v in public["kiosks"].items()}
-        if public["meeting"] != meeting:
+        tally_public = b64d(public["tally_public_key"])
+        desk = [b64d(k) for k in public.get("desk_cards", {}).get(round_id, [])]
+        count, head = entry["count"], entry["head"]
+        if public["meeting"] != meeting or type(count) is not int or not isinstance(head, str):
             raise ValueError("meeting")
-    except (KeyError, TypeError, ValueError, Malformed) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, Malformed) as exc:
         raise click.ClickException(f"{export_dir / 'public.json'} does not describe round {round_id}") from exc
-    bodies = _envelopes(export_dir, meeting, round_id, entry["head"], entry["count"])
     try:
         plan = load_plan(export_dir / "meeting.yaml")
     except PlanError as exc:
         raise click.ClickException(str(exc)) from exc
-    ballots = open_box(plan, round_id, key, [(b, kiosks.get(json.loads(b64d(b["envelope"]))["kiosk"]))
-                                             for b in bodies])
-    del key
+
+    # The same checks as the live count, in the same order, with the same words.
+    audit_lines = _jsonl(export_dir / "audit.jsonl") if (export_dir / "audit.jsonl").exists() else []
+    found = find_close(audit_lines, meeting, round_id, tally_public)
+    record, problems = checking.close_problems(found, round_id, count=count, head=head,
+                                               present=getattr(plan.round(round_id), "present", None))
+    if record is None:
+        raise Refused(round_id, checking.ordered(problems))
+    fingerprint, list_record, listed = _card_list(credentials_file or export_dir / "credentials.json", round_id)
+    problems += checking.card_list_problems(record, fingerprint, desk)
+    if (export_dir / "meeting-record.json").exists():
+        meeting_record = _record(export_dir)
+        problems += checking.tally_key_problems(list_record, meeting_record.fingerprint,
+                                                meeting_record.tally_public_key, tally_public)
+    placed, walked = checking.walk(meeting, round_id, _stored(_jsonl(export_dir / "envelopes.jsonl"), meeting,
+                                                               round_id), record)
+    problems += walked
+    problems += checking.card_use_problems(placed, listed, frozenset(desk))
+    try:
+        ballots = open_box(OpenContext(meeting=meeting, round_id=round_id, tally_public=tally_public,
+                                       kiosks=kiosks, key=key), placed, problems)
+    except checking.BoxTampered as exc:
+        raise Refused(round_id, exc.details) from exc
+    finally:
+        del key
+    ballots = [readable(plan, round_id, b) for b in ballots]
     result = json.loads(stored_result(count_ballots(plan, round_id, ballots, None)))
     doc = {"meeting": {"title": plan.title}, "rounds": [result]}
     if as_json:
