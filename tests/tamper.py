@@ -38,7 +38,7 @@ class Box:
     db: Path
     round_id: str
     ballot_size: int
-    spare: Card  # a card the attacker holds (a left-over of the list, or one they made)
+    spare: Card | None = None  # a card the attacker holds (a left-over of the list, or one they made)
     voted: list[Card] = field(default_factory=list)  # the cards of the box's ballots, in chain order
     _saved: Path | None = field(default=None, repr=False)
 
@@ -189,6 +189,7 @@ def alter_kiosk_id_rechained(box: Box, con: sqlite3.Connection) -> str:
 
 def alter_card_rechained(box: Box, con: sqlite3.Connection) -> str:
     rows = box.rows(con)
+    assert box.spare is not None
     _edit_envelope(rows[3], card=b64e(box.spare.public_for(box.round_id)))
     box.rewrite(con, rows)
     return "Envelope 4 (receipt"

@@ -12,6 +12,7 @@ caught by the scrutineers' own card list (`keys verify-box --credentials`).
 """
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ def test_an_honest_box_counts_and_exports_every_row_in_chain_order(client, app, 
     assert json.loads(out.output)["rounds"][0] == r.get_json()["result"]
     lines = [json.loads(x) for x in (tmp_path / "export" / "envelopes.jsonl").read_text().splitlines()]
     assert len(lines) == 5 and not any(line.get("outside") for line in lines)
-    assert all(b["prev"] == a["entry"] for a, b in zip(lines, lines[1:], strict=False))
+    assert all(b["prev"] == a["entry"] for a, b in itertools.pairwise(lines))
 
 
 @pytest.mark.parametrize("attack", list(tamper.ATTACKS))
@@ -187,7 +188,8 @@ def test_a_ballot_sealed_to_another_key_stops_the_count(client, app, admin_heade
     nothing_counted(app)
     # In Chinese (the console's language), the same.
     zh = client.post("/api/v1/admin/rounds/r1/count?lang=zh", json=count_body(client, "r1"), headers=admin_headers)
-    assert f"第 3 个信封（回执码 {wrong.receipt_code}，终端 {kiosk.kiosk_id}）用本轮次的密钥打不开" in zh.get_json()["error"]["message"]
+    said_zh = zh.get_json()["error"]["message"]
+    assert f"第 3 个信封（回执码 {wrong.receipt_code}，终端 {kiosk.kiosk_id}）用本轮次的密钥打不开" in said_zh
     out = count_box(client, admin_headers, meeting_dir, tmp_path / "export")
     assert out.exit_code == 1 and "does not open with the round's key" in out.output
     assert "用本轮次的密钥打不开" in out.output
