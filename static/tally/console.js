@@ -25,10 +25,14 @@
   const refusal = document.getElementById("box-refusal");
   function showRefusal(error) {
     if (error.code !== "box_tampered") return false;
-    document.getElementById("box-refusal-msg").textContent = error.message;
+    const details = error.details || [];
+    // The message ends with the first problem, which the list shows anyway.
+    let headline = error.message;
+    if (details.length && headline.endsWith(details[0])) headline = headline.slice(0, -details[0].length).trim();
+    document.getElementById("box-refusal-msg").textContent = headline;
     const list = document.getElementById("box-refusal-list");
     list.textContent = "";
-    for (const line of error.details || []) {
+    for (const line of details) {
       const li = document.createElement("li");
       li.textContent = line;
       list.append(li);
