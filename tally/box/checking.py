@@ -14,9 +14,10 @@ close's audit entry), which nobody can rewrite without the tally's key:
 4. `card_use_problems` / `judge_card_problems`: each ballot's card is in this round's list (or a
    desk-unlock key) and used once; each judge's envelope is signed by a seat's judge card.
 
-Then `tally.box.opening.open_one` checks each envelope's receipt, signatures and seal. Any problem
-stops the count with `box_tampered` (`BoxTampered`): nothing is stored and the round stays
-closed. Each problem is a msgid with its parameters, naming the envelope by its position in the
+When the chain is wrong, `receipt_problems` says where: each envelope's receipt names the entry
+it was accepted at. Then `tally.box.opening.open_one` checks each envelope's signatures and seal.
+Any problem stops the count with `box_tampered` (`BoxTampered`): nothing is stored and the round
+stays closed. Each problem is a msgid with its parameters, naming the envelope by its position in the
 chain (1 is the first accepted) and its receipt code (what its kiosk and voter hold), and saying
 what was expected; the web layer and `tally count-box` translate the same msgids.
 
@@ -31,8 +32,8 @@ from typing import Any
 
 from keys.chain import genesis, next_entry
 from keys.closing import CloseRecord, Found, desk_digest
-from keys.envelope import EnvelopeHeader, parse_envelope
-from keys.errors import BadEnvelope, Malformed
+from keys.envelope import EnvelopeHeader, parse_envelope, verify_receipt
+from keys.errors import BadEnvelope, BadReceipt, Malformed
 from keys.ids import check_hash
 from tally.errors import ApiError
 
@@ -236,6 +237,29 @@ def walk(meeting: str, round_id: str, rows: Sequence[Stored],
                          {"found": len(used), "head": short(computed), "count": record.count,
                           "signed_head": short(record.chain_head)}))
     return placed, problems
+
+
+def receipt_problems(placed: Iterable[Placed], tally_public: bytes, meeting: str, round_id: str) -> list[Problem]:
+    """Where a chain that does not end as it closed went wrong: each envelope's receipt, signed by
+    the tally when it took the envelope, names the chain entry it was accepted at. Only asked once
+    the walk found the chain wrong (an intact chain ends at the signed head, whatever the receipts
+    say), it names the envelope that was altered, inserted, or moved by a deletion or insertion
+    before it. The tally's signature is checked, so a copied or made-up receipt is named as such."""
+    problems: list[Problem] = []
+    for item in placed:
+        where = {"position": item.position, "code": item.code}
+        try:
+            receipt = verify_receipt(item.receipt, tally_public, item.header.envelope_hash, meeting=meeting,
+                                     round_id=round_id)
+        except BadReceipt:
+            problems.append((N_("Envelope %(position)s (receipt %(code)s) has no receipt signed by the tally for it: "
+                                "it was never accepted, or it was altered."), where))
+            continue
+        if receipt["entry"] != item.entry:
+            problems.append((N_("Envelope %(position)s (receipt %(code)s) was accepted at chain entry %(received)s "
+                                "but stands at %(found)s now: an envelope before it was deleted, inserted or "
+                                "moved."), {**where, "received": short(receipt["entry"]), "found": short(item.entry)}))
+    return problems
 
 
 def card_use_problems(placed: Iterable[Placed], listed: frozenset[bytes] | set[bytes],

@@ -112,6 +112,8 @@ def checked_box(s: Session, info: MeetingInfo, identity: Identity,
         listed = credentials.list_document(s, info.id, check=False)
         problems += checking.card_list_problems(record, listed["fingerprint"] if listed else None, desk)
     placed, walked = checking.walk(info.id, rnd.id, stored_envelopes(s, rnd.id), record)
+    if walked:
+        walked += checking.receipt_problems(placed, identity.public_bytes(), info.id, rnd.id)
     problems += walked
     if rnd.round_kind.takes_cards:
         problems += checking.card_use_problems(placed, credentials.listed_keys(s, rnd.id), frozenset(desk))

@@ -7,9 +7,7 @@ document and refuse with the same words.
 
 `open_one` is the work of one envelope, a pure function of the context and the envelope so that
 it can be mapped over the box (today with `map`; a process pool may take its place, building the
-`OpenContext` once per worker, since a `RoundKey` is never pickled): the tally's receipt must
-verify for this envelope at the chain entry the walk recomputed (a receipt received at another
-entry means an envelope before it was deleted, inserted or moved), the kiosk must be known and
+`OpenContext` once per worker, since a `RoundKey` is never pickled): the kiosk must be known and
 both signatures verify, and the sealed ballot must open with the round key. Anything else is a
 problem, and any problem stops the count (`BoxTampered`): a ballot that does not open is never
 quietly counted invalid. A ballot that opens but that the rules cannot read (a hostile kiosk's
@@ -25,10 +23,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from keys.envelope import open_envelope, verify_envelope, verify_receipt
-from keys.errors import BadEnvelope, BadReceipt
+from keys.envelope import open_envelope, verify_envelope
+from keys.errors import BadEnvelope
 from keys.sealing import RoundKey
-from tally.box.checking import N_, BoxTampered, Placed, Problem, short
+from tally.box.checking import N_, BoxTampered, Placed, Problem
 from tally.rules import Attendance, BallotInputError, Plan, new_counter, parse_ballot
 
 
@@ -51,20 +49,9 @@ class Opened:
 
 
 def open_one(ctx: OpenContext, item: Placed) -> Opened:
-    """Check one placed envelope's receipt and signatures, and open it."""
+    """Check one placed envelope's kiosk and both signatures, and open it."""
     header, where = item.header, {"position": item.position, "code": item.code}
     problems: list[Problem] = []
-    try:
-        receipt = verify_receipt(item.receipt, ctx.tally_public, header.envelope_hash,
-                                 meeting=ctx.meeting, round_id=ctx.round_id)
-    except BadReceipt:
-        problems.append((N_("Envelope %(position)s (receipt %(code)s) has no receipt signed by the tally for it: "
-                            "it was never accepted, or it was altered."), where))
-    else:
-        if receipt["entry"] != item.entry:
-            problems.append((N_("Envelope %(position)s (receipt %(code)s) was accepted at chain entry %(received)s "
-                                "but stands at %(found)s now: an envelope before it was deleted, inserted or "
-                                "moved."), {**where, "received": short(receipt["entry"]), "found": short(item.entry)}))
     kiosk = ctx.kiosks.get(header.kiosk_id)
     if kiosk is None:
         problems.append((N_("Envelope %(position)s (receipt %(code)s) names kiosk %(kiosk)s, which is not paired "

@@ -193,6 +193,8 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
                                                 meeting_record.tally_public_key, tally_public)
     placed, walked = checking.walk(meeting, round_id, _stored(_jsonl(export_dir / "envelopes.jsonl"), meeting,
                                                                round_id), record)
+    if walked:
+        walked += checking.receipt_problems(placed, tally_public, meeting, round_id)
     problems += walked
     problems += checking.card_use_problems(placed, listed, frozenset(desk))
     try:
