@@ -232,6 +232,17 @@ def card_used_twice(box: Box, con: sqlite3.Connection, card: Card) -> str:
     return "uses the card that envelope 1 already used"
 
 
+def card_not_listed(box: Box, con: sqlite3.Connection) -> str:
+    """An envelope of a card the card table does not hold, appended with the chain recomputed."""
+    rows = box.rows(con)
+    kiosk_id, ident = box.their_kiosk(con)
+    row = box.sealed(con, new_card(box.meeting), kiosk_id, ident)
+    row["receipt"] = rows[0]["receipt"]
+    rows.append(row)
+    box.rewrite(con, rows)
+    return "Envelope 6 (receipt"
+
+
 def close_record_removed(box: Box, con: sqlite3.Connection) -> str:
     con.execute("DELETE FROM audit_log WHERE action = 'round_closed'")
     return "holds no close record of round"

@@ -149,12 +149,15 @@ def test_a_deleted_envelope_leaves_the_rest_in_the_export_marked_outside_the_cha
     assert "Round r1: 2 envelopes (expected 5)" in result.output and "2 envelopes outside the chain" in result.output
 
 
-@pytest.mark.parametrize("edit", ["card used twice", "close record removed", "round row edited"])
+@pytest.mark.parametrize("edit", ["card used twice", "card not in the list", "close record removed",
+                                  "round row edited"])
 def test_more_database_edits_stop_the_count(client, app, admin_headers, closed, meeting_dir, tmp_path, edit):
     con = closed.connect()
     with con:
         if edit == "card used twice":
             expected = tamper.card_used_twice(closed, con, closed.voted[0])
+        elif edit == "card not in the list":
+            expected = tamper.card_not_listed(closed, con)
         elif edit == "close record removed":
             expected = tamper.close_record_removed(closed, con)
         else:
@@ -162,6 +165,8 @@ def test_more_database_edits_stop_the_count(client, app, admin_headers, closed, 
     con.close()
     said = refusal(count(client, admin_headers))
     assert expected in said, said
+    if edit == "card not in the list":
+        assert "Envelope 6 (receipt" in said and "is signed by a card that is not in this round's ballot card list" in said
     nothing_counted(app)
     out = count_box(client, admin_headers, meeting_dir, tmp_path / "export")
     assert out.exit_code == 1 and expected in out.output, out.output
