@@ -87,6 +87,13 @@ class Card:
         return card_key(self.secret, self.meeting_id, round_id)
 
 
+def printed_number(qr_text: str) -> str:
+    """What a voter types when the QR code cannot be scanned, as a card prints it under the code:
+    the QR's text with its secret in groups of four (`parse_card` ignores the spaces)."""
+    head, _, secret = qr_text.rpartition(".")
+    return f"{head}. " + " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def new_card(meeting_id: str) -> Card:
     """A fresh card with a random secret."""
     return Card(meeting_id=check_meeting(meeting_id), secret=os.urandom(SECRET_SIZE))

@@ -6,16 +6,18 @@ card against the scrutineers' card list, and recomputes each round's chain head,
 tally's signed result sheet when the export carries one, and the audit log's chain when it
 carries `audit.jsonl`; `keys check-receipts KIOSK_DATA_DIR EXPORT_DIR` checks that every
 receipt a kiosk holds is in the published box. `keys cards make` is the scrutineers' tool that
-makes the ballot cards (the tally cannot), and `keys shares check` checks a scrutineer's share
-file against the public meeting record. Output goes through gettext (domain `keys`, catalogs in
+makes the ballot cards (the tally cannot), `keys cards void` turns left-over cards into void
+lines that hold no card secret, and `keys shares check` checks a scrutineer's share file against
+the public meeting record. Output goes through gettext (domain `keys`, catalogs in
 `keys/locale`, language from LANGUAGE / LC_ALL / LC_MESSAGES / LANG). Only `keys cards make`
-writes, and only into the directory it is given.
+and `keys cards void` write, and only where they are told to.
 """
 from __future__ import annotations
 
 import gettext
 import json
 import os
+import resource
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,9 +28,10 @@ import click
 
 from keys import audit as audit_chain
 from keys.canonical import b64d
+from keys.cards import Card, parse_card
 from keys.chain import genesis, next_entry
 from keys.closing import desk_digest, find_close
-from keys.credentials import CredentialList, make_cards, parse_credentials
+from keys.credentials import CredentialList, make_cards, parse_credentials, void_lines
 from keys.document import verify_document
 from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_receipt
 from keys.errors import BadEnvelope, BadReceipt, BadSignature, KeyStoreError, Malformed
@@ -58,6 +61,8 @@ def _quoted(value: object) -> str:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Scrutineer keys: fingerprints and audit checks (指纹与审计校验)."""
+    # No core file (the soft limit a crash obeys): it would hold cards' secrets or shares.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 @main.command("fingerprint")
@@ -443,7 +448,8 @@ def _check_judges(directory: Path, export: _Export, round_id: str, state: _Round
         scored = {}
         for _number, text in _lines(ballots):
             try:
-                label = json.loads(text).get("judge")
+                line = json.loads(text)
+                label = line.get("judge") if line.get("round") == round_id else None
             except (json.JSONDecodeError, AttributeError):
                 continue
             if isinstance(label, str) and label[:1] == "J" and label[1:].isdigit():
@@ -640,7 +646,7 @@ def cards_make(record_path: Path, count: int, out_dir: Path, no_pdf: bool) -> No
     credentials.json (the public list the tally imports)."""
     record = _read_record(record_path)
     names = ("cards.pdf", "cards.txt", "credentials.json")
-    if any((out_dir / n).exists() for n in names):
+    if any((out_dir / n).exists() or (out_dir / n).is_symlink() for n in names):
         raise click.ClickException(_("{path} already holds cards: use a new directory").format(path=out_dir))
     try:
         cards, doc = make_cards(record, count)
@@ -660,6 +666,45 @@ def cards_make(record_path: Path, count: int, out_dir: Path, no_pdf: bool) -> No
     click.echo(_("Card list fingerprint: {fp}").format(fp=doc["fingerprint"]))
     click.echo(_("Give credentials.json to the tally (tally cards import); print cards.pdf, then delete "
                  "cards.pdf and cards.txt."))
+
+
+@cards_group.command("void")
+@click.option("--meeting-record", "record_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The meeting's public record (public/meeting.json of the tally's data directory).")
+@click.argument("codes_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A new file for the void lines (void.txt), which the chair gives the tally.")
+def cards_void(record_path: Path, codes_file: Path, out_file: Path) -> None:
+    """Void left-over cards without showing the tally their codes: CODES_FILE holds the codes of
+    the cards (one per line, as scanned or typed); the void lines written to --out name each
+    card's public key in each round, signed by that key, and hold no card secret."""
+    record = _read_record(record_path)
+    cards: dict[bytes, Card] = {}
+    for number, line in _lines(codes_file):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            meeting, secret = parse_card(line)
+        except Malformed as exc:
+            raise click.ClickException(_("line {line} is not a ballot card code; nothing was written").format(
+                line=number)) from exc
+        if meeting != record.meeting:
+            raise click.ClickException(_("line {line} is a card of another meeting; nothing was written").format(
+                line=number))
+        cards[secret] = Card(meeting, secret)
+    if not cards:
+        raise click.ClickException(_("{path} holds no card code").format(path=codes_file))
+    lines = void_lines(list(cards.values()), record.card_rounds)
+    try:
+        _write_private(out_file, "".join(line + "\n" for line in lines).encode("ascii"))
+    except FileExistsError as exc:
+        raise click.ClickException(_("{path} already exists: use a new file").format(path=out_file)) from exc
+    cards.clear()
+    click.echo(_("{n} cards to void: {lines} void lines in {path}").format(n=len(lines) // len(record.card_rounds),
+                                                                          lines=len(lines), path=out_file))
+    click.echo(_("Give this file to the chair (console: void left-over cards; or tally cards void). It holds "
+                 "no card code."))
 
 
 @main.group("shares")

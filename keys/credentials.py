@@ -14,10 +14,20 @@ card nor read one.
 
 Each round's keys are listed in key order (a list in any other order is refused: it could pair
 one card's keys across rounds). The fingerprint is over the canonical bytes of everything but
-itself. Touches no files.
+itself.
+
+Cards left over are voided without showing the tally their secrets (a secret the tally saw is
+a listed card its operator could vote with): on the scrutineers' machine `void_lines` turns the
+cards into one line per card and round, `SCRV1.<meeting>.<round>.<card key>.<signature>`, the
+card's public key in that round signed by that key (label `scrutineer/card-void/v1`), each
+round's lines in key order, so the lines of two rounds are not paired card by card. The tally
+verifies each line (`parse_void_line`, `verify_void`) and voids that key in that round: it
+learns nothing it did not hold, and it cannot void a card without the card. Touches no files.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +36,13 @@ from keys.canonical import b64d, b64e, canonical
 from keys.cards import Card, new_card
 from keys.errors import Malformed
 from keys.fingerprint import document_fingerprint, normalize
+from keys.identity import verify
 from keys.ids import check_meeting, check_name
 from keys.record import MeetingRecord
 
 MAX_CARDS = 20000
+VOID_PREFIX = "SCRV1"
+_VOID_RE = re.compile(r"SCRV1\.([0-9a-f]{16})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{86})")
 
 
 @dataclass(frozen=True)
@@ -112,3 +125,51 @@ def parse_credentials(doc: Any) -> CredentialList:
     if not isinstance(record_fp, str):
         raise Malformed("meeting_record")
     return CredentialList(check_meeting(doc["meeting"]), normalize(record_fp), count, rounds, stated)
+
+
+@dataclass(frozen=True)
+class CardVoid:
+    """One line of a void: a card's public key in one round, and that key's signature saying so."""
+
+    meeting: str
+    round_id: str
+    card: bytes
+    signature: bytes
+
+
+def _void_message(meeting: str, round_id: str, card: bytes) -> bytes:
+    return labels.domain(labels.CARD_VOID, canonical({"v": 1, "meeting": meeting, "round": round_id,
+                                                      "card": b64e(card)}))
+
+
+def void_lines(cards: Sequence[Card], rounds: Sequence[str]) -> list[str]:
+    """The void lines of `cards` in every round of `rounds` (the card rounds of the meeting record):
+    round by round, each round's lines in key order. No line holds a card's secret."""
+    out: list[str] = []
+    for round_id in rounds:
+        signed = []
+        for card in cards:
+            identity = card.identity(round_id)
+            key = identity.public_bytes()
+            signed.append((key, identity.sign(_void_message(card.meeting_id, round_id, key)), card.meeting_id))
+        out += [f"{VOID_PREFIX}.{meeting}.{round_id}.{b64e(key)}.{b64e(sig)}" for key, sig, meeting in sorted(signed)]
+    return out
+
+
+def parse_void_line(text: str) -> CardVoid:
+    """A void line as `void_lines` writes it (surrounding whitespace forgiven); `Malformed` otherwise."""
+    if not isinstance(text, str) or len(text) > 256:
+        raise Malformed("not a void line")
+    match = _VOID_RE.fullmatch(text.strip())
+    if not match:
+        raise Malformed("not a void line")
+    meeting, round_id, card, signature = match.groups()
+    key, sig = b64d(card), b64d(signature)
+    if len(key) != 32 or len(sig) != 64:
+        raise Malformed("not a void line")
+    return CardVoid(check_meeting(meeting), check_name(round_id, "round"), key, sig)
+
+
+def verify_void(line: CardVoid) -> None:
+    """`BadSignature` unless the line is signed by the card key it names."""
+    verify(line.card, line.signature, _void_message(line.meeting, line.round_id, line.card))

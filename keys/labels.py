@@ -20,13 +20,14 @@ ROUND_WRAP = "scrutineer/round-wrap/v1"      # HKDF info (+ NUL + round id) and 
 KEY_AT_REST = "scrutineer/key-at-rest/v1"    # AEAD data of a passphrase-wrapped private key (scrypt)
 MEETING_RECORD = "scrutineer/meeting-record/v1"  # fingerprint of the public meeting record
 CREDENTIALS = "scrutineer/credentials/v1"    # fingerprint of a credential (ballot card) list
+CARD_VOID = "scrutineer/card-void/v1"        # a card's key of one round signs that the card is void there
 FORM = "scrutineer/form/v1"                  # tally signs a round's ballot form (names, rules, round key, size)
 BOX = "scrutineer/box/v1"                    # tally signs a closed round's published box (receipt codes)
 AUDIT = "scrutineer/audit/v1"                # audit log chain entry hash
 CLOSE = "scrutineer/close/v1"                # tally signs a round's close record (count, head, card list)
 
 ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK,
-       SHARE_COMMIT, ROUND_WRAP, KEY_AT_REST, MEETING_RECORD, CREDENTIALS, FORM, BOX, AUDIT, CLOSE)
+       SHARE_COMMIT, ROUND_WRAP, KEY_AT_REST, MEETING_RECORD, CREDENTIALS, CARD_VOID, FORM, BOX, AUDIT, CLOSE)
 
 
 def domain(label: str, message: bytes) -> bytes:

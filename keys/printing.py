@@ -25,7 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from keys.cards import Card
+from keys.cards import Card, printed_number
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 CJK = "STSong-Light"
@@ -41,7 +41,8 @@ def _zh(message: str) -> str:
 LABELS = {
     "scrutineer": "Scrutineer", "quorum": "Shares needed to open a round", "meeting": "Meeting",
     "record": "Meeting fingerprint", "round": "Round", "check": "Check code", "signature": "Signature", "date": "Date",
-    "list": "Card list fingerprint", "one_per_key": "One share per round key. Keep this file secret; bring it (or your "
+    "list": "Card list fingerprint", "number": "Card number to type",
+    "one_per_key": "One share per round key. Keep this file secret; bring it (or your "
     "printed sheet) to the count.",
 }
 def label(key: str) -> str:
@@ -159,8 +160,9 @@ def scrutineer_sheet(*, title: str, meeting: str, record_fingerprint: str, index
 
 
 def cards_sheet(*, title: str, meeting: str, list_fingerprint: str, cards: Sequence[Card]) -> bytes:
-    """Sheets of ballot cards to print, cut and shuffle: 12 to a page, each with its QR code,
-    its check code and the meeting's title; the card list's fingerprint on every page."""
+    """Sheets of ballot cards to print, cut and shuffle: 12 to a page, each with its QR code, its
+    number (typed on the kiosk when the code cannot be scanned), its check code and the meeting's
+    title; the card list's fingerprint on every page."""
     _font()
     buf = io.BytesIO()
     width, height = A4
@@ -183,9 +185,16 @@ def cards_sheet(*, title: str, meeting: str, list_fingerprint: str, cards: Seque
             c.setDash()
             _line(c, x + 4 * mm, y + ch - 8 * mm, title, 9, cw - 8 * mm)
             _line(c, x + 4 * mm, y + ch - 14 * mm, both("Ballot card"), 10, cw - 8 * mm)
-            qr = min(cw, ch) - 30 * mm
-            draw_qr(c, card.qr_text, x + (cw - qr) / 2, y + 12 * mm, qr)
-            _line(c, x + 4 * mm, y + 5 * mm, label("check") + f": {card.check_code}", 9, cw - 8 * mm)
+            qr = min(cw, ch) - 38 * mm
+            draw_qr(c, card.qr_text, x + (cw - qr) / 2, y + 22 * mm, qr)
+            # The card's number, what the kiosk's scan screen asks a voter to type when the QR code
+            # cannot be read (the check code below only confirms a scan): three lines under the QR.
+            head, _, groups = printed_number(card.qr_text).partition(" ")
+            words = groups.split(" ")
+            _line(c, x + 4 * mm, y + 18.5 * mm, label("number"), 6.5, cw - 8 * mm)
+            for k, text in enumerate((head, " ".join(words[:7]), " ".join(words[7:]))):
+                _line(c, x + 4 * mm, y + (15 - 3.2 * k) * mm, text, 7.5, cw - 8 * mm, MONO)
+            _line(c, x + 4 * mm, y + 4 * mm, label("check") + f": {card.check_code}", 9, cw - 8 * mm)
         c.showPage()
     c.save()
     return buf.getvalue()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -46,6 +47,8 @@ from kiosk.watch import BoxWatch
 log = logging.getLogger("kiosk.agent")
 
 SESSION_SECONDS = 15 * 60
+# The card face's check code (ABCD-EFGH; typed without its dash, it still shows a digit 2-7 mostly).
+CHECK_CODE = re.compile(r"[A-Z2-7]{4}-[A-Z2-7]{4}|(?=[A-Z]*[2-7])[A-Z2-7]{8}")
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,11 @@ class Agent:
             try:
                 card_meeting, secret = parse_card(card_text or "")
             except Malformed as exc:
+                if CHECK_CODE.fullmatch((card_text or "").strip().upper()):
+                    # The short code on the card face confirms a scan; it cannot open a ballot.
+                    raise Refusal("check_code_typed", N_(
+                        "That is the card's check code. Type the card number printed under the QR code: "
+                        "it starts with SCR1.")) from exc
                 raise Refusal("bad_card", N_("This is not a ballot card. Please scan it again.")) from exc
             if card_meeting != self.pairing.meeting:
                 raise Refusal("wrong_meeting", N_("This card belongs to another meeting."), 403)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _passphrase(passphrase_file: Path | None, *, confirm: bool) -> str:
 def main() -> None:
     """Scrutineer kiosk agent: runs beside each voting tablet."""
     os.umask(0o077)  # the data directory, the key, the outbox and its WAL: this kiosk's only
+    # No core file (the soft limit a crash obeys): it would hold the key and a card's secret.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 

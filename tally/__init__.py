@@ -31,6 +31,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(templates_dir()), static_folder=str(static_dir()),
                 static_url_path="/static")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Order is data: a result's grades, directions and components keep the meeting file's order.
+    app.json.sort_keys = False  # type: ignore[attr-defined]
     test_config = dict(test_config or {})
     given = test_config.pop("KEY_PASSPHRASE", None)  # typed by the holder at `tally serve`; never in app.config
     data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("TALLY_DATA") or "")

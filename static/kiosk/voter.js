@@ -13,6 +13,8 @@
   var session = null;   // token from /api/card: memory only
   var rounds = [];      // round <section>s this card may vote, in order
   var pos = -1;         // index into rounds; rounds.length means the review screen
+  var page = 0;         // the page shown of the current round (a long ballot is split into pages)
+  var pages = [];       // the current round's pages: lists of its fieldsets
   var busy = false;
   // Control, format (a bidi override), unassigned and private characters, lone surrogates, line breaks.
   var NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
@@ -74,12 +76,52 @@
     pos = 0;
     showRound();
   }
-  function showRound() {
+  function showRound(last) {
     if (pos >= rounds.length) { buildReview(); show(screen("review")); return; }
     var sec = rounds[pos];
-    $(".step", sec).textContent = fmt(S.step, { i: pos + 1, n: rounds.length });
-    $('[data-action="back"]', sec).hidden = pos === 0;
     show(sec);
+    pages = paginate(sec);
+    showPage(sec, last ? pages.length - 1 : 0);
+  }
+
+  // No choice may sit below the fold under the sticky Next bar (a third post, a tenth person on
+  // a 1280x800 tablet): the round's fieldsets are laid out into pages that each fit the screen.
+  function paginate(sec) {
+    var groups = $all("fieldset", sec);
+    groups.forEach(function (g) { g.hidden = false; });
+    if (!groups.length) { return [[]]; }
+    var bar = $(".steps", sec).getBoundingClientRect();
+    var msg = $(".message", sec).offsetHeight;
+    var limit = Math.min(window.innerHeight, bar.top + window.scrollY) - msg - 8;
+    var top = groups[0].getBoundingClientRect().top + window.scrollY;
+    var gap = parseFloat(getComputedStyle(sec).rowGap) || 0;
+    var out = [[]], used = top;
+    groups.forEach(function (g) {
+      var h = g.getBoundingClientRect().height + gap;
+      if (out[out.length - 1].length && used + h > limit) { out.push([]); used = top; }
+      out[out.length - 1].push(g);
+      used += h;
+    });
+    return out;
+  }
+
+  function showPage(sec, i) {
+    page = Math.max(0, Math.min(i, pages.length - 1));
+    pages.forEach(function (list, k) { list.forEach(function (g) { g.hidden = k !== page; }); });
+    var step = fmt(S.step, { i: pos + 1, n: rounds.length });
+    if (pages.length > 1) { step += " · " + fmt(S.page, { p: page + 1, m: pages.length }); }
+    $(".step", sec).textContent = step;
+    $('[data-action="back"]', sec).hidden = pos === 0 && page === 0;
+    window.scrollTo(0, 0);
+  }
+
+  function next() {
+    if (pos < rounds.length && page < pages.length - 1) { showPage(rounds[pos], page + 1); return; }
+    pos += 1; showRound(false);
+  }
+  function back() {
+    if (pos < rounds.length && page > 0) { showPage(rounds[pos], page - 1); return; }
+    pos = Math.max(0, pos - 1); showRound(true);
   }
   function say(sec, text) { $(".message", sec).textContent = text; }
   function pressed(root, sel) { return $all((sel || ".toggle") + '[aria-pressed="true"]', root); }
@@ -204,6 +246,12 @@
     var list = $("#review-list");
     list.textContent = "";
     var marked = false;
+    var unmarked = [];  // [round title, [what]] for the summary at the top of the review
+    function blank(sec, what) {
+      var last = unmarked[unmarked.length - 1];
+      if (!last || last[0] !== sec.dataset.title) { last = [sec.dataset.title, []]; unmarked.push(last); }
+      last[1].push(what);
+    }
     rounds.forEach(function (sec) {
       var box = document.createElement("section");
       box.className = "review-round";
@@ -211,7 +259,7 @@
       if (sec.dataset.kind === "recommend") {
         $all(".post", sec).forEach(function (post) {
           var names = pressed(post).map(function (b) { return b.textContent; });
-          if (names.length) { marked = true; }
+          if (names.length) { marked = true; } else { blank(sec, post.dataset.title); }
           line(box, post.dataset.title, names.length ? names.join("、") : S.blank_section, !names.length);
         });
       } else if (sec.dataset.kind === "evaluate") {
@@ -219,6 +267,7 @@
           var g = pressed(f, ".grades .toggle")[0];
           var d = pressed(f, ".directions .toggle")[0];
           if (g || d) { marked = true; }
+          if (!g) { blank(sec, f.dataset.subject); }
           var text = g ? g.textContent : S.not_graded;
           if ($(".directions", f)) { text += " / " + (d ? d.textContent : S.no_direction); }
           line(box, f.dataset.subject, text, !g);
@@ -226,7 +275,7 @@
       } else {
         $all(".nominee", sec).forEach(function (f) {
           var v = pressed(f)[0];
-          if (v) { marked = true; }
+          if (v) { marked = true; } else { blank(sec, f.dataset.nominee); }
           line(box, f.dataset.nominee, v ? v.textContent : S.not_voted, !v);
         });
       }
@@ -235,6 +284,21 @@
     var note = $("#review-blank");
     note.textContent = marked ? "" : S.all_blank;
     note.hidden = marked;
+    // What is left blank or ungraded comes first, before any list that could scroll.
+    var summary = $("#review-unmarked");
+    summary.textContent = "";
+    summary.hidden = !marked || !unmarked.length;
+    if (marked && unmarked.length) {
+      var head = document.createElement("p");
+      head.textContent = fmt(S.unmarked, { n: unmarked.reduce(function (n, u) { return n + u[1].length; }, 0) });
+      summary.appendChild(head);
+      unmarked.forEach(function (u) {
+        var item = document.createElement("p");
+        item.className = "items";
+        item.textContent = u[0] + "：" + u[1].join("、");
+        summary.appendChild(item);
+      });
+    }
   }
 
   function castBallot() {
@@ -275,6 +339,7 @@
     $all(".round input").forEach(function (i) { i.value = ""; });
     $all(".round .message").forEach(function (m) { m.textContent = ""; });
     $("#review-list").textContent = "";
+    $("#review-unmarked").textContent = "";
     $("#check-code").textContent = "";
     $(".check-code").hidden = true;
   }
@@ -314,8 +379,8 @@
       "cancel": function () { cancel(); },
       "toggle": function (btn) { onToggle(btn); },
       "add-write-in": function (btn) { addWriteIn(btn); },
-      "next": function () { pos += 1; showRound(); },
-      "back": function () { pos = Math.max(0, pos - 1); showRound(); },
+      "next": function () { next(); },
+      "back": function () { back(); },
       "cast": function () { castBallot(); }
     },
     begin: beginVoting,

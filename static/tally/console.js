@@ -20,6 +20,14 @@
     return data;
   }
 
+  let rounds = {};  // the latest state of each round, by id (for the dialogs' cast/实到)
+
+  // "35 ballots received of 40 present (实到)": what the chair confirms before closing or counting.
+  function turnoutText(r) {
+    return r ? r.title + "：" + fmt(t("turnout_line"), {cast: r.cast, present: r.present === null || r.present === undefined ? "—" : r.present}) : "";
+  }
+  function fmt(text, params) { return String(text).replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m)); }
+
   // A count that found the box is not the one the round closed with (box_tampered): a red panel
   // under the rounds, naming everything wrong, that stays until a count succeeds.
   const refusal = document.getElementById("box-refusal");
@@ -86,9 +94,24 @@
     stopCamera();
   }
 
+  // A share of another round or meeting never leaves the page: a camera that sees a whole sheet
+  // reads every round's QR code, and the tally must get only the round it counts.
+  function foreignShare(text) {
+    const parts = text.replace(/\s/g, "").split(".");
+    if (parts.length !== 5 || parts[0].toUpperCase() !== "SCRS1") return null;  // the tally says what is wrong
+    if (parts[1].toLowerCase() !== CUSTODY.meeting) return "share_other_meeting";
+    return parts[2] === countRound ? null : "share_other_round";
+  }
+
   async function offerShare(text) {
     text = String(text || "").trim();
     if (!text || countRound === null) return;
+    const foreign = foreignShare(text);
+    if (foreign) {
+      shareMsg.className = "msg bad";
+      shareMsg.textContent = t(foreign);
+      return;
+    }
     const resp = await fetch(`/api/v1/admin/rounds/${encodeURIComponent(countRound)}/shares/check`, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
@@ -147,6 +170,7 @@
     forgetShares();
     countRound = roundId;
     document.getElementById("count-round").textContent = title;
+    document.getElementById("count-turnout").textContent = turnoutText(rounds[roundId]);
     renderShares();
     return new Promise((resolve) => {
       shareDialog.onclose = () => {
@@ -166,7 +190,7 @@
       const id = tr.dataset.round;
       const act = btn.dataset.act;
       let body = {};
-      if (act === "close" && !confirm(t("confirm_close"))) return;
+      if (act === "close" && !confirm(turnoutText(rounds[id]) + "\n" + t("confirm_close"))) return;
       if (act === "count" && tr.dataset.secret === "1") {
         const shares = await askShares(id, tr.querySelector("b").textContent);
         if (!shares) return;
@@ -176,7 +200,7 @@
                              act === "count" ? showRefusal : null);
       body = null;  // the shares go with the request and nowhere else
       if (out && act === "count") refusal.hidden = true;
-      if (out && out.result) showResult(out);
+      if (out && out.view) showResult(out);
     });
   });
 
@@ -193,11 +217,14 @@
   document.getElementById("cards-void").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const area = ev.target.elements.codes;
-    const codes = area.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
-    if (!codes.length || !confirm(t("confirm_void"))) return;
-    const out = await call("/api/v1/admin/cards/void", {cards: codes});
+    const lines = area.value.split(/\r?\n/).map((x) => x.trim()).filter(Boolean);
+    if (!lines.length) return;
+    // A card's code holds its secret: it never leaves this page for the tally (only void lines do).
+    if (!lines.every((x) => /^SCRV1\./.test(x))) { area.value = ""; alert(t("not_void_lines")); return; }
+    if (!confirm(t("confirm_void"))) return;
+    const out = await call("/api/v1/admin/cards/void", {lines: lines});
     if (!out) return;
-    area.value = "";  // the codes of left-over cards are secrets too: not kept on the page
+    area.value = "";
     alert(`${t("cards_voided")}: ${out.voided} · ${t("already_void")}: ${out.already_void} · ` +
           `${t("unknown_cards")}: ${out.unknown} · ${t("used_cards")}: ${out.used}`);
   });
@@ -210,10 +237,11 @@
 
   const R = window.ScrutineerResults(T);
 
+  // The counted result, as the projector and the sheet show it (the same view).
   function showResult(r) {
     const box = document.getElementById("result-preview");
     box.textContent = "";
-    box.append(R.el("h3", null, r.title), R.render(r, r.result));
+    box.append(R.el("h3", null, r.title), R.render(r.view));
   }
 
   // A kiosk's watch over the published boxes: per closed round, its receipts found, or a red
@@ -248,10 +276,19 @@
     return td;
   }
 
+  // Kiosks heard from lately (or waiting to be confirmed) are listed; the others fold into one
+  // line with a count, opened on request: after a simulation hundreds of old rows would bury them.
+  let showAllKiosks = false;
   function renderKiosks(kiosks) {
     const tbody = document.querySelector("#kiosks tbody");
     tbody.textContent = "";
+    const stale = kiosks.filter((k) => k.stale);
+    const fold = document.getElementById("kiosks-folded");
+    fold.hidden = !stale.length;
+    fold.querySelector(".n").textContent = fmt(t(showAllKiosks ? "kiosks_unfolded" : "kiosks_folded"), {n: stale.length});
+    fold.querySelector("button").textContent = t(showAllKiosks ? "hide" : "show_all");
     for (const k of kiosks) {
+      if (k.stale && !showAllKiosks) continue;
       const tr = document.createElement("tr");
       tr.dataset.kiosk = k.id;
       const cells = [(k.online ? "● " : "○ ") + k.name, k.fingerprint, t(k.status) + " · " + t(k.online ? "online" : "offline"), String(k.outbox)];
@@ -278,6 +315,11 @@
       tbody.append(tr);
     }
   }
+
+  document.querySelector("#kiosks-folded button").addEventListener("click", () => {
+    showAllKiosks = !showAllKiosks;
+    if (lastState) renderKiosks(lastState.kiosks);
+  });
 
   document.getElementById("kiosks").addEventListener("click", async (ev) => {
     const b = ev.target.closest("button[data-kact]");
@@ -335,7 +377,10 @@
 
   function renderJudging(r) {
     const sec = document.querySelector(`section.judging[data-round="${CSS.escape(r.id)}"]`);
-    if (!sec || !r.judging) return;
+    if (!sec) return;
+    // 下一位选手 is the chair's next step only once the round is open.
+    sec.querySelector('button[data-jact="next"]').classList.toggle("primary", r.status === "open");
+    if (!r.judging) return;
     const j = r.judging;
     const box = sec.querySelector(".jstatus");
     box.textContent = "";
@@ -370,9 +415,25 @@
     box.append(rk);
   }
 
+  function renderGroups(groups) {
+    const box = document.getElementById("electorates");
+    box.hidden = !groups.length;
+    const tbody = box.querySelector("tbody");
+    tbody.textContent = "";
+    for (const g of groups) {
+      const tr = document.createElement("tr");
+      for (const c of [g.group, g.expected, g.present]) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
+      tbody.append(tr);
+    }
+  }
+
+  let lastState = null;
   function apply(state) {
+    lastState = state;
+    rounds = Object.fromEntries(state.rounds.map((r) => [r.id, r]));
     document.querySelector('[data-k="expected"]').textContent = state.attendance.expected;
     document.querySelector('[data-k="present"]').textContent = state.attendance.present;
+    renderGroups(state.attendance.groups || []);
     for (const k of ["listed", "void", "desk"]) document.querySelector(`[data-k="${k}"]`).textContent = state.cards[k];
     document.getElementById("cards-import").hidden = !!state.card_list_frozen;
     if (state.card_list) document.getElementById("card-list-fp").textContent = state.card_list.fingerprint;
@@ -383,12 +444,16 @@
       const st = tr.querySelector(".status");
       st.dataset.status = r.status;
       st.textContent = t(r.status) + (r.revealed ? " · " + t("shown") : "");
-      tr.querySelector(".turnout").textContent = `${r.cast} / ${r.present == null ? "—" : r.present}`;
+      // A draft round shows how many of its electorate have signed in so far (its 实到 once opened).
+      tr.querySelector(".turnout").textContent = r.status === "draft" && r.signed_in !== undefined
+        ? `— / ${r.signed_in} (${t("signed_in")})` : `${r.cast} / ${r.present == null ? "—" : r.present}`;
       for (const b of tr.querySelectorAll("button[data-act]")) {
         const a = b.dataset.act;
-        b.disabled = !((a === "open" && r.status === "draft") || (a === "close" && r.status === "open") ||
+        // 投影公布 stays enabled after a reveal: showing it again works as `tally rounds reveal` does.
+        b.disabled = !((a === "open" && r.status === "draft" && r.kind !== "composite") || (a === "close" && r.status === "open") ||
           (a === "count" && (r.status === "closed" || (r.kind === "composite" && r.status === "draft"))) ||
-          (a === "reveal" && r.status === "counted" && !r.revealed));
+          (a === "reveal" && r.status === "counted"));
+        if (a === "reveal") b.textContent = t(r.revealed ? "show_again" : "show");
       }
       tr.querySelector(".sheet").hidden = r.status !== "counted";
     }

@@ -13,9 +13,20 @@
     return data;
   }
 
+  // 应到/实到 on the roster, and per electorate (a unit of a meeting of several units).
   function totals(t) {
     document.getElementById("expected").textContent = t.expected;
     document.getElementById("present").textContent = t.present;
+    const box = document.getElementById("electorates");
+    const groups = t.groups || [];
+    box.hidden = !groups.length;
+    const tbody = box.querySelector("tbody");
+    tbody.textContent = "";
+    for (const g of groups) {
+      const tr = document.createElement("tr");
+      for (const c of [g.group, g.expected, g.present]) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
+      tbody.append(tr);
+    }
   }
 
   async function search() {

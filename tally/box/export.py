@@ -19,6 +19,12 @@ and, once counted, the plaintext ballots.
   `keys verify-box` to walk from its genesis.
 - once counted: `ballots.jsonl` (the opened ballots in CONTRACT.md's format, in random-id
   order) and `result.signed.json` (the tally's signed result, with the audit log's head).
+
+A composite takes no ballots of its own: once counted, its export is the rounds it draws on
+(their meeting file entries, boxes, card lists, opened ballots), with the composite itself in the
+meeting file and in public.json (an empty box: its head is its genesis) and its signed result, so
+that `tally count` over the export recomputes the composite and every component; its
+`receipts.json` is the list of the published boxes of the ballot rounds it draws on.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ from tally.box import published
 from tally.errors import ApiError
 from tally.hall import cards as credentials
 from tally.plan import dump_plan
-from tally.rules import Attendance
+from tally.rules import Attendance, CompositeRound
 from tally.setup.custody import round_custody
 from tally.setup.meeting import MeetingInfo, meeting_record
 from tally.store import audit
@@ -102,51 +108,74 @@ def meeting_with_attendance(info: MeetingInfo, rounds: dict[str, Round]) -> dict
     return dump_plan(info.plan, live)
 
 
+def sources(info: MeetingInfo, round_id: str) -> list[str]:
+    """The rounds an export of this round holds, in the meeting file's order: the round itself,
+    and for a composite the rounds its components draw on."""
+    plan = info.plan.round(round_id)
+    wanted = {round_id}
+    if isinstance(plan, CompositeRound):
+        wanted |= {c.round for c in plan.components if c.round is not None}
+    return [r.id for r in info.plan.rounds if r.id in wanted]
+
+
 def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
     """A closed (or counted) ballot round's export, as text files by name."""
     rnd = s.get(Round, round_id)
     if rnd is None:
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
-    if rnd.status not in ("closed", "counted") or not rnd.round_kind.takes_ballots:
+    computed = rnd.round_kind.computed
+    if computed and rnd.status != "counted":
+        raise ApiError(409, "round_not_counted", "A composite is exported once computed, with the rounds it draws on.")
+    if rnd.status not in ("closed", "counted"):
         raise ApiError(409, "round_not_closed", "Only a closed ballot round can be exported.")
 
     rounds = {r.id: r for r in s.scalars(select(Round))}
+    included = sources(info, round_id)
     raw = meeting_with_attendance(info, rounds)
-    # Only this round: a round not opened yet has no 实到, and `tally count` refuses a file without it.
-    raw["rounds"] = [r for r in raw["rounds"] if r["id"] == round_id]
+    # Only these rounds: a round not opened yet has no 实到, and `tally count` refuses a file without it.
+    raw["rounds"] = [r for r in raw["rounds"] if r["id"] in included]
     kiosks = {k.id: b64e(k.public_key) for k in s.scalars(select(Kiosk))}
     m = s.scalars(select(Meeting)).one()
     public: dict[str, Any] = {
         "meeting": info.id, "tally_public_key": b64e(m.tally_public_key), "kiosks": kiosks,
-        "rounds": {round_id: {"head": rnd.chain_head, "count": rnd.accepted, "kind": rnd.kind}}}
-    if rnd.round_kind.takes_cards:
-        public["desk_cards"] = {round_id: credentials.desk_cards(s, round_id)}
-    if rnd.round_kind.opened_at_intake:
-        seats = {n: k for n, k in s.execute(select(JudgeSeat.seat, JudgeSeat.card_public)
-                                            .where(JudgeSeat.round_id == round_id)) if k is not None}
-        public["judge_cards"] = {round_id: sorted(b64e(k) for k in seats.values())}
-        # Each seat's card now (earlier cards of a seat are in the audit log), and how many
-        # contestants there are: `keys verify-box` checks one envelope per seat and contestant.
-        public["judge_seats"] = {round_id: {str(n): b64e(k) for n, k in sorted(seats.items())}}
-        public["rounds"][round_id]["contestants"] = len(getattr(info.plan.round(round_id), "contestants", ()))
+        "rounds": {rid: {"head": rounds[rid].chain_head, "count": rounds[rid].accepted, "kind": rounds[rid].kind}
+                   for rid in included}}
+    envelopes: list[str] = []
+    for rid in included:
+        box = rounds[rid]
+        envelopes.append(envelope_lines(s, info.id, rid))
+        if box.round_kind.takes_cards:
+            public.setdefault("desk_cards", {})[rid] = credentials.desk_cards(s, rid)
+        if box.round_kind.opened_at_intake:
+            seats = {n: k for n, k in s.execute(select(JudgeSeat.seat, JudgeSeat.card_public)
+                                                .where(JudgeSeat.round_id == rid)) if k is not None}
+            public.setdefault("judge_cards", {})[rid] = sorted(b64e(k) for k in seats.values())
+            # Each seat's card now (earlier cards of a seat are in the audit log), and how many
+            # contestants there are: `keys verify-box` checks one envelope per seat and contestant.
+            public.setdefault("judge_seats", {})[rid] = {str(n): b64e(k) for n, k in sorted(seats.items())}
+            public["rounds"][rid]["contestants"] = len(getattr(info.plan.round(rid), "contestants", ()))
+    # One box for a ballot round; for a composite, the boxes of the ballot rounds it draws on.
+    receipts: Any = (published.box(s, info, round_id) if not computed else
+                     [published.box(s, info, rid) for rid in included if rounds[rid].round_kind.takes_ballots])
     files: dict[str, str] = {
         "meeting.yaml": yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
-        "envelopes.jsonl": envelope_lines(s, info.id, round_id),
+        "envelopes.jsonl": "".join(envelopes),
         "public.json": json.dumps(public, indent=2, sort_keys=True),
         "meeting-record.json": json.dumps(meeting_record(s), ensure_ascii=False, indent=1) + "\n",
-        "receipts.json": json.dumps(published.box(s, info, round_id), indent=2, sort_keys=True),
+        "receipts.json": json.dumps(receipts, indent=2, sort_keys=True),
         "audit.jsonl": "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
                                for line in audit.lines(s, info.id)),
     }
     # As the card rows give it now: a list changed behind the tally's back is exported as it is,
     # for `keys verify-box` to hold against the close record and the scrutineers' own copy.
     card_list = credentials.list_document(s, info.id, check=False)
-    if card_list is not None and rnd.round_kind.takes_cards:
+    if card_list is not None and any(rounds[rid].round_kind.takes_cards for rid in included):
         files["credentials.json"] = json.dumps(card_list, ensure_ascii=False, indent=1) + "\n"
     if rnd.secret and rnd.share_commitments is not None:
         files["key.json"] = json.dumps(custody_doc(info.id, round_custody(s, rnd)), indent=1) + "\n"
     if rnd.status == "counted":
-        ballots = [b.content for b in s.scalars(select(Ballot).where(Ballot.round_id == round_id).order_by(Ballot.id))]
+        ballots = [b.content for rid in included
+                   for b in s.scalars(select(Ballot).where(Ballot.round_id == rid).order_by(Ballot.id))]
         files["ballots.jsonl"] = "".join(b + "\n" for b in ballots)
         if rnd.result_sig:
             files["result.signed.json"] = json.dumps(json.loads(rnd.result_sig), ensure_ascii=False, indent=2,

@@ -110,5 +110,8 @@ def count_ballots(plan: Plan, round_id: str, ballots: Iterable[dict[str, Any]],
 
 
 def stored_result(result: dict[str, Any]) -> str:
-    """A round's result as the tally stores it; `json.loads` of it is what `tally results` answers."""
-    return json.dumps(result, ensure_ascii=False, sort_keys=True)
+    """A round's result as the tally stores it; `json.loads` of it is what `tally results` answers.
+
+    Order is data (CONTRACT.md): grades, items, directions and components stay in the meeting
+    file's order, so the stored document keeps the engine's key order; never sort_keys here."""
+    return json.dumps(result, ensure_ascii=False)

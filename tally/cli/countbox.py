@@ -5,13 +5,15 @@ files rebuild the round key (a wrong or damaged share is named, fewer than k ref
 is held against the close record the tally signed when the round closed (in `audit.jsonl`),
 exactly as the live count holds it (`tally.box.checking`): the chain recomputed from its genesis
 must end at the recorded head with the recorded count and nothing outside it; `public.json`
-must agree; the card list (the export's `credentials.json`, or the scrutineers' own copy with
-`--credentials`) must be the one recorded at the close, each card listed and used once; every
-envelope's receipt and signatures must verify and it must open (`tally.box.opening`). Any
-problem exits 1 with the live count's own words (`box_tampered`), Chinese first, and nothing
-is counted. Then the rules engine counts. `--json` prints the same document as
-`tally results --json --round ROUND` on the tally. Needs neither the tally, nor its database,
-nor the network.
+must agree; the card list (the export's `credentials.json`, or the scrutineers' own copy given
+with `--credentials`, which must then be the export's list too) must be the one recorded at the
+close, the desk-unlock keys `public.json` names the ones recorded, and every card listed (or a
+desk unlock) and used once; every envelope's signatures must verify and it must open
+(`tally.box.opening`). Any problem exits 1 with the live count's own words (`box_tampered`),
+Chinese first, and nothing is counted. Then the rules engine counts. `--json` prints the same
+document as `tally results --json --round ROUND` on the tally; what was checked (the list's
+fingerprint, the ballots by desk unlock) goes to stderr. Needs neither the tally, nor its
+database, nor the network.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ from typing import IO, Any
 
 import click
 
-from tally.cli.context import print_json
 from tally.cli.count import Sheet, write_text
 from tally.cli.meeting import share_line
 
@@ -93,9 +94,10 @@ def _stored(lines: list[Any], meeting: str, round_id: str) -> list[Any]:
     return out
 
 
-def _card_list(path: Path, round_id: str) -> tuple[str | None, str | None, frozenset[bytes]]:
-    """The fingerprint a card list's contents give (whatever it states), the meeting record it
-    names, and its keys for the round."""
+def _card_list(path: Path, meeting: str, round_id: str) -> tuple[str | None, str | None, frozenset[bytes]]:
+    """The fingerprint a card list's contents give (whatever it states: a list rebuilt from card
+    rows someone added to is exported as it is, and held to the close record), the meeting record
+    it names, and its keys for the round; nothing when there is no list."""
     from keys.canonical import b64d
     from keys.credentials import list_fingerprint
     from keys.errors import Malformed
@@ -108,9 +110,27 @@ def _card_list(path: Path, round_id: str) -> tuple[str | None, str | None, froze
         fp = list_fingerprint(doc)
         keys = frozenset(b64d(k) for k in doc["rounds"][round_id])
         record = normalize(doc["meeting_record"])
+        other = doc["meeting"] != meeting
     except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise click.ClickException(f"{path} is not a ballot card list") from exc
+        raise click.ClickException(f"{path} is not a valid ballot card list / 不是有效的选票卡清单") from exc
+    if other:
+        raise click.ClickException(f"{path} is the card list of another meeting / 是另一次会议的选票卡清单")
     return fp, record, keys
+
+
+def _desk_cards(public: dict[str, Any], round_id: str) -> list[bytes]:
+    """The keys `public.json` names as this round's desk unlocks (cards kiosks made)."""
+    from keys.canonical import b64d
+    from keys.errors import Malformed
+
+    try:
+        named = public.get("desk_cards", {}).get(round_id, [])
+        desk = [b64d(k) for k in named if isinstance(k, str)]
+        if not isinstance(named, list) or len(set(desk)) != len(named) or any(len(k) != 32 for k in desk):
+            raise Malformed("desk_cards")
+    except (AttributeError, Malformed) as exc:
+        raise click.ClickException("public.json: desk_cards cannot be read / 无法读取签到台解锁的选票卡") from exc
+    return desk
 
 
 def _record(directory: Path) -> Any:
@@ -167,12 +187,12 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
         entry = public["rounds"][round_id]
         kiosks = {k: b64d(v) for k, v in public["kiosks"].items()}
         tally_public = b64d(public["tally_public_key"])
-        desk = [b64d(k) for k in public.get("desk_cards", {}).get(round_id, [])]
         count, head = entry["count"], entry["head"]
         if public["meeting"] != meeting or type(count) is not int or not isinstance(head, str):
             raise ValueError("meeting")
     except (KeyError, TypeError, ValueError, AttributeError, Malformed) as exc:
         raise click.ClickException(f"{export_dir / 'public.json'} does not describe round {round_id}") from exc
+    desk = _desk_cards(public, round_id)
     try:
         plan = load_plan(export_dir / "meeting.yaml")
     except PlanError as exc:
@@ -185,7 +205,15 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
                                                present=getattr(plan.round(round_id), "present", None))
     if record is None:
         raise Refused(round_id, checking.ordered(problems))
-    fingerprint, list_record, listed = _card_list(credentials_file or export_dir / "credentials.json", round_id)
+    exported = _card_list(export_dir / "credentials.json", meeting, round_id)
+    fingerprint, list_record, listed = (_card_list(credentials_file, meeting, round_id) if credentials_file is not None
+                                        else exported)
+    if credentials_file is not None and exported[0] is not None and exported[0] != fingerprint:
+        problems.append((checking.N_("The export's ballot card list (fingerprint %(found)s) is not the scrutineers' "
+                                     "card list (%(theirs)s)."), {"found": exported[0], "theirs": fingerprint}))
+    if set(desk) & listed:
+        problems.append((checking.N_("public.json names cards of the ballot card list as desk unlocks of round "
+                                     "%(round)s."), {"round": round_id}))
     problems += checking.card_list_problems(record, fingerprint, desk)
     if (export_dir / "meeting-record.json").exists():
         meeting_record = _record(export_dir)
@@ -207,7 +235,14 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
     ballots = [readable(plan, round_id, b) for b in ballots]
     result = json.loads(stored_result(count_ballots(plan, round_id, ballots, None)))
     doc = {"meeting": {"title": plan.title}, "rounds": [result]}
+    by_desk = sum(1 for item in placed if item.header.card_public in set(desk))
+    if fingerprint is not None:
+        click.echo(f"card list 选票卡清单: fingerprint {fingerprint}: every card checked / 每张选票卡均已核对", err=True)
+    else:
+        click.echo("no card list: only desk unlocks are accepted / 没有选票卡清单：只接受签到台解锁", err=True)
+    click.echo(f"round {round_id}: {by_desk} ballot(s) by desk unlock / 签到台解锁投票 {by_desk} 张", err=True)
     if as_json:
-        print_json(doc)
+        # As `tally count --json` and `tally results --json` write it, byte for byte.
+        write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     else:
         write_text(Sheet(plan, lang).render(doc))

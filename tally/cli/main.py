@@ -8,6 +8,7 @@ show, results, export. User errors are `click.ClickException`: one line, non-zer
 from __future__ import annotations
 
 import os
+import resource
 
 import click
 
@@ -23,6 +24,9 @@ from tally.cli.demo import demo
 def main() -> None:
     """Scrutineer tally server: count, serve and run a meeting."""
     os.umask(0o077)  # data directories, databases, WALs, keys and exports: the operator's only
+    # No core file, whatever the machine allows: a crash during a count would write the round key
+    # and the scrutineers' shares to disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
 
 for _command in (setup.init, setup.serve, setup.tls, *meeting.COMMANDS, judges.judges, count, count_box, demo):

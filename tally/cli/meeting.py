@@ -66,14 +66,25 @@ def cards_import(tally: Remote, credentials_file: str) -> None:
 
 
 @cards.command("void")
-@click.argument("codes_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("void_file", type=click.Path(exists=True, dir_okay=False))
 @to_tally
-def cards_void(tally: Remote, codes_file: str) -> None:
-    """Void left-over cards: CODES_FILE holds their codes, one per line (as scanned or typed)."""
-    codes = [line.strip() for line in Path(codes_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not codes:
-        raise click.ClickException(f"{codes_file} holds no card code")
-    out = tally.call("POST", "/api/v1/admin/cards/void", {"cards": codes})
+def cards_void(tally: Remote, void_file: str) -> None:
+    """Void left-over cards: VOID_FILE holds the void lines the scrutineers made from their codes
+    with `keys cards void` (never the codes themselves: the tally must not see a card's code)."""
+    lines = [line.strip() for line in Path(void_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise click.ClickException(f"{void_file} holds no void line")
+    from keys.credentials import parse_void_line
+    from keys.errors import Malformed
+
+    for number, line in enumerate(lines, start=1):
+        try:
+            parse_void_line(line)
+        except Malformed as exc:  # refused here, so a card's code is never sent to the tally
+            raise click.ClickException(f"{void_file}: line {number} is not a void line (a card code? make void lines "
+                                       "with `keys cards void` on the scrutineers' machine); nothing was sent / "
+                                       f"第 {number} 行不是作废行，未发送") from exc
+    out = tally.call("POST", "/api/v1/admin/cards/void", {"lines": lines})
     click.echo(f"voided {out['voided']}; already void {out['already_void']}; not this meeting's cards {out['unknown']}; "
                f"already used in a round {out['used']}")
 
@@ -179,22 +190,47 @@ def rounds_reveal(tally: Remote, round_id: str) -> None:
 @click.command()
 @click.option("--json/--sheet", "as_json", default=True, show_default=True,
               help="The document of `tally count --json`, or a result sheet as `tally count` prints one.")
+@click.option("--round", "round_ids", multiple=True,
+              help="Only this round (repeatable): the document `tally count --json` (or `tally count-box`) "
+                   "prints over its export, byte for byte (for a composite, name it and the rounds it draws on).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the result sheet.")
-@click.option("--round", "round_id", default=None, help="Only this round (the document `tally count-box` prints).")
 @to_tally
-def results(tally: Remote, as_json: bool, lang: str, round_id: str | None) -> None:
+def results(tally: Remote, as_json: bool, round_ids: tuple[str, ...], lang: str) -> None:
     """Print the counted rounds' results: the JSON document of `tally count --json`, or a sheet."""
     doc = tally.call("GET", "/api/v1/admin/results")
-    if round_id is not None:
-        doc["rounds"] = [r for r in doc["rounds"] if r.get("id") == round_id]
-        if not doc["rounds"]:
-            raise click.ClickException(f"round {round_id} has not been counted")
+    if round_ids:
+        counted = {r["id"] for r in doc["rounds"]}
+        missing = [r for r in round_ids if r not in counted]
+        if missing:
+            raise click.ClickException(f'round "{missing[0]}" has not been counted, or is not in this meeting')
+        doc["rounds"] = [r for r in doc["rounds"] if r["id"] in round_ids]
     if as_json:
-        print_json(doc)
+        # As `tally count --json` writes it: same key order (the meeting file's), same layout.
+        write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return
     plan = parse_plan(tally.call("GET", "/api/v1/admin/meeting"), source="the tally's meeting file")
     write_text(Sheet(plan, lang).render(doc))
+
+
+SHEET_FORMATS = ("pdf", "xlsx", "html")
+
+
+@click.command()
+@click.argument("round_id")
+@click.option("--format", "fmt", type=click.Choice(SHEET_FORMATS), default="pdf", show_default=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the sheet.")
+@to_tally
+def sheet(tally: Remote, round_id: str, fmt: str, out_file: str, lang: str) -> None:
+    """Save the signed result sheet (结果报告单) of a counted round of any kind: PDF, Excel or HTML.
+
+    The same sheet as the console's buttons: the tally renders it; an HTML sheet stands alone
+    (its style inside) so it opens and prints from the file."""
+    query = f"?lang={lang}" + ("&file=1" if fmt == "html" else "")
+    data = tally.download(f"/api/v1/admin/rounds/{round_id}/sheet.{fmt}{query}")
+    Path(out_file).write_bytes(data)
+    click.echo(out_file)
 
 
 @click.command()
@@ -204,7 +240,8 @@ def results(tally: Remote, as_json: bool, lang: str, round_id: str | None) -> No
 def export(tally: Remote, round_id: str, out_dir: str) -> None:
     """Export a closed round: the sealed box, its wrapped key and commitments, the card list, the
     public keys, meeting.yaml, receipts.json (the published box) and audit.jsonl (the audit log
-    chain); once counted also ballots.jsonl and the signed result."""
+    chain); once counted also ballots.jsonl and the signed result. A counted composite exports
+    with the rounds it draws on, so that `tally count` recomputes it."""
     for p in write_export(tally.call("GET", f"/api/v1/admin/rounds/{round_id}/export"), Path(out_dir)):
         click.echo(str(p))
 
@@ -244,4 +281,4 @@ def write_export(doc: dict[str, Any], out: Path) -> list[Path]:
     return written
 
 
-COMMANDS = (kiosks, cards, checkin, rounds, results, export, audit, links, state)
+COMMANDS = (kiosks, cards, checkin, rounds, results, sheet, export, audit, links, state)

@@ -10,8 +10,9 @@ round holding only that round's public key, and no column ties the rows of one c
 wait in `spare_cards` until a round added live takes the spare.
 
 Cards are counted out at the desk like paper ballots: nothing records which card went to
-whom, or even that a card was handed out. Left-over cards are voided as a batch by their codes
-(`void_cards`): their secrets pass through this module to derive their keys and are forgotten.
+whom, or even that a card was handed out. Left-over cards are voided as a batch by the void
+lines the scrutineers' tool makes from their codes (`void_cards`): a card's key in one round,
+signed by that key. A card's code never reaches the tally, which could otherwise vote with it.
 Where the chair allows it (`set_desk_unlock`), the desk may unlock one kiosk for one voter; the
 kiosk makes a fresh card itself and registers only its public keys (`origin = desk`), which the
 export, `keys verify-box` and the result sheet count apart.
@@ -25,10 +26,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from keys.canonical import b64d, b64e
-from keys.cards import card_key, parse_card
+from keys.cards import parse_card
+from keys.credentials import CardVoid, parse_credentials, parse_void_line, verify_void
 from keys.credentials import list_document as rebuild_list
-from keys.credentials import parse_credentials
-from keys.errors import Malformed
+from keys.errors import BadSignature, Malformed
 from keys.ids import check_name
 from tally.errors import ApiError
 from tally.rules.kinds import KINDS
@@ -37,7 +38,7 @@ from tally.store.models import Card, CardUse, CredentialList, Kiosk, Meeting, Ro
 
 CARD_ROUND_KINDS = sorted(k.value for k in KINDS if k.takes_cards)  # the rounds a ballot card votes in
 MAX_ROUND_KEYS = 64
-MAX_VOID = 20000
+MAX_VOID = 20000  # void lines: one per card and card round
 
 
 def ballot_rounds(s: Session) -> list[str]:
@@ -68,6 +69,9 @@ def import_list(s: Session, meeting_id: str, record_fp: str, doc: Any) -> dict[s
     wanted = [r for r in rounds if r not in spares] + sorted(spares)
     if set(found.rounds) != set(wanted):
         raise ApiError(400, "bad_card_list", "This ballot card list does not hold a key for each ballot round.")
+    # Lock the rounds before asking whether one is open: an open racing this import then waits
+    # for it (PostgreSQL), instead of committing between the check and the import's own commit.
+    s.execute(select(Round.id).order_by(Round.id).with_for_update()).all()
     if frozen(s):
         raise ApiError(409, "card_list_frozen", "The ballot card list is frozen: a round has already been opened.")
     s.execute(delete(Card).where(Card.origin == "list"))
@@ -116,53 +120,65 @@ def list_document(s: Session, meeting_id: str, *, check: bool = True) -> dict[st
     return doc
 
 
-def _secret_from_text(text: str, meeting_id: str) -> bytes:
-    try:
-        meeting, secret = parse_card(text)
-    except Malformed as exc:
-        raise ApiError(400, "bad_card", "This is not a ballot card code.") from exc
-    if meeting != meeting_id:
-        raise ApiError(400, "wrong_meeting", "This ballot card belongs to another meeting.")
-    return secret
-
-
 def void_cards(s: Session, meeting_id: str, texts: Any) -> dict[str, int]:
-    """Void left-over cards by their codes (scanned or read from a file), in every round at once.
+    """Void left-over cards by the void lines the scrutineers' tool made from them (`keys cards
+    void`): each line is one card's key in one round, signed by that key. The tally never sees
+    a card's code: a code it saw would be a listed card its operator could vote with.
 
-    Refuses the whole batch if one code cannot be read. Cards already used in a round stay
-    counted there and are voided for the rounds to come."""
+    Refuses the whole batch if one line cannot be read, is of another meeting or is not signed
+    by the key it names. Counts are of cards (the largest count among the rounds, as `counts`):
+    a card already used in a round stays counted there and is voided for the rounds to come."""
     if not isinstance(texts, list) or not 1 <= len(texts) <= MAX_VOID or not all(isinstance(t, str) for t in texts):
-        raise ApiError(400, "bad_count", "Give between 1 and 20000 card codes to void.")
-    rounds = ballot_rounds(s)
-    spares = list(s.scalars(select(SpareKey.id).where(SpareKey.assigned.is_(False))))
-    voided = already = unknown = used = 0
+        raise ApiError(400, "bad_count", "Give between 1 and %(max)s void lines (from keys cards void).", max=MAX_VOID)
+    lines: list[CardVoid] = []
     for number, text in enumerate(texts, start=1):
         try:
-            secret = _secret_from_text(text, meeting_id)
-        except ApiError as exc:
-            raise ApiError(400, exc.code, "Card code number %(n)s cannot be read; nothing was voided.", n=number) from exc
-        keys = {r: card_key(secret, meeting_id, r).public_bytes() for r in (*rounds, *spares)}
-        del secret
-        wanted = list(keys.values())
-        rows: list[Card] = [row for row in s.scalars(select(Card).where(Card.public_key.in_(wanted)))
-                            if keys.get(row.round_id) == row.public_key]
-        spare_rows: list[SpareCard] = [row for row in s.scalars(select(SpareCard).where(SpareCard.public_key.in_(wanted)))
-                                       if keys.get(row.spare_id) == row.public_key]
-        if not rows and not spare_rows:
-            unknown += 1
-            continue
-        if all(row.status == "void" for row in rows) and all(row.status == "void" for row in spare_rows):
-            already += 1
-            continue
-        if any(s.get(CardUse, (row.public_key, row.round_id)) is not None for row in rows):
-            used += 1
-        for row in rows:
+            line = parse_void_line(text)
+            if line.meeting == meeting_id:
+                verify_void(line)
+        except (Malformed, BadSignature) as exc:
+            if isinstance(text, str) and _looks_like_a_card(text):
+                raise ApiError(400, "card_code_refused", "Line %(n)s is a card's code: the tally must never see one. "
+                               "Make void lines from the codes with keys cards void on the scrutineers' machine; "
+                               "nothing was voided.", n=number) from exc
+            raise ApiError(400, "bad_void_line", "Void line number %(n)s cannot be read or is not signed by its "
+                           "card; nothing was voided.", n=number) from exc
+        if line.meeting != meeting_id:
+            raise ApiError(400, "wrong_meeting", "Void line number %(n)s belongs to another meeting; nothing was "
+                           "voided.", n=number)
+        lines.append(line)
+    spares = set(s.scalars(select(SpareKey.id).where(SpareKey.assigned.is_(False))))
+    tally: dict[str, dict[str, int]] = {}
+    for line in lines:
+        mine = tally.setdefault(line.round_id, {"voided": 0, "already_void": 0, "unknown": 0, "used": 0})
+        row: Card | SpareCard | None
+        if line.round_id in spares:
+            row = s.get(SpareCard, line.card)
+            row = row if row is not None and row.spare_id == line.round_id else None
+        else:
+            row = s.get(Card, line.card)
+            row = row if row is not None and row.round_id == line.round_id and row.origin == "list" else None
+        if row is None:
+            mine["unknown"] += 1
+        elif row.status == "void":
+            mine["already_void"] += 1
+        else:
+            if s.get(CardUse, (line.card, line.round_id)) is not None:
+                mine["used"] += 1
             row.status = "void"
-        for spare in spare_rows:
-            spare.status = "void"
-        voided += 1
-    audit.record(s, "chair", "cards_voided", count=voided, already_void=already, unknown=unknown, used=used)
-    return {"voided": voided, "already_void": already, "unknown": unknown, "used": used}
+            mine["voided"] += 1
+    out = {k: max((mine[k] for mine in tally.values()), default=0) for k in ("voided", "already_void", "unknown", "used")}
+    audit.record(s, "chair", "cards_voided", count=out["voided"], already_void=out["already_void"],
+                 unknown=out["unknown"], used=out["used"])
+    return out
+
+
+def _looks_like_a_card(text: str) -> bool:
+    try:
+        parse_card(text)
+    except Malformed:
+        return False
+    return True
 
 
 def counts(s: Session) -> dict[str, int]:
@@ -291,7 +307,11 @@ def claim_unlock(s: Session, kiosk_id: str, payload: Any) -> None:
     keys = {r: key for r, key in keys.items() if status[r] == "open"}
     if not keys:
         raise ApiError(409, "round_not_open", "This round is not open for ballots.")
-    if s.scalars(select(Card.public_key).where(Card.public_key.in_(list(keys.values())))).first() is not None:
+    # A key already on the list, for any round or a spare round key (whose rows join the cards
+    # when a round takes the spare), is not a card the kiosk made.
+    wanted = list(keys.values())
+    if s.scalars(select(Card.public_key).where(Card.public_key.in_(wanted))).first() is not None or \
+            s.scalars(select(SpareCard.public_key).where(SpareCard.public_key.in_(wanted))).first() is not None:
         raise ApiError(400, "malformed", "The card's public key could not be read.")
     s.delete(grant)
     rows: list[dict[str, Any]] = [{"public_key": key, "round_id": r, "status": "issued", "origin": "desk"}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
@@ -136,7 +136,16 @@ def sign_in_all(s: Session) -> int:
     return n
 
 
-def totals(s: Session) -> dict[str, int]:
+def totals(s: Session, groups: Sequence[str] = ()) -> dict[str, Any]:
+    """应到/实到 on the roster; with `groups` (the rounds' electorates), the same per group, in
+    that order, so a meeting of several units sees each unit's 实到."""
     expected = s.scalar(select(func.count()).select_from(Attendee)) or 0
     present = s.scalar(select(func.count()).select_from(Attendee).where(Attendee.checked_in)) or 0
-    return {"expected": expected, "present": present}
+    out: dict[str, Any] = {"expected": expected, "present": present}
+    if groups:
+        rows = s.execute(select(Attendee.group, func.count(), func.sum(case((Attendee.checked_in, 1), else_=0)))
+                         .where(Attendee.group.in_(list(groups))).group_by(Attendee.group)).all()
+        found = {g: (int(n), int(p or 0)) for g, n, p in rows}
+        out["groups"] = [{"group": g, "expected": found.get(g, (0, 0))[0], "present": found.get(g, (0, 0))[1]}
+                         for g in groups]
+    return out

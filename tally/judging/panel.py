@@ -24,6 +24,9 @@ from tally.setup.meeting import MeetingInfo
 from tally.store import audit
 from tally.store.models import JudgeDraw, JudgePoolMember, JudgeSeat
 
+# How a panel is drawn, as recorded with its seed so that anyone can redo it (the sheets say it in words).
+ALGORITHM = "Python random.Random(seed).sample(pool sorted by number, judges); seat i = i-th drawn"
+
 
 def seat_label(seat: int) -> str:
     return f"J{seat:02d}"
@@ -66,7 +69,7 @@ def draw_panel(s: Session, info: MeetingInfo, round_id: str, seed: str | None = 
     seed = seed or secrets.token_hex(16)
     chosen = random.Random(seed).sample(pool, plan.judges)
     record = {"round": round_id, "seed": seed, "pool_size": len(pool), "judges": plan.judges,
-              "algorithm": "Python random.Random(seed).sample(pool sorted by number, judges); seat i = i-th drawn",
+              "algorithm": ALGORITHM,
               "seats": [{"seat": i + 1, "label": seat_label(i + 1), "number": m.number, "name": m.name, "group": m.group}
                         for i, m in enumerate(chosen)]}
     s.add(JudgeDraw(round_id=round_id, seed=seed, record_json=json.dumps(record, ensure_ascii=False),

@@ -6,8 +6,9 @@
 - When every seat has scored and no score is flagged, or when the chair reveals with at least
   2k+1 scores, the rules engine (`tally.rules.trimmed_result`, the same as `tally count`)
   computes the result; it is frozen and shown (亮分). A revealed score never changes.
-- Which seat's score is struck when equal values straddle the cut: among equal values, the
-  lowest-numbered seats are struck first, at both ends. The mean does not depend on it.
+- Which seat's score is struck is the rules engine's answer (`trimmed_result` by seat): scores
+  ordered by value then seat, the first k struck low, the last k struck high. The mean does not
+  depend on it.
 """
 from __future__ import annotations
 
@@ -148,25 +149,13 @@ def void_score(s: Session, round_id: str, seat: int, reason: str) -> None:
 
 
 def contestant_result(plan: ScoreRound, contestant: str, scores: dict[int, Decimal]) -> dict[str, Any]:
-    res = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
-    struck_low = _strike(scores, res.dropped_low)
-    struck_high = _strike(scores, res.dropped_high)
-    return {"contestant": contestant, "count": res.count, "complete": res.complete,
+    """A contestant's 亮分: every seat's score with the engine's struck marks, the mean, the dropped values."""
+    res = trimmed_result(scores, plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
+    return {"contestant": contestant, "count": res.count, "judges": plan.judges, "complete": res.complete,
             "mean": str(res.mean) if res.mean is not None else None,
-            "scores": [{"seat": seat, "label": seat_label(seat), "score": str(v),
-                        "struck": "high" if seat in struck_high else "low" if seat in struck_low else None}
+            "scores": [{"seat": seat, "label": seat_label(seat), "score": str(v), "struck": res.strike_of(seat)}
                        for seat, v in sorted(scores.items())],
             "dropped_high": [str(v) for v in res.dropped_high], "dropped_low": [str(v) for v in res.dropped_low]}
-
-
-def _strike(scores: dict[int, Decimal], dropped: tuple[Decimal, ...]) -> set[int]:
-    remaining = list(dropped)
-    struck: set[int] = set()
-    for seat, v in sorted(scores.items(), key=lambda kv: kv[0]):
-        if v in remaining:
-            remaining.remove(v)
-            struck.add(seat)
-    return struck
 
 
 def reveal_current(s: Session, info: MeetingInfo, round_id: str, *, by_chair: bool) -> dict[str, Any]:
@@ -180,7 +169,7 @@ def reveal_current(s: Session, info: MeetingInfo, round_id: str, *, by_chair: bo
                        n=2 * plan.trim + 1)
     result = contestant_result(plan, prog.current, scores)
     s.add(ContestantResult(round_id=round_id, contestant=prog.current,
-                           result_json=json.dumps(result, ensure_ascii=False, sort_keys=True)))
+                           result_json=json.dumps(result, ensure_ascii=False)))
     audit.record(s, "chair" if by_chair else "tally", "contestant_revealed", round=round_id,
                  contestant=prog.current, count=len(scores), mean=result["mean"])
     prog.phase = "revealed"

@@ -26,9 +26,12 @@ def ranking(s: Session, info: MeetingInfo, round_id: str) -> list[dict[str, Any]
     results = {}
     for name, r in revealed.items():
         scores = {x["seat"]: Decimal(x["score"]) for x in r["scores"]}
-        results[name] = trimmed_result(list(scores.values()), plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
+        results[name] = trimmed_result(scores, plan.trim, plan.rounding, plan.decimals, Decimal(plan.step))
     ranks = rank_contestants(results, plan.tie_break) if results else {}
-    rows = [{"name": n, "mean": revealed[n]["mean"], "rank": ranks.get(n)} for n in revealed]
+    # 入围 is marked once every contestant has been shown: before that the cut is not known.
+    cut = plan.shortlist if len(revealed) == len(plan.contestants) else None
+    rows = [{"name": n, "mean": revealed[n]["mean"], "rank": ranks.get(n), "count": revealed[n].get("count"),
+             "shortlisted": cut is not None and n in ranks and ranks[n] <= cut} for n in revealed]
     return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, plan.contestants.index(r["name"])))
 
 
@@ -36,7 +39,8 @@ def state(s: Session, info: MeetingInfo, round_id: str, *, console: bool) -> dic
     """What screens show of a score round. The projector never gets a value before reveal."""
     plan = score_plan(info, round_id)
     prog = progress_row(s, round_id)
-    out: dict[str, Any] = {"judges": plan.judges, "trim": plan.trim, "phase": prog.phase, "current": prog.current,
+    out: dict[str, Any] = {"judges": plan.judges, "trim": plan.trim, "shortlist": plan.shortlist,
+                           "phase": prog.phase, "current": prog.current,
                            "order": order_of(prog, plan), "ranking": ranking(s, info, round_id)}
     if prog.current is not None:
         scores = active_scores(s, round_id, prog.current)

@@ -186,10 +186,14 @@ def _decide(node: Node, round_id: str, presets: Mapping[str, str]) -> DecideRoun
         node.fail("nominees", f"差额票决 needs at least as many nominees as seats ({len(nominees)} for {seats})")
     threshold = node.threshold("threshold", presets, ">1/2", "preset")
     assert threshold is not None
+    defer_rule = node.threshold("defer_rule", presets)
+    if seats is not None and defer_rule is not None:
+        node.fail("defer_rule", "the 30% rule (暂缓) applies to 等额票决 only; a round with seats (差额票决) "
+                                "cannot have it: remove defer_rule or seats")
     return DecideRound(
         id=round_id, title=node.string("title", None), expected=expected, present=present, issued=issued,
         electorate=node.string("electorate", None), nominees=nominees, seats=seats, threshold=threshold,
-        defer_rule=node.threshold("defer_rule", presets),
+        defer_rule=defer_rule,
     )
 
 

@@ -2,8 +2,9 @@
 
 同意 must exceed half of all members (应到), not of those present. 未按 (a nominee left out, or
 a ballot not cast) is `not_voted` = present − agree − disagree − abstain: it is not 同意 for the
-majority and counts with 弃权 for the optional 30% rule, which defers (暂缓) even a nominee who
-has the majority. With `seats` (差额票决) a member agrees with at most `seats` nominees (more
+majority and counts with 弃权 for the optional 30% rule, which defers (暂缓) a nominee who has
+the majority; a nominee without it is not passed, never deferred. The 30% rule is for 等额票决
+only (a plan that sets it with `seats` is refused). With `seats` (差额票决) a member agrees with at most `seats` nominees (more
 makes the ballot invalid) and the winners by 同意 take the seats; nominees tied at the last seat
 get `tie` (a new vote among them). Pure.
 """
@@ -92,20 +93,27 @@ class DecideCounter(MarkCounter):
         nominees = []
         for name, (agree, disagree, abstain) in zip(rnd.nominees, self._counts, strict=True):
             not_voted = present - agree - disagree - abstain
-            if not quorum:
-                outcome = "no_quorum"
-            elif rnd.defer_rule is not None and rnd.defer_rule.passes(disagree + abstain + not_voted, expected):
-                outcome = "deferred"
-            elif rnd.threshold.passes(agree, expected):
-                outcome = "passed"
-            else:
-                outcome = "not_passed"
             nominees.append({"name": name, "agree": agree, "disagree": disagree, "abstain": abstain,
-                             "not_voted": not_voted, "outcome": outcome})
+                             "not_voted": not_voted, "outcome": outcome(rnd, quorum, expected, agree, disagree,
+                                                                        abstain, not_voted)})
         if rnd.seats is not None:
             _seat(nominees, rnd.seats)
         doc["nominees"] = nominees
         return doc
+
+
+def outcome(rnd: DecideRound, quorum: bool, expected: int, agree: int, disagree: int, abstain: int,
+            not_voted: int) -> str:
+    """One nominee's outcome, decided in CONTRACT.md's order: no quorum; then the majority (a nominee
+    without it is `not_passed`, never deferred: 暂缓 postpones an appointment that would otherwise be
+    made); then the optional 30% rule (未按 counts with 弃权); else `passed`."""
+    if not quorum:
+        return "no_quorum"
+    if not rnd.threshold.passes(agree, expected):
+        return "not_passed"
+    if rnd.defer_rule is not None and rnd.defer_rule.passes(disagree + abstain + not_voted, expected):
+        return "deferred"
+    return "passed"
 
 
 def _seat(nominees: list[dict[str, Any]], seats: int) -> None:

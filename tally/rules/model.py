@@ -93,9 +93,15 @@ class DecideRound:
     issued: int | None = None
     seats: int | None = None
     threshold: Threshold = field(default_factory=lambda: Threshold.parse(">1/2"))  # 同意 over 应到
-    defer_rule: Threshold | None = None  # 不同意+弃权+未按 over 应到
+    defer_rule: Threshold | None = None  # 不同意+弃权+未按 over 应到; 等额 only
     title: str | None = None
     electorate: str | None = None
+
+    def __post_init__(self) -> None:
+        # RULES §4: the 30% rule is for 等额票决; with seats it would defer every nominee who has
+        # the majority, whoever wins the seats. `tally.plan` refuses such a file with its place.
+        if self.seats is not None and self.defer_rule is not None:
+            raise ValueError(f'decide round "{self.id}": defer_rule applies to 等额票决 only, not with seats (差额)')
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ class ScoreCounter:
 
     def __init__(self, rnd: ScoreRound) -> None:
         self.plan = rnd
-        self._scores: list[list[Decimal]] = [[] for _ in rnd.contestants]
+        self._scores: list[dict[str, Decimal]] = [{} for _ in rnd.contestants]  # judge id → score
         self._seen: set[tuple[str, int]] = set()
         self._judges: set[str] = set()
 
@@ -91,9 +91,10 @@ class ScoreCounter:
             raise BallotInputError(f"judge {judge} would make more judges than the panel of {self.plan.judges}")
         self._seen.add((judge, index))
         self._judges.add(judge)
-        self._scores[index].append(score)
+        self._scores[index][judge] = score
 
     def results(self) -> dict[str, ScoreResult]:
+        """Each contestant's panel result, its struck marks by judge id."""
         rnd = self.plan
         return {name: trimmed_result(scores, rnd.trim, rnd.rounding, rnd.decimals, rnd.step)
                 for name, scores in zip(rnd.contestants, self._scores, strict=True)}

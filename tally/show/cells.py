@@ -2,6 +2,8 @@
 
 - `pdf_text(value)`: reportlab's `Paragraph` reads a small XML markup (`<b>`, `<a href>`, `<img>`…);
   every value from data goes through this first, so `<b>` prints as the four characters it is.
+- `pdf_cell(value)`: a value for a reportlab `Table` cell given as a plain string (drawn as it is,
+  never parsed as markup and never wrapped: numbers, so that "84.4" never breaks over two lines).
 - `append_row(ws, values)`: one Excel row; text cells are stored as text (a name starting with
   `=`, `+`, `-`, `@`, a tab or a CR is not a formula, and shows without an apostrophe), control
   characters Excel cannot hold are dropped, numbers stay numbers.
@@ -30,6 +32,11 @@ def clean(value: object) -> str:
 def pdf_text(value: object) -> str:
     """A value for a reportlab Paragraph: printable text with &, < and > escaped."""
     return escape(clean(value))
+
+
+def pdf_cell(value: object) -> str:
+    """A value drawn as a plain string in a reportlab Table cell: printable text, no markup parsing."""
+    return clean(value)
 
 
 def append_row(ws: Worksheet, values: Iterable[Any]) -> None:

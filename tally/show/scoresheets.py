@@ -1,8 +1,10 @@
-"""Score sheets (评分汇总表) as Excel and PDF: contestants by seat, struck scores, means, ranks,
-the draw record and the ballot box chain head. Built from the frozen revealed results.
+"""Score sheets (评分汇总表) as Excel and PDF, during and after a judges' round: every seat's score
+with the dropped ones struck (the rules engine's marks, by seat), each contestant's panel (28/30),
+mean and rank, sorted by rank, 入围 once everyone has been shown; the draw record in words; the
+ballot box chain head. Built from the frozen revealed results.
 
-PDF text uses reportlab's built-in STSong-Light CID font, so Chinese prints without shipping a
-font file. Headings come through the translation layer (Chinese first).
+The table is a `tally.show.results.Table` rendered by `tally.show.sheets` (the result sheets'
+renderers): on a landscape A4 page a panel of 30 fits across, each score on one line.
 """
 from __future__ import annotations
 
@@ -10,82 +12,94 @@ import io
 import json
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from reportlab.lib import colors
+from openpyxl.styles import Font
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tally.errors import ApiError
 from tally.judging import panel, scoring, standings
 from tally.setup.meeting import MeetingInfo
+from tally.show import results
 from tally.show.cells import append_row, pdf_text
+from tally.show.results import COLUMNS, MARKS, Column, P, Row
+from tally.show.results import Table as ViewTable
+from tally.show.sheets import column_widths, pdf_table, rule_lines, styles, write_table
+from tally.show.vocab import draw_method
 from tally.store.models import ContestantResult, Round
 
 
 def sheet_data(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]:
+    """The round's score table (by rank, then speaking order) and what goes around it."""
     plan = panel.score_plan(info, round_id)
     rnd = s.get(Round, round_id)
     if rnd is None:
         raise ApiError(404, "unknown_round", "There is no such round in this meeting.")
-    results = {r.contestant: json.loads(r.result_json)
-               for r in s.scalars(select(ContestantResult).where(ContestantResult.round_id == round_id))}
-    ranks = {r["name"]: r["rank"] for r in standings.ranking(s, info, round_id)}
-    prog = scoring.progress_row(s, round_id)
-    order = [c for c in scoring.order_of(prog, plan)]
+    revealed = {r.contestant: json.loads(r.result_json)
+                for r in s.scalars(select(ContestantResult).where(ContestantResult.round_id == round_id))}
+    ranking = {r["name"]: r for r in standings.ranking(s, info, round_id)}
+    order = scoring.order_of(scoring.progress_row(s, round_id), plan)
+    ordered = sorted(order, key=lambda n: (ranking.get(n, {}).get("rank") is None,
+                                           ranking.get(n, {}).get("rank") or 0, order.index(n)))
+    n = plan.judges
+    columns = [Column("rank", COLUMNS["rank"], "count"), Column("name", COLUMNS["contestant"], "text"),
+               *(Column(f"seat:{i}", panel.seat_label(i), "decimal", seat=True) for i in range(1, n + 1)),
+               Column("judged", COLUMNS["judged"], "count", total=n), Column("mean", COLUMNS["mean"], "decimal")]
+    if plan.shortlist is not None:
+        columns.append(Column("result", COLUMNS["result"], "marks"))
     rows = []
-    for name in order:
-        res = results.get(name)
-        cells: dict[int, dict[str, Any]] = {x["seat"]: x for x in res["scores"]} if res else {}
-        rows.append({"name": name, "cells": cells, "mean": res["mean"] if res else None, "rank": ranks.get(name)})
-    return {"title": info.title, "round": rnd.title, "judges": plan.judges, "trim": plan.trim, "rows": rows,
-            "chain_head": rnd.chain_head, "draw": panel.draw_record(s, round_id)}
+    for name in ordered:
+        res = revealed.get(name)
+        by_seat = {x["seat"]: x for x in res["scores"]} if res else {}
+        cells: list[Any] = [ranking.get(name, {}).get("rank"), name]
+        struck = []
+        for i in range(1, n + 1):
+            x = by_seat.get(i)
+            cells.append(x["score"] if x else None)
+            if x and x.get("struck"):
+                struck.append((len(cells) - 1, x["struck"]))
+        short = bool(ranking.get(name, {}).get("shortlisted"))
+        cells += [res["count"] if res else None, res["mean"] if res else None]
+        if plan.shortlist is not None:
+            cells.append((MARKS["shortlisted"],) if short else ())
+        rows.append(Row(tuple(cells), highlight=short, struck=tuple(struck)))
+    rules = (*results.score_rules(plan), P(results.STRUCK))
+    table = ViewTable("grid", tuple(columns), tuple(rows), rules=rules)
+    return {"title": info.title, "round": rnd.title, "table": table, "chain_head": rnd.chain_head,
+            "draw": panel.draw_record(s, round_id)}
+
+
+def _draw_rows(draw: dict[str, Any]) -> list[list[str]]:
+    return [[gettext("Seat"), gettext("Number"), gettext("Name"), gettext("Group")]] + [
+        [x["label"], x["number"], x["name"], x["group"]] for x in draw["seats"]]
 
 
 def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     d = sheet_data(s, info, round_id)
     wb = Workbook()
     ws = wb.active
-    ws.title = _("Scores")[:31]
+    ws.title = gettext("Scores")[:31]
     append_row(ws, [d["title"]])
-    append_row(ws, [d["round"], _("Drop %(k)s highest and %(k)s lowest", k=d["trim"])])
-    header = [_("Contestant")] + [panel.seat_label(n) for n in range(1, d["judges"] + 1)] + [_("Mean"), _("Rank")]
-    append_row(ws, header)
-    for c in ws[3]:
-        c.font = Font(bold=True)
-    for row in d["rows"]:
-        values: list[Any] = [row["name"]]
-        for n in range(1, d["judges"] + 1):
-            cell = row["cells"].get(n)
-            values.append(cell["score"] if cell else "")
-        values += [row["mean"] or "", row["rank"] or ""]
-        append_row(ws, values)
-        r = ws.max_row
-        for n in range(1, d["judges"] + 1):
-            cell = row["cells"].get(n)
-            if cell and cell["struck"]:
-                ws.cell(row=r, column=n + 1).font = Font(strike=True, color="B3261E")
-        ws.cell(row=r, column=d["judges"] + 2).font = Font(bold=True)
+    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    append_row(ws, [d["round"], gettext("Score sheet")])
+    widest = write_table(ws, d["table"])
     append_row(ws, [])
-    append_row(ws, [_("Struck scores are the dropped highest and lowest.")])
-    append_row(ws, [_("Ballot box fingerprint"), d["chain_head"]])
-    for col in ws.iter_cols(min_row=3, max_row=3):
-        col[0].alignment = Alignment(horizontal="center")
+    append_row(ws, [gettext("Ballot box fingerprint"), d["chain_head"]])
+    column_widths(ws, widest, first=8)
+    ws.column_dimensions["B"].width = 16
     if d["draw"]:
-        dr = wb.create_sheet(_("Draw record")[:31])
-        append_row(dr, [_("Seed"), d["draw"]["seed"]])
-        append_row(dr, [_("Pool size"), d["draw"]["pool_size"]])
-        append_row(dr, [_("Method"), d["draw"]["algorithm"]])
-        append_row(dr, [_("Seat"), _("Number"), _("Name"), _("Group")])
-        for seat in d["draw"]["seats"]:  # judge-pool names as text, never formulas
-            append_row(dr, [seat["label"], seat["number"], seat["name"], seat["group"]])
+        dr = wb.create_sheet(gettext("Draw record")[:31])
+        append_row(dr, [gettext("Seed"), d["draw"]["seed"]])
+        append_row(dr, [gettext("Pool size"), d["draw"]["pool_size"]])
+        append_row(dr, [gettext("Method"), draw_method(d["draw"])])
+        append_row(dr, [gettext("Method (as run)"), d["draw"]["algorithm"]])
+        for line in _draw_rows(d["draw"]):
+            append_row(dr, line)
+        column_widths(dr, 4, first=14)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -93,64 +107,37 @@ def scoresheet_xlsx(s: Session, info: MeetingInfo, round_id: str) -> bytes:
 
 def scoresheet_pdf(s: Session, info: MeetingInfo, round_id: str) -> bytes:
     d = sheet_data(s, info, round_id)
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    h1 = ParagraphStyle("h1", fontName="STSong-Light", fontSize=16, leading=20)
-    p = ParagraphStyle("p", fontName="STSong-Light", fontSize=9, leading=12)
-    struck = ParagraphStyle("struck", fontName="STSong-Light", fontSize=6.5, leading=8, textColor=colors.HexColor("#B3261E"))
-    cell = ParagraphStyle("cell", fontName="STSong-Light", fontSize=6.5, leading=8)
+    st = styles()
+    page = landscape(A4)
+    margin = 8 * mm
+    width = page[0] - 2 * margin
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=8 * mm, rightMargin=8 * mm, topMargin=10 * mm,
+    doc = SimpleDocTemplate(buf, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=10 * mm,
                             bottomMargin=10 * mm, title=f"{d['title']} {d['round']}")
-    story: list[Any] = [
-        Paragraph(pdf_text(d["title"]), h1),
-        Paragraph(pdf_text(f"{d['round']}，" + _("Drop %(k)s highest and %(k)s lowest", k=d["trim"])), p),
-        Spacer(1, 4 * mm),
-    ]
-    header = [_("Contestant")] + [panel.seat_label(n) for n in range(1, d["judges"] + 1)] + [_("Mean"), _("Rank")]
-    data: list[list[Any]] = [[Paragraph(pdf_text(h), cell) for h in header]]
-    for row in d["rows"]:
-        line: list[Any] = [Paragraph(pdf_text(row["name"]), cell)]
-        for n in range(1, d["judges"] + 1):
-            c = row["cells"].get(n)
-            if not c:
-                line.append("")
-            elif c["struck"]:
-                line.append(Paragraph(f"<strike>{pdf_text(c['score'])}</strike>", struck))
-            else:
-                line.append(Paragraph(pdf_text(c["score"]), cell))
-        line += [Paragraph(f"<b>{pdf_text(row['mean'] or '—')}</b>", cell), Paragraph(pdf_text(str(row["rank"] or "—")), cell)]
-        data.append(line)
-    name_w, mean_w, rank_w = 22 * mm, 14 * mm, 9 * mm
-    seat_w = (landscape(A4)[0] - 16 * mm - name_w - mean_w - rank_w) / d["judges"]
-    table = Table(data, colWidths=[name_w] + [seat_w] * d["judges"] + [mean_w, rank_w], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
-    )
-    story += [
-        table,
-        Spacer(1, 4 * mm),
-        Paragraph(pdf_text(_("Struck scores are the dropped highest and lowest.")), p),
-        Paragraph(pdf_text(_("Ballot box fingerprint") + f": {d['chain_head']}"), p),
+    story: list[Flowable] = [
+        Paragraph(pdf_text(d["title"]), st["h1"]),
+        Paragraph(pdf_text(f"{d['round']}　{gettext('Score sheet')}"), st["h2"]),
+        *rule_lines(d["table"].rules, st),
+        Spacer(1, 3 * mm),
+        pdf_table(d["table"], width),
+        Spacer(1, 3 * mm),
+        Paragraph(pdf_text(f"{gettext('Ballot box fingerprint')}: {d['chain_head']}"), st["p"]),
     ]
     if d["draw"]:
         story += [
             PageBreak(),
-            Paragraph(pdf_text(_("Draw record")), h1),
-            Paragraph(pdf_text(f"{_('Seed')}: {d['draw']['seed']}，{_('Pool size')}: {d['draw']['pool_size']}"), p),
-            Paragraph(pdf_text(f"{_('Method')}: {d['draw']['algorithm']}"), p),
+            Paragraph(pdf_text(gettext("Draw record")), st["h1"]),
+            Paragraph(pdf_text(f"{gettext('Seed')}: {d['draw']['seed']}　{gettext('Pool size')}: {d['draw']['pool_size']}"),
+                      st["p"]),
+            Paragraph(pdf_text(f"{gettext('Method')}: {draw_method(d['draw'])}"), st["p"]),
+            Paragraph(pdf_text(d["draw"]["algorithm"]), st["mono"]),
             Spacer(1, 3 * mm),
         ]
-        rows = [[_("Seat"), _("Number"), _("Name"), _("Group")]] + [
-            [x["label"], x["number"], x["name"], x["group"]] for x in d["draw"]["seats"]
-        ]
-        t = Table([[Paragraph(pdf_text(str(v)), p) for v in r] for r in rows], colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm])
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
+        # One landscape page holds a panel of 30 with its header (small rows, left-aligned).
+        t = Table([[Paragraph(pdf_text(str(v)), st["small"]) for v in r] for r in _draw_rows(d["draw"])],
+                  colWidths=[20 * mm, 30 * mm, 40 * mm, 50 * mm], repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, "#999999"), ("TOPPADDING", (0, 0), (-1, -1), 1.2),
+                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2)]))
         story.append(t)
     doc.build(story)
     return buf.getvalue()

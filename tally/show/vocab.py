@@ -2,6 +2,10 @@
 translation layer's extraction finds them; templates translate them with `_(value)`."""
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from tally.judging.panel import ALGORITHM
+
 
 def _(text: str) -> str:
     return text
@@ -29,3 +33,18 @@ ACTIONS = {
     "card_list_imported": _("Scrutineers' card list imported"), "desk_unlock_allowed": _("Desk unlocks allowed"),
     "desk_unlock_forbidden": _("Desk unlocks forbidden"), "spare_key_assigned": _("Spare round key given to a new round"),
 }
+
+# How a judge panel was drawn, in words (the record keeps the exact method it ran, for a redo).
+_DRAW_METHODS = {
+    ALGORITHM:
+        _("Drawn at random with the seed above: %(judges)s people from the pool sorted by number, without "
+          "replacement; the i-th drawn takes seat i."),
+}
+
+
+def draw_method(record: dict[str, object]) -> str:
+    """The draw record's method in the reader's language (Chinese first), or as recorded if unknown."""
+    algorithm = str(record.get("algorithm", ""))
+    if algorithm in _DRAW_METHODS:
+        return gettext(_DRAW_METHODS[algorithm], judges=str(record.get("judges", "")))
+    return algorithm

@@ -7,7 +7,6 @@ transaction, audited, and followed by a live push.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -101,10 +100,14 @@ def cards_import() -> Any:
 @bp.post("/admin/cards/void")
 @chair_required
 def cards_void() -> Any:
-    """Void left-over cards by their codes (a batch; nothing is voided if one cannot be read)."""
+    """Void left-over cards by the void lines the scrutineers made from them (`keys cards void`):
+    a batch, nothing voided if one line is bad. Card codes are refused: the tally never sees one."""
     body = json_body()
+    if "cards" in body:
+        raise ApiError(400, "card_code_refused", "The tally takes void lines made by keys cards void on the "
+                       "scrutineers' machine, never card codes; nothing was voided.")
     with transaction() as s:
-        out = credentials.void_cards(s, services().meeting.id, body.get("cards"))
+        out = credentials.void_cards(s, services().meeting.id, body.get("lines"))
         totals = credentials.counts(s)
     return _done({**out, "totals": totals})
 
@@ -162,9 +165,7 @@ def round_action(round_id: str, action: str) -> Any:
             rnd = rounds.reveal(s, round_id)
         else:
             raise ApiError(404, "not_found", "There is no such page or item.")
-        out = screens.round_public(rnd)
-        if rnd.result_json:
-            out["result"] = json.loads(rnd.result_json)
+        out = screens.round_public(rnd, info, with_result=True)
     if action in ("open", "close", "count"):
         # From here on no copy of the database tells in which order people signed in or ballots
         # and credentials were written before this moment (tally.store.order).
@@ -233,7 +234,7 @@ def desk_search() -> Any:
     found = checkin.find(db_session(), request.args.get("q", ""))
     return jsonify({"attendees": [{"number": a.number, "name": a.name, "group": a.group,
                                    "checked_in": a.checked_in} for a in found],
-                    "totals": checkin.totals(db_session())})
+                    "totals": checkin.totals(db_session(), screens.electorates(services().meeting))})
 
 
 @bp.post("/desk/signin")
@@ -245,7 +246,7 @@ def desk_signin() -> Any:
     if body.get("all") is True:
         with transaction() as s:
             checkin.sign_in_all(s)
-            totals = checkin.totals(s)
+            totals = checkin.totals(s, screens.electorates(services().meeting))
             voting = order.ballot_round_open(s)
         if voting:
             order.forget(services().store, order.PEOPLE)
@@ -257,7 +258,7 @@ def desk_signin() -> Any:
     with transaction() as s:
         for n in numbers:
             checkin.sign_in(s, n, present)
-        totals = checkin.totals(s)
+        totals = checkin.totals(s, screens.electorates(services().meeting))
         voting = order.ballot_round_open(s)
     if voting:
         # A sign-in while ballots are being cast must not sit next to the ballot that follows it.

@@ -27,8 +27,8 @@ WRITES: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_ENDPOINTS: Final = frozenset({"console.login", "console.logout", "console.judge_cards"})
 # A roster, a judge pool or the scrutineers' card list comes as an uploaded file, or as JSON.
 UPLOAD_ENDPOINTS: Final = frozenset({"admin.roster", "judging.pool", "admin.cards_import"})
-# The card list is far larger than any other request.
-LARGE_ENDPOINTS: Final = frozenset({"admin.cards_import"})
+# The card list, and the void lines of left-over cards, are far larger than any other request.
+LARGE_ENDPOINTS: Final = frozenset({"admin.cards_import", "admin.cards_void"})
 
 
 def N_(msgid: str) -> str:

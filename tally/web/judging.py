@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from keys.canonical import b64e
@@ -17,10 +17,11 @@ from tally.rules.kinds import RoundKind
 from tally.services import services
 from tally.show import feed as live
 from tally.show.scoresheets import scoresheet_pdf, scoresheet_xlsx
-from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx
+from tally.show.sheets import result_sheet_pdf, result_sheet_xlsx, sheet
 from tally.store.models import Round
 from tally.web.auth import chair_required
 from tally.web.body import N_, json_body, roster_from_request, whole_number
+from tally.web.pages import sheet_page
 from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
@@ -164,11 +165,15 @@ def scoresheet(round_id: str, fmt: str) -> Any:
 @bp.get("/admin/rounds/<round_id>/sheet.<fmt>")
 @chair_required
 def result_sheet(round_id: str, fmt: str) -> Any:
-    """A counted round's signed result sheet (结果报告单) with the ballot box fingerprint."""
+    """A counted round's signed result sheet (结果报告单) as PDF, Excel or HTML: the console's buttons
+    and `tally sheet` fetch these. `?file=1` makes the HTML stand alone (its style inlined)."""
 
-    if fmt not in ("xlsx", "pdf"):
+    if fmt not in ("xlsx", "pdf", "html"):
         raise ApiError(404, "not_found", "There is no such page or item.")
-    data = (result_sheet_xlsx if fmt == "xlsx" else result_sheet_pdf)(db_session(), services().meeting, round_id)
+    if fmt == "html":
+        return sheet_page(round_id, file=request.args.get("file") == "1")
+    sh = sheet(db_session(), services().meeting, round_id)
+    data = result_sheet_xlsx(sh) if fmt == "xlsx" else result_sheet_pdf(sh)
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" else "application/pdf"
     return Response(
         data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{round_id}-result.{fmt}"'}

@@ -10,10 +10,11 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
+from keys.cards import printed_number
 from keys.fingerprint import fingerprint
 from keys.pairing import qr_svg
 from tally.box import published
@@ -21,11 +22,11 @@ from tally.errors import ApiError
 from tally.hall import cards as credentials
 from tally.hall import checkin
 from tally.judging import panel
+from tally.rules import RoundKind
 from tally.services import services
 from tally.show import feed as live
-from tally.show import screens
-from tally.show.sheets import card_lines
-from tally.show.vocab import ACTIONS
+from tally.show import results, screens, sheets
+from tally.show.vocab import ACTIONS, draw_method
 from tally.store import audit
 from tally.store.models import Kiosk, Round
 from tally.web.auth import admin_token_ok, chair_required, desk_required, role_token, token_role
@@ -34,6 +35,16 @@ from tally.web.sessions import session as db_session
 from tally.web.sessions import transaction
 
 bp = Blueprint("console", __name__)
+
+
+@bp.app_context_processor
+def _result_words() -> dict[str, Any]:
+    """`result_words()` in a template: every word a result view may hold, translated for the page's JS."""
+    def result_words() -> dict[str, str]:
+        words = {m: gettext(m) for m in results.words()}
+        words.update({k.value: gettext(k.value) for k in RoundKind})
+        return words
+    return {"result_words": result_words}
 
 
 def qr_image(text: str) -> str:
@@ -120,21 +131,34 @@ def box_qr() -> Any:
 @bp.get("/desk")
 @desk_required
 def desk() -> Any:
-    return render_template("checkin/desk.html", csrf=csrf_token(), totals=checkin.totals(db_session()),
-                           title=services().meeting.title,
+    totals = checkin.totals(db_session(), screens.electorates(services().meeting))
+    return render_template("checkin/desk.html", csrf=csrf_token(), totals=totals, title=services().meeting.title,
                            desk_unlock=credentials.desk_unlock_allowed(db_session()))
 
 
 @bp.get("/console/rounds/<round_id>/sheet")
 @chair_required
 def result_sheet(round_id: str) -> Any:
-    rnd = db_session().get(Round, round_id)
-    if rnd is None or not rnd.result_json:
-        abort(404)
-    result = json.loads(rnd.result_json)
-    return render_template("console/sheet.html", rnd=rnd, result=result, title=services().meeting.title,
-                           chain_qr=qr_image(rnd.chain_head), signature=json.loads(rnd.result_sig or "{}"),
-                           card_lines=card_lines(db_session(), rnd))
+    """The result sheet page (the console's 结果报告单 link); the same as `…/sheet.html` of the API."""
+    return sheet_page(round_id, file=False)
+
+
+def sheet_page(round_id: str, *, file: bool) -> Any:
+    """The HTML result sheet of a counted round of any kind; `file` inlines its style (saved to disk)."""
+    sh = sheets.sheet(db_session(), services().meeting, round_id)
+    fingerprints = [(gettext("Ballot box fingerprint"), sh.view.chain_head),
+                    (gettext("Ballot card list fingerprint"), sh.view.credentials_fingerprint)]
+    return render_template("console/sheet.html", sheet=sh, view=sh.view, file=file, wide=sheets.wide(sh.view),
+                           fingerprints=[(k, v) for k, v in fingerprints if v], say=sheets.say,
+                           compact=sheets.compact, qr_path=sheets.qr_path)
+
+
+@bp.get("/console/sheet.css")
+def sheet_css() -> Any:
+    """The result sheet's stylesheet (one source for the page and the saved file)."""
+    resp = current_app.make_response(render_template("console/sheet.css"))
+    resp.mimetype = "text/css"
+    return resp
 
 
 @bp.post("/console/rounds/<round_id>/judge-cards")
@@ -144,7 +168,8 @@ def judge_cards(round_id: str) -> Any:
     info = services().meeting
     with transaction() as s:
         cards = panel.issue_judge_cards(s, info, round_id)
-        sheet = [{"qr": qr_image(c["qr_text"]), "label": c["label"], "check": c["check"]} for c in cards]
+        sheet = [{"qr": qr_image(c["qr_text"]), "label": c["label"], "check": c["check"],
+                  "number": printed_number(c["qr_text"])} for c in cards]
     live.touch()
     rnd = db_session().get(Round, round_id)
     resp = current_app.make_response(render_template("console/judge_cards.html", cards=sheet, title=info.title,
@@ -159,7 +184,7 @@ def draw_sheet(round_id: str) -> Any:
     record = panel.draw_record(db_session(), round_id)
     if record is None:
         raise ApiError(404, "no_draw", "This round's panel has not been drawn yet.")
-    return render_template("console/draw.html", record=record, title=services().meeting.title)
+    return render_template("console/draw.html", record=record, method=draw_method(record), title=services().meeting.title)
 
 
 @bp.get("/console/audit")

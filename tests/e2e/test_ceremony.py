@@ -122,9 +122,14 @@ def test_the_scrutineers_ceremony(fleet: Fleet, tmp_path: Path) -> None:
                                   str(tmp_path / "cards.txt"), "--ballots", str(tmp_path / "ballots.jsonl"),
                                   "--data", str(tmp_path / "sim")], env))
     assert summary["accepted"] == 2 * VOTERS, summary
-    # The two cards left over are voided by their codes.
-    (tmp_path / "left.txt").write_text("\n".join(codes[VOTERS:]) + "\n")
-    assert "voided 2" in tally.cli("cards", "void", "--data", d, str(tmp_path / "left.txt"))
+    # The two cards left over are voided: their codes stay on the scrutineers' machine, which
+    # makes void lines from them; the tally gets only those (and refuses the codes, sending nothing).
+    (cards_dir / "left.txt").write_text("\n".join(codes[VOTERS:]) + "\n")
+    run_cli(["keys", "cards", "void", "--meeting-record", str(tally.data / "public" / "meeting.json"),
+             str(cards_dir / "left.txt"), "--out", str(cards_dir / "void.txt")], env)
+    refused = run("tally", "cards", "void", "--data", d, str(cards_dir / "left.txt"), env=env)
+    assert refused.returncode != 0 and "nothing was sent" in refused.stderr, refused.stderr
+    assert "voided 2" in tally.cli("cards", "void", "--data", d, str(cards_dir / "void.txt"))
 
     # 4. close.
     tally.cli("rounds", "close", "--data", d, "r1")

@@ -179,6 +179,61 @@ def test_shares_by_camera_usb_scanner_and_typing(tally: TallyProcess, console: A
     assert page.errors == []
 
 
+def test_the_count_dialog_never_sends_a_share_of_another_round(fleet: Fleet, tmp_path: Path) -> None:
+    """A scrutineer holds their sheet up to the camera at the count of r1, and the camera reads
+    the QR code of round d2 (six to a page): the page sent it to the tally as an offered share
+    (refused there as another round's, but received: a tally that kept it holds d2's share).
+    Now a share of another round or meeting never leaves the page; r1's shares still count.
+    (Red team of key custody, issue 9.)"""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed")
+    tally = fleet.tally(MEETING, name="sheet")
+    tally.roster(4)
+    tally.round("r1", "open")
+    tally.round("r1", "close")
+    d2 = tally.shares_for("d2", (2,))[0]
+    camera = y4m_of_qr(d2, tmp_path / "scrutineer-2-d2.y4m")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}"])
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        ctx.grant_permissions(["camera"], origin=tally.url)
+        page = ctx.new_page()
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(r.post_data or "") if "/rounds/" in r.url else None)
+        page.goto(tally.url + "/console")
+        page.fill('input[name="token"]', (tally.data / "secrets" / "admin-token").read_text().strip())
+        page.click('button[type="submit"]')
+        page.wait_for_selector('body[data-ready="1"]')
+        page.locator('tr[data-round="r1"]').get_by_role("button", name="计票").click()
+        page.wait_for_selector("#count-dialog[open]")
+        page.click("#share-camera")
+        wait_js(page, "document.getElementById('share-msg').textContent.includes('另一个轮次')")
+        # Typed too, and another meeting's: refused on the page.
+        other = d2.split(".")
+        other[1] = "0123456789abcdef" if other[1] != "0123456789abcdef" else "fedcba9876543210"
+        page.fill("#share-input", ".".join([*other[:2], "r1", *other[3:]]))
+        page.press("#share-input", "Enter")
+        wait_js(page, "document.getElementById('share-msg').textContent.includes('另一次会议')")
+        assert not any(d2.split(".")[-1] in body for body in sent), sent
+        assert page.inner_text("#share-need").endswith("0 / 2")
+        shot(page, "console-shares-4-another-round")
+        for line in tally.shares_for("r1", (1, 3)):
+            page.fill("#share-input", line)
+            page.press("#share-input", "Enter")
+        page.wait_for_selector('#share-given li[data-scrutineer="3"].given')
+        page.click('#count-dialog button[value="ok"]')
+        page.wait_for_selector('tr[data-round="r1"] .status[data-status="counted"]')
+        assert not any(d2.split(".")[-1] in body for body in sent), sent
+        ctx.close()
+        browser.close()
+
+
 def test_a_count_refused_as_tampered_is_shown_in_red_and_changes_nothing(tally: TallyProcess, console: Any) -> None:
     """Someone with the database makes d2's row claim a ballot its box does not hold: the chair's
     count is refused (box_tampered) and the console says why, in Chinese, under the rounds."""

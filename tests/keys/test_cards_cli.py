@@ -76,6 +76,14 @@ def test_keys_cards_make_writes_the_sheet_the_codes_and_the_public_list(tmp_path
         from keys.cards import Card
 
         assert all(Card(*parse_card(c)).check_code in pdf for c in codes) and "选票卡" in pdf and "测试会议" in pdf
+        # Each card prints its number (what the kiosk's scan screen asks a voter to type when the
+        # QR code cannot be read), and that printed text, spaces and all, opens the card.
+        flat = " ".join(pdf.split())
+        from keys.cards import printed_number
+
+        for c in codes:
+            number = printed_number(c)
+            assert " ".join(number.split()) in flat and parse_card(number) == parse_card(c)
     # Never over an earlier batch; never from something that is not a meeting record.
     again = run("cards", "make", "--meeting-record", str(tmp_path / "meeting.json"), "--count", "5", "--out", str(out))
     assert again.exit_code == 1 and "already holds cards" in again.output
@@ -239,6 +247,59 @@ def test_a_judge_round_takes_one_envelope_per_contestant_from_each_seat(tmp_path
             "detail": {"round": "r3", "contestant": "甲", "seat": 4, "version": 1, "reason": "按错键"}}
     export.audit.append({**void, "prev": export.audit[-1]["entry"], "entry": audit_next(export.audit[-1]["entry"], void)})
     assert run("verify-box", str(export.write())).exit_code == 0  # two scores and one correction: three
+
+
+def test_keys_cards_void_writes_signed_lines_that_hold_no_card_code(tmp_path: Path) -> None:
+    """Left-over cards become void lines on the scrutineers' machine: each card's key in each
+    round, signed by it, each round's lines in key order; no line holds a code. A code that
+    cannot be read, or of another meeting, writes nothing."""
+    from keys.credentials import parse_void_line, verify_void
+
+    doc, _ = record_doc({"r1": RoundKey.generate(), "d1": RoundKey.generate()})
+    (tmp_path / "meeting.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    cards, _listed = make_cards(parse_record(doc), 3)
+    codes = tmp_path / "left.txt"
+    codes.write_text("# left over\n" + "".join(c.qr_text.lower() + "\n\n" for c in cards))
+    result = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                 "--out", str(tmp_path / "void.txt"))
+    assert result.exit_code == 0, result.output
+    assert "3 cards to void: 9 void lines" in result.output
+    lines = (tmp_path / "void.txt").read_text().split()
+    parsed = [parse_void_line(x) for x in lines]
+    for line in parsed:
+        verify_void(line)
+    assert [p.round_id for p in parsed] == ["r1"] * 3 + ["d1"] * 3 + ["spare-1"] * 3
+    for rid in ("r1", "d1", "spare-1"):
+        keys = [p.card for p in parsed if p.round_id == rid]
+        assert keys == sorted(keys) and set(keys) == {c.public_for(rid) for c in cards}
+    text = (tmp_path / "void.txt").read_text()
+    assert not any(c.qr_text.split(".")[-1] in text for c in cards)
+    again = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                "--out", str(tmp_path / "void.txt"))
+    assert again.exit_code == 1 and "already exists" in again.output
+    for bad, said in [(cards[0].qr_text + "\nSCR1.nonsense\n", "line 2 is not a ballot card code"),
+                      (new_card("fedcba9876543210").qr_text + "\n", "line 1 is a card of another meeting")]:
+        codes.write_text(bad)
+        refused = run("cards", "void", "--meeting-record", str(tmp_path / "meeting.json"), str(codes),
+                      "--out", str(tmp_path / "never.txt"))
+        assert refused.exit_code == 1 and said in refused.output, refused.output
+        assert not (tmp_path / "never.txt").exists()
+
+
+def test_keys_cards_make_never_writes_card_codes_through_a_link(tmp_path: Path) -> None:
+    """Someone places a dangling link `cards.txt -> a file they can read` in the scrutineers'
+    output directory: the codes are never written through it (O_EXCL), and the tool says so in
+    one line instead of a traceback."""
+    doc, _ = record_doc({"r1": RoundKey.generate()})
+    (tmp_path / "meeting.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "cards"
+    out.mkdir()
+    (out / "cards.txt").symlink_to(tmp_path / "where-they-read.txt")
+    result = run("cards", "make", "--meeting-record", str(tmp_path / "meeting.json"), "--count", "2", "--out",
+                 str(out), "--no-pdf")
+    assert result.exit_code == 1 and "already holds cards" in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "where-they-read.txt").exists() and not (out / "credentials.json").exists()
 
 
 def test_a_composite_has_no_box_of_its_own(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ def test_every_message_is_translated_and_compiled() -> None:
     # The printed sheets (keys.printing, the tally's share files) and the passphrase reasons.
     for printing in (Path(keys.printing.__file__), Path(keys.cli.__file__).parents[1] / "tally" / "setup" / "kits.py"):
         msgids |= {message for _, message, _, _ in extract_from_file("python", printing, keywords={"both": None})}
-    msgids |= set(keys.printing.LABELS.values()) | {keys.passphrase.TOO_SHORT, keys.passphrase.TOO_GUESSABLE}
+    msgids |= set(keys.printing.LABELS.values()) | {keys.passphrase.TOO_SHORT, keys.passphrase.TOO_GUESSABLE,
+                                                                   keys.passphrase.CONTROL}
     assert len(msgids) > 20
     with open(PO, "rb") as handle:
         catalog = read_po(handle)

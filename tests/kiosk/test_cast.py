@@ -147,6 +147,19 @@ def test_card_refusals(client: FlaskClient, body: Any, status: int, code: str) -
     assert resp.get_json()["error"]["code"] == code
 
 
+def test_the_card_number_as_printed_opens_a_ballot_and_the_check_code_is_named(client: FlaskClient, card: Card) -> None:
+    """The card prints its number grouped by four (what the scan screen asks for) and its check
+    code: the number typed with its spaces opens the ballot; the check code is refused by name."""
+    from keys.cards import printed_number
+
+    printed = printed_number(card.qr_text)
+    refused = client.post("/api/card", json={"card": card.check_code.lower()})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "check_code_typed"
+    assert "SCR1" in refused.get_json()["error"]["message"]
+    opened = client.post("/api/card", json={"card": printed})
+    assert opened.status_code == 200 and opened.get_json()["check_code"] == card.check_code
+
+
 def test_stale_page_is_told_to_reload(client: FlaskClient, card: Card) -> None:
     resp = client.post("/api/card", json={"card": card.qr_text, "form": "0" * 16})
     assert resp.status_code == 409

@@ -9,11 +9,12 @@ signature under the key the kiosk pinned at pairing.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from keys.canonical import b64d, b64e, canonical, parse_canonical
 from keys.envelope import receipt_code
@@ -23,7 +24,7 @@ from kiosk.app import create_app
 from kiosk.config import Paths, load_pairing
 from kiosk.pairing import load_identity, pair
 from tally.services import services
-from tally.store.models import Envelope
+from tally.store.models import Envelope, Kiosk
 from tests.mitm import proxy_to
 
 from .conftest import LiveTally, local_offer
@@ -95,6 +96,32 @@ def test_receipts_found_then_a_deleted_envelope_raises_the_alarm(kiosk: Agent, t
                                                            "verified": True}}, "alarm": True}
     status = create_app(kiosk, {"TESTING": True}).test_client().get("/status?lang=en").get_data(as_text=True)
     assert "ALARM: 1 of 2 receipts missing from the published box" in status and f'class="missing">{code}<' in status
+
+
+def test_a_silent_kiosk_folds_on_the_console_unless_it_raised_the_alarm(kiosk: Agent, tally: LiveTally) -> None:
+    """Kiosks not heard from for a while fold into a count on the console (issue 11), but a kiosk
+    whose last report named a receipt missing from the box (issue 10) stays in sight."""
+    hashes = vote(kiosk, tally, 2)
+    close(tally, "r1")
+    kiosk.refresh_form()
+    kiosk.watch.check(kiosk.open_round_ids())
+    kiosk.heartbeat()
+    app = tally.client.application
+
+    def fall_silent() -> dict[str, Any]:
+        with services(app).store.writer() as s, s.begin():
+            s.execute(update(Kiosk).values(last_seen=datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)))
+        state = tally.client.get("/api/v1/admin/state", headers=tally.admin).get_json()
+        return next(k for k in state["kiosks"] if k["id"] == kiosk.pairing.kiosk_id)
+
+    row = fall_silent()
+    assert row["stale"] is True and row["box"]["alarm"] is False  # all found: it folds
+    with services(app).store.writer() as s, s.begin():
+        s.execute(delete(Envelope).where(Envelope.envelope_hash == hashes[0]))
+    kiosk.watch.check(kiosk.open_round_ids())
+    kiosk.heartbeat()
+    row = fall_silent()
+    assert row["box"]["alarm"] is True and row["stale"] is False  # the alarm is never folded away
 
 
 def test_a_box_forged_in_between_is_not_believed(tmp_path: Path, tally: LiveTally) -> None:

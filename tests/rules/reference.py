@@ -214,12 +214,12 @@ def decide(r: dict[str, Any], ballots: list[dict[str, Any]]) -> dict[str, Any]:
         not_voted = present - agree - disagree - abstain
         if not quorum:
             outcome = "no_quorum"
+        elif not meets(threshold, agree, expected):
+            outcome = "not_passed"  # the majority decides first: never deferred without it
         elif r.get("defer_rule") and meets(r["defer_rule"], disagree + abstain + not_voted, expected):
             outcome = "deferred"
-        elif meets(threshold, agree, expected):
-            outcome = "passed"
         else:
-            outcome = "not_passed"
+            outcome = "passed"
         nominees.append({"name": name, "agree": agree, "disagree": disagree, "abstain": abstain,
                          "not_voted": not_voted, "outcome": outcome})
     if seats is not None:

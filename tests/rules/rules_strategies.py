@@ -79,7 +79,7 @@ def decide_round(draw: st.DrawFn, rid: str) -> dict[str, Any]:
         out["seats"] = draw(st.integers(1, len(nominees)))
         if len(nominees) > 2 and draw(st.booleans()):
             out["seats"] = len(nominees) - 1  # 差额 by one: ties at the last seat are likely
-    if draw(st.booleans()):
+    if "seats" not in out and draw(st.booleans()):  # 等额 only: with seats it is a plan error
         out["defer_rule"] = draw(st.sampled_from([">30%", ">=30%", ">1/3"]))
     if draw(st.booleans()):
         out["threshold"] = draw(st.sampled_from([">1/2", ">=2/3", ">=1/2"]))

@@ -32,8 +32,8 @@ import requests
 from flask import Flask
 
 from keys.canonical import b64e
-from keys.cards import new_card
-from keys.credentials import make_cards
+from keys.cards import Card, new_card, parse_card
+from keys.credentials import make_cards, void_lines
 from keys.identity import Identity
 from keys.pairing import PairingOffer
 from keys.record import parse_record
@@ -108,6 +108,7 @@ class Lan:
         self.tally, self.kiosk, self.signer, self.signer_id = tally, kiosk, signer, signer_id
         self.chair, self.csrf, self.voter_session, self.cards = chair, csrf, voter_session, cards
         self.lists: dict[str, Any] = {}  # card lists: this meeting's, and ones that are not
+        self.void = ""  # a void line of one of this meeting's cards (keys cards void)
         self.desk_token = ""
 
     def signed(self, payload: Any) -> bytes:
@@ -147,6 +148,8 @@ def lan(module_fleet: Fleet) -> Lan:
     csrf = re.search(r'name="csrf" content="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
     lan = Lan(tally, kiosk, signer, paired["kiosk_id"], chair, csrf, voter["session"], cards[2:])
     lan.lists = card_lists(tally.call("GET", "/api/v1/admin/meeting-record"))
+    rounds = parse_record(tally.call("GET", "/api/v1/admin/meeting-record")).card_rounds
+    lan.void = void_lines([Card(*parse_card(cards[0]))], rounds)[0]
     lan.desk_token = tally.call("GET", "/api/v1/admin/links")["desk"].split("t=", 1)[1]
     return lan
 
@@ -271,7 +274,8 @@ JSON_POSTS = ["/api/v1/admin/offers", "/api/v1/admin/kiosks/x/confirm", "/api/v1
 def tally_rows(lan: Lan | None) -> list[Row]:
     rows = [Row(f"deep nesting {p}", "POST", p, DEEP, code="too_deep") for p in JSON_POSTS]
     signed = lan.signed if lan else (lambda payload: b"{}")
-    card = lan.cards[0] if lan else "SCR1.x"  # a card of the list, never used: voiding it would change rows
+    card = lan.cards[0] if lan else "SCR1.x"  # a card of the list: voiding it would change rows
+    void = lan.void if lan else "SCRV1.x"  # its void line (never sent in a batch that succeeds)
     lists = lan.lists if lan else {k: {} for k in ("ours", "theirs", "retitled", "broken", "shuffled")}
     d1 = lan.tally.shares_for("d1") if lan else ["SCRS1.x.d1.1.x", "SCRS1.x.d1.2.x"]  # two valid: a quorum
     r1 = lan.tally.shares_for("r1") if lan else ["SCRS1.x.r1.1.x", "SCRS1.x.r1.2.x"]
@@ -287,7 +291,7 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="unauthorized", auth="none"),
         Row("non-ASCII CSRF header", "POST", "/api/v1/admin/offers", j({}), headers={"X-CSRF-Token": "\u00e9" * 32},
             code="csrf", auth="chair"),
-        Row("empty CSRF header", "POST", "/api/v1/admin/cards/void", j({"cards": [card]}),
+        Row("empty CSRF header", "POST", "/api/v1/admin/cards/void", j({"lines": [void]}),
             headers={"X-CSRF-Token": ""}, code="csrf", auth="chair"),
         Row("no CSRF token, count with a quorum of valid shares", "POST", "/api/v1/admin/rounds/d1/count",
             j({"shares": d1}), code="csrf", auth="chair"),
@@ -314,10 +318,10 @@ def tally_rows(lan: Lan | None) -> list[Row]:
         Row("no CSRF token, desk", "POST", "/api/v1/desk/signin", j({"number": "001", "present": False}),
             code="csrf", auth="chair"),
         # Booleans where numbers go (and numbers where booleans go); integers out of range.
-        Row("void codes true", "POST", "/api/v1/admin/cards/void", j({"cards": True}), code="bad_count"),
+        Row("void lines true", "POST", "/api/v1/admin/cards/void", j({"lines": True}), code="bad_count"),
         Row("offer count true", "POST", "/api/v1/admin/offers", j({"count": True}), code="bad_count"),
         Row("offer count 501", "POST", "/api/v1/admin/offers", j({"count": 501}), code="bad_count"),
-        Row("void 20001 codes", "POST", "/api/v1/admin/cards/void", j({"cards": ["x"] * 20_001}), code="bad_count"),
+        Row("void 20001 lines", "POST", "/api/v1/admin/cards/void", j({"lines": ["x"] * 20_001}), code="bad_count"),
         Row("card list of 10**30 cards", "POST", "/api/v1/admin/cards/import",
             raw('{"v": 1, "type": "credentials", "cards": 1000000000000000000000000000000}'), code="bad_number"),
         Row("desk unlock setting 1", "POST", "/api/v1/admin/settings", j({"desk_unlock": 1}), code="malformed"),
@@ -351,7 +355,7 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             raw('{"order": ["甲\\u0007", "乙"]}'), code="bad_text"),
         Row("void reason NUL", "POST", "/api/v1/admin/rounds/s1/void", raw('{"seat": 1, "reason": "\\u0000"}'),
             code="bad_text"),
-        Row("card code lone surrogate", "POST", "/api/v1/admin/cards/void", raw('{"cards": ["SCR1.\\udc00"]}'),
+        Row("void line lone surrogate", "POST", "/api/v1/admin/cards/void", raw('{"lines": ["SCRV1.\\udc00"]}'),
             code="bad_text"),
         Row("share with a control character", "POST", "/api/v1/admin/rounds/d1/shares/check",
             raw('{"share": "SCRS1.\\u001b[31m"}'), code="bad_text"),
@@ -376,6 +380,8 @@ def tally_rows(lan: Lan | None) -> list[Row]:
         Row("judging of round id with a space", "GET", "/api/v1/admin/rounds/s%201/judging", code="not_found"),
         Row("draw record of round NUL", "GET", "/api/v1/admin/rounds/%00/draw", code="not_found"),
         Row("printable sheet of round NUL", "GET", "/console/rounds/%00/sheet", code="not_found", auth="chair"),
+        Row("result sheet page with NUL in its query", "GET", "/api/v1/admin/rounds/r1/sheet.html?file=%00", code="bad_text"),
+        Row("the sheets' style with NUL in the query", "GET", "/console/sheet.css?x=%00", code="bad_text"),
         Row("printable draw of round NUL", "GET", "/console/rounds/%00/draw", code="not_found", auth="chair"),
         Row("desk search NUL", "GET", "/api/v1/desk/search?q=%00", code="bad_text"),
         Row("meeting with a control character in the query", "GET", "/api/v1/admin/meeting?x=%01", code="bad_text"),
@@ -401,12 +407,12 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="bad_text", auth="none"),
         Row("login page with NUL in the query", "GET", "/console/login?next=%00", code="bad_text", auth="none"),
         # Duplicate keys, wrong types, wrong content types, oversize, not UTF-8.
-        Row("void: duplicate keys", "POST", "/api/v1/admin/cards/void", raw('{"cards": [], "cards": ["x"]}'),
+        Row("void: duplicate keys", "POST", "/api/v1/admin/cards/void", raw('{"lines": [], "lines": ["x"]}'),
             code="duplicate_key"),
         Row("count: duplicate keys", "POST", "/api/v1/admin/rounds/d1/count",
             raw('{"shares": ' + json.dumps(d1) + ', "shares": []}'), code="duplicate_key"),
         Row("offers: text/plain", "POST", "/api/v1/admin/offers", j({}), "text/plain", code="unsupported_media_type"),
-        Row("void: a form", "POST", "/api/v1/admin/cards/void", b"cards=x", "application/x-www-form-urlencoded",
+        Row("void: a form", "POST", "/api/v1/admin/cards/void", b"lines=x", "application/x-www-form-urlencoded",
             code="unsupported_media_type"),
         Row("card list: a form", "POST", "/api/v1/admin/cards/import", b"v=1", "application/x-www-form-urlencoded",
             code="unsupported_media_type"),
@@ -456,14 +462,19 @@ def tally_rows(lan: Lan | None) -> list[Row]:
             code="bad_card_list"),
         Row("card list of this meeting once a round is open", "POST", "/api/v1/admin/cards/import",
             j(lists["ours"]), code="card_list_frozen"),
-        # Card codes to void: one that cannot be read voids none of the batch.
-        Row("void: no codes", "POST", "/api/v1/admin/cards/void", j({"cards": []}), code="bad_count"),
-        Row("void: a number among the codes", "POST", "/api/v1/admin/cards/void", j({"cards": [card, 5]}),
+        # Void lines (keys cards void): one that cannot be read voids none of the batch; a card's
+        # code is refused (the tally must never see one).
+        Row("void: no lines", "POST", "/api/v1/admin/cards/void", j({"lines": []}), code="bad_count"),
+        Row("void: a number among the lines", "POST", "/api/v1/admin/cards/void", j({"lines": [void, 5]}),
             code="bad_count"),
-        Row("void: a good code, then one that is not a card", "POST", "/api/v1/admin/cards/void",
-            j({"cards": [card, "SCR1.nonsense"]}), code="bad_card"),
-        Row("void: a good code, then another meeting's card", "POST", "/api/v1/admin/cards/void",
-            j({"cards": [card, new_card(OTHER_MEETING).qr_text]}), code="wrong_meeting"),
+        Row("void: a good line, then one that is not a void line", "POST", "/api/v1/admin/cards/void",
+            j({"lines": [void, "SCRV1.nonsense"]}), code="bad_void_line"),
+        Row("void: a good line, then another meeting's", "POST", "/api/v1/admin/cards/void",
+            j({"lines": [void, void_lines([new_card(OTHER_MEETING)], ["d1"])[0]]}), code="wrong_meeting"),
+        Row("void: a good line, then a card's code", "POST", "/api/v1/admin/cards/void",
+            j({"lines": [void, card]}), code="card_code_refused"),
+        Row("void: card codes, as the console once sent them", "POST", "/api/v1/admin/cards/void",
+            j({"cards": [card]}), code="card_code_refused"),
         # The scrutineers' shares: missing, too few, damaged, another round's or meeting's, or too soon.
         Row("count with no shares", "POST", "/api/v1/admin/rounds/d1/count", j({}), code="shares_required"),
         Row("count with a number for a share", "POST", "/api/v1/admin/rounds/d1/count", j({"shares": [5]}),

@@ -140,7 +140,7 @@ def test_the_card_forms_need_a_token_even_from_a_fresh_session(tmp_path: Path) -
     console's card forms are the card list's upload (a file, as the console sends it), the void of
     left-over cards and the judge-card sheet: from a fresh session none passes without its token,
     and nothing changes in the database."""
-    from keys.credentials import make_cards
+    from keys.credentials import make_cards, void_lines
     from keys.record import parse_record
 
     from .conftest import sql_dump
@@ -150,7 +150,8 @@ def test_the_card_forms_need_a_token_even_from_a_fresh_session(tmp_path: Path) -
         assert admin.post("/api/v1/admin/judges/pool", headers=t.admin, data={
             "file": (io.BytesIO(JUDGING_POOL.encode()), "pool.csv")}).status_code == 200
         assert admin.post("/api/v1/admin/rounds/s1/draw", json={}, headers=t.admin).status_code == 201
-        cards, doc = make_cards(parse_record(admin.get("/api/v1/admin/meeting-record", headers=t.admin).get_json()), 3)
+        doc_record = admin.get("/api/v1/admin/meeting-record", headers=t.admin).get_json()
+        cards, doc = make_cards(parse_record(doc_record), 3)
         listed = json.dumps(doc).encode()
 
         c = t.client()
@@ -172,8 +173,9 @@ def test_the_card_forms_need_a_token_even_from_a_fresh_session(tmp_path: Path) -
         # The command line (Bearer) imports the list; the fresh session still cannot void a card.
         assert admin.post("/api/v1/admin/cards/import", json=doc, headers=t.admin).status_code == 200
         before = sql_dump(t.data / "tally.db")
+        void = {"lines": void_lines(cards[:1], parse_record(doc_record).card_rounds)}
         for headers in ({}, {"X-CSRF-Token": ""}):
-            r = c.post("/api/v1/admin/cards/void", json={"cards": [cards[0].qr_text]}, headers=headers)
+            r = c.post("/api/v1/admin/cards/void", json=void, headers=headers)
             assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf", headers
         assert sql_dump(t.data / "tally.db") == before
         assert c.get("/api/v1/admin/state").get_json()["cards"] == {"listed": 3, "void": 0, "desk": 0}
@@ -181,7 +183,7 @@ def test_the_card_forms_need_a_token_even_from_a_fresh_session(tmp_path: Path) -
         # With the token of the page it renders, the same session passes.
         page = c.get("/console").get_data(as_text=True)
         token = re.search(r'name="csrf" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        r = c.post("/api/v1/admin/cards/void", json={"cards": [cards[0].qr_text]}, headers={"X-CSRF-Token": token})
+        r = c.post("/api/v1/admin/cards/void", json=void, headers={"X-CSRF-Token": token})
         assert r.status_code == 200 and r.get_json()["voided"] == 1
 
 

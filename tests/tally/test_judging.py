@@ -153,9 +153,14 @@ def test_a_contest_from_draw_to_recount(jclient, tmp_path):
 
     wb = load_workbook(io.BytesIO(x.data))
     ws = wb.worksheets[0]
-    rows = {r[0].value: r for r in ws.iter_rows(min_row=4) if r[0].value in ("甲", "乙", "丙")}
-    assert rows["乙"][5].value == "92.0" and rows["乙"][5].font.strike  # seat 5's 92 struck
-    assert rows["乙"][8].value == "87.60"
+    ordered = [r for r in ws.iter_rows(min_row=3) if r[1].value in ("甲", "乙", "丙")]
+    assert [(r[0].value, r[1].value) for r in ordered] == [(1, "甲"), (2, "乙"), (3, "丙")]  # by rank
+    rows = {r[1].value: r for r in ordered}
+    # Numbers are numbers: seat 5's 92 (struck, dropped high) at the step's one place; the mean at two.
+    assert rows["乙"][6].value == 92 and rows["乙"][6].number_format == "0.0" and rows["乙"][6].font.strike
+    assert rows["乙"][7].font.strike and rows["乙"][7].value == 79  # seat 6's 79, dropped low
+    assert rows["乙"][10].value == 87.6 and rows["乙"][10].number_format == "0.00"  # shown 87.60
+    assert rows["乙"][9].value == 7 and rows["丙"][9].value == 3  # the panel that scored
     assert "fixed-seed" in [c.value for c in wb.worksheets[1]["B"]]
     pdf = client.get("/api/v1/admin/rounds/s1/scoresheet.pdf", headers=admin)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
@@ -232,6 +237,24 @@ def test_a_judge_card_is_its_key_for_the_score_round(jclient):
         json=kiosk.envelope(cards[3], {"round": "s1", "judge": "J03", "contestant": "甲", "score": "80"}),
     )
     assert r.status_code == 201, r.get_json()
+
+
+def test_seven_equal_scores_strike_one_seat_high_and_another_low_live(jclient):
+    """The live 亮分 takes its marks from the rules engine, by seat: with every judge at 90 and
+    trim 1, one seat is struck high and a different seat low (the old value matching struck
+    seat 1 high and no seat low)."""
+    client, admin = jclient
+    cards = judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    assert client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin).status_code == 200
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    client.post("/api/v1/admin/rounds/s1/next", json={"contestant": "甲"}, headers=admin)
+    for seat in range(1, 8):
+        assert score(client, kiosk, cards, seat, "甲", "90").status_code == 201
+    st = client.get("/api/v1/admin/rounds/s1/judging", headers=admin).get_json()
+    assert st["phase"] == "revealed" and st["result"]["mean"] == "90.00"
+    struck = {x["seat"]: x["struck"] for x in st["result"]["scores"] if x["struck"]}
+    assert struck == {7: "high", 1: "low"}
 
 
 def test_a_score_edited_or_a_judge_envelope_deleted_in_the_database_stops_the_count(jclient):

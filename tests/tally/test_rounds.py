@@ -8,6 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from keys.cli import main as keys_cli
+from keys.document import verify_document
 from tally.cli import main as tally_cli
 from tally.cli.meeting import write_export
 from tally.services import services
@@ -168,6 +170,23 @@ def test_composite_is_computed_from_counted_rounds(tmp_path: Path):
     # 甲: 0.6·80 + 0.4·100 = 88.00; 乙: 0.6·90 + 0.4·70 = 82.00
     assert by["甲"]["composite"] == "88.00" and by["乙"]["composite"] == "82.00"
     assert by["甲"]["shortlisted"] and not by["乙"]["shortlisted"]
+    # Its export holds the round it draws on, in the layout of every export (issue 10): the
+    # published box of e1 (a list: one box per ballot round drawn on), the audit log, and the
+    # signed result naming the log's head; `keys verify-box` checks it all and `tally count`
+    # recomputes the composite.
+    files = client.get("/api/v1/admin/rounds/c1/export", headers=admin).get_json()["files"]
+    boxes = json.loads(files["receipts.json"])
+    assert [b["round"] for b in boxes] == ["e1"] and len(boxes[0]["receipts"]) == 2
+    signed = verify_document(json.loads(files["result.signed.json"]), services(app).identity.public_bytes())
+    assert signed["round"] == "c1" and signed["audit_head"] in files["audit.jsonl"]
+    out = tmp_path / "export-c1"
+    write_export({"files": files}, out)
+    checked = CliRunner(env={"LANGUAGE": "en", "LC_ALL": None, "LANG": None}).invoke(keys_cli, ["verify-box", str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert "Signed result of round c1" in checked.output and "Audit log:" in checked.output
+    recount = CliRunner().invoke(tally_cli, ["count", str(out / "meeting.yaml"), str(out / "ballots.jsonl"), "--json"])
+    assert recount.exit_code == 0, recount.output
+    assert json.loads(recount.stdout_bytes)["rounds"][-1] == res
     services(app).store.engine.dispose()
 
 

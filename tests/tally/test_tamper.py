@@ -100,7 +100,7 @@ def test_an_honest_box_counts_and_exports_every_row_in_chain_order(client, app, 
     assert signed["document"]  # the result signs the count of envelopes with the chain head
     out = count_box(client, admin_headers, meeting_dir, tmp_path / "export")
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["rounds"][0] == r.get_json()["result"]
+    assert json.loads(out.stdout)["rounds"][0] == r.get_json()["result"]
     lines = [json.loads(x) for x in (tmp_path / "export" / "envelopes.jsonl").read_text().splitlines()]
     assert len(lines) == 5 and not any(line.get("outside") for line in lines)
     assert all(b["prev"] == a["entry"] for a, b in itertools.pairwise(lines))

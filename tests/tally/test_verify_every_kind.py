@@ -5,7 +5,8 @@ scrutineers' list, two kiosks), a judges' round (a panel of five, one score void
 again) and a composite drawing on the judges' round and the evaluation. Every ballot round is
 closed, counted and exported; `keys verify-box` with the scrutineers' own card list passes on
 each, with its signed result, its close record and the audit log. A composite has no box of its
-own: its export (where the tally makes one) names no envelope, and `keys verify-box` says so.
+own: its export carries the boxes of the rounds it draws on and itself as an empty box, and
+`keys verify-box` passes on it and says so.
 Then one more envelope from a judge card, slipped into the judges' box with the chain
 recomputed and re-signed, is caught seat by seat: one envelope per seat and contestant.
 """
@@ -154,15 +155,16 @@ def test_verify_box_passes_on_an_honest_export_of_every_round_kind(tmp_path: Pat
         assert f"Signed result of round {r}: tally signature, chain head, count and audit head OK" in result.output
         assert "Audit log: " in result.output and ": OK" in result.output
         assert f"All {n} envelopes verified" in result.output
-    # A composite takes no ballots: the tally exports it with the rounds it draws on, or not at all.
+    # A composite takes no ballots: the tally exports it with the rounds it draws on (their boxes,
+    # each checked as above) and itself as an empty box, which verify-box says it is.
     composite = client.get("/api/v1/admin/rounds/c1/export", headers=admin)
-    if composite.status_code == 200:
-        write_export(composite.get_json(), tmp_path / "export-c1")
-        result = english("verify-box", str(tmp_path / "export-c1"))
-        assert result.exit_code == 0, result.output
-        assert "Round c1: a composite has no ballot box of its own" in result.output
-    else:
-        assert composite.status_code == 409
+    assert composite.status_code == 200, composite.get_json()
+    write_export(composite.get_json(), tmp_path / "export-c1")
+    result = english("verify-box", str(tmp_path / "export-c1"), "--credentials", str(theirs))
+    assert result.exit_code == 0, result.output
+    assert "Round c1: a composite has no ballot box of its own" in result.output
+    assert "Round s1: 11 envelopes (expected 11)" in result.output and "Round e1: 4 envelopes (expected 4)" in result.output
+    assert "Signed result of round c1: tally signature, chain head, count and audit head OK" in result.output
 
 
 def test_one_envelope_per_seat_and_contestant(tmp_path: Path) -> None:
