@@ -30,6 +30,7 @@ from keys import audit as audit_chain
 from keys.canonical import b64d
 from keys.cards import Card, parse_card
 from keys.chain import genesis, next_entry
+from keys.closing import desk_digest, find_close
 from keys.credentials import CredentialList, make_cards, parse_credentials, void_lines
 from keys.document import verify_document
 from keys.envelope import parse_envelope, receipt_code, verify_envelope, verify_receipt
@@ -155,10 +156,14 @@ class _RoundState:
     entry: str
     kind: str | None = None
     seen: int = 0
+    outside: int = 0
     desk: int = 0
+    contestants: int | None = None
     cards: set[bytes] = field(default_factory=set)
     desk_cards: set[bytes] = field(default_factory=set)
     judge_cards: set[bytes] | None = None
+    judge_seats: dict[bytes, int] = field(default_factory=dict)  # every judge card ever issued -> its seat
+    judge_envelopes: dict[bytes, int] = field(default_factory=dict)  # judge card -> envelopes it signed
 
 
 @dataclass
@@ -169,6 +174,7 @@ class _Export:
     rounds: dict[str, _RoundState]
     cards: set[bytes] | None
     card_list: CredentialList | None = None
+    audit: list[Any] | None = None  # audit.jsonl's lines, when the export has it
 
 
 def _keys(value: object, what: str) -> set[bytes]:
@@ -194,9 +200,10 @@ def _load_public(directory: Path) -> _Export:
             check_name(round_id, "round")
             if not isinstance(info, dict) or type(info.get("count")) is not int or info["count"] < 0:
                 raise Malformed("round entry")
-            kind = info.get("kind")
+            kind, contestants = info.get("kind"), info.get("contestants")
             states[round_id] = _RoundState(head=check_hash(info.get("head"), "head"), count=info["count"],
-                                           entry=genesis(meeting, round_id), kind=kind if isinstance(kind, str) else None)
+                                           entry=genesis(meeting, round_id), kind=kind if isinstance(kind, str) else None,
+                                           contestants=contestants if type(contestants) is int else None)
         cards = None
         if "cards" in doc:  # version 0.1: one flat list of every card key
             cards = _keys(doc["cards"], "card")
@@ -211,6 +218,13 @@ def _load_public(directory: Path) -> _Export:
                     states[round_id].desk_cards = _keys(listed, "card")
                 else:
                     states[round_id].judge_cards = _keys(listed, "card")
+        seats = doc.get("judge_seats", {})
+        if not isinstance(seats, dict) or not set(seats) <= set(states):
+            raise Malformed("judge_seats")
+        for round_id, by_seat in seats.items():
+            if not isinstance(by_seat, dict) or not all(isinstance(n, str) and n.isdigit() for n in by_seat):
+                raise Malformed("judge_seats")
+            states[round_id].judge_seats.update({_key(k, "card"): int(n) for n, k in by_seat.items()})
     except Malformed as exc:
         raise bad from exc
     return _Export(meeting, _key(doc["tally_public_key"], _("the tally key")), kiosk_keys, states, cards)
@@ -244,17 +258,26 @@ def _resync(state: _RoundState, claimed: object, fallback: str | None) -> None:
             state.entry = fallback
 
 
+LINE_KEYS = frozenset({"round", "body", "entry"})
+LINE_OPTIONAL = frozenset({"prev", "receipt", "outside"})
+
+
 def _check_line(export: _Export, text: str, seen_envelopes: set[str]) -> str | None:
     """Check one line of envelopes.jsonl; return a problem, or None if it is sound."""
     try:
         line = json.loads(text)
     except json.JSONDecodeError:
         return _("not JSON")
-    if not isinstance(line, dict) or set(line) != {"round", "body", "entry"}:
-        return _("a line has exactly round, body and entry")
+    if not isinstance(line, dict) or not LINE_KEYS <= set(line) <= LINE_KEYS | LINE_OPTIONAL:
+        return _("a line has round, body, entry and the tally's receipt")
     state = export.rounds.get(line["round"]) if isinstance(line["round"], str) else None
     if state is None:
         return _("round {round} is not in public.json").format(round=_quoted(line["round"]))
+    if line.get("outside") is True:
+        # The tally's box holds this row, but its chain from the genesis does not reach it.
+        state.outside += 1
+        return _("outside the chain: the chain from its genesis does not reach this envelope (one before it "
+                 "was deleted, or it was inserted)")
     state.seen += 1
     try:
         header = parse_envelope(line["body"])
@@ -283,14 +306,32 @@ def _check_line(export: _Export, text: str, seen_envelopes: set[str]) -> str | N
     if header.envelope_hash in seen_envelopes:
         return _("envelope appears twice")
     seen_envelopes.add(header.envelope_hash)
-    return _check_card(export, line["round"], state, header.card_public)
+    problem = _check_receipt(export, line, header.envelope_hash, expected)
+    return problem or _check_card(export, line["round"], state, header.card_public)
+
+
+def _check_receipt(export: _Export, line: dict[str, Any], envelope_hash: str, entry: str) -> str | None:
+    """The tally signed a receipt for this envelope at this very chain entry (what its kiosk holds)."""
+    if "receipt" not in line:
+        return _("no receipt of the tally for this envelope")
+    try:
+        fields = verify_receipt(line["receipt"], export.tally_public, envelope_hash, meeting=export.meeting,
+                                round_id=line["round"])
+    except BadReceipt:
+        return _("the tally's receipt for this envelope does not verify")
+    if fields["entry"] != entry:
+        return _("the tally received this envelope at chain entry {received}, not at {entry}: an envelope before "
+                 "it was deleted, inserted or moved").format(received=fields["entry"][:16], entry=entry[:16])
+    return None
 
 
 def _check_card(export: _Export, round_id: str, state: _RoundState, card: bytes) -> str | None:
     if state.kind == "score":
-        # A judge card signs one envelope per contestant (and again after a correction): no
-        # double use here, only membership of the round's panel.
-        if state.judge_cards is not None and card not in state.judge_cards:
+        # A judge card signs one envelope per contestant (and one more per correction): no double
+        # use here, only membership of the round's panel; the envelopes per seat are counted at the end.
+        state.judge_envelopes[card] = state.judge_envelopes.get(card, 0) + 1
+        known = (state.judge_cards or set()) | set(state.judge_seats)
+        if (state.judge_cards is not None or state.judge_seats) and card not in known:
             return _("card is not one of this round's judge cards")
         return None
     if card in state.cards:
@@ -311,22 +352,138 @@ def _check_card(export: _Export, round_id: str, state: _RoundState, card: bytes)
     return None
 
 
-def _check_result(directory: Path, export: _Export) -> tuple[str | None, str | None, dict[str, Any] | None]:
-    """Check `result.signed.json` when the export has one: `(round checked, problem, document)`."""
+def _check_result(directory: Path, export: _Export) -> tuple[str | None, list[str], dict[str, Any] | None]:
+    """Check `result.signed.json` when the export has one: `(round checked, problems, document)`.
+    Its chain head and count must be the box's, as recomputed, and its audit head must be in the
+    log, at or after the round's close."""
     path = directory / "result.signed.json"
     if not path.exists():
-        return None, None, None
+        return None, [], None
     try:
         doc = verify_document(_read_json(str(path)), export.tally_public)
     except BadSignature:
-        return None, _("the tally's signature does not verify"), None
+        return None, [_("the tally's signature does not verify")], None
     round_id = doc.get("round")
     state = export.rounds.get(round_id) if isinstance(round_id, str) else None
-    if doc.get("meeting") != export.meeting or state is None:
-        return None, _("it is for another meeting or round"), None
+    if doc.get("meeting") != export.meeting or state is None or not isinstance(round_id, str):
+        return None, [_("it is for another meeting or round")], None
+    problems = []
     if doc.get("chain_head") != state.head:
-        return round_id, _("it names another chain head than public.json"), doc
-    return round_id, None, doc
+        problems.append(_("it names another chain head than public.json"))
+    elif doc.get("chain_head") != state.entry:
+        problems.append(_("it names chain head {signed}, but the box's chain ends at {head}").format(
+            signed=_quoted(doc.get("chain_head")), head=state.entry))
+    if "count" in doc and doc["count"] != state.seen:
+        problems.append(_("it counts {signed} envelopes, but the box holds {n}").format(
+            signed=_quoted(doc["count"]), n=state.seen))
+    closed = _close_position(export, round_id)
+    signed_head = doc.get("audit_head")
+    if export.audit is not None and closed is not None and isinstance(signed_head, str):
+        after = {line.get("entry") for line in export.audit[closed - 1:] if isinstance(line, dict)}
+        if signed_head not in after:
+            problems.append(_("the audit log head it signs is not at or after the round's close"))
+    return round_id, problems, doc
+
+
+def _close_position(export: _Export, round_id: str) -> int | None:
+    found = find_close(export.audit or [], export.meeting, round_id, export.tally_public)
+    return found.records[0][0] if len(found.records) == 1 else None
+
+
+def _check_close(export: _Export, round_id: str, state: _RoundState) -> list[str]:
+    """The close record the tally signed when the round closed (in audit.jsonl): one, chained after
+    the audit head it names, and the box as it says (count, head, card list, desk-unlock keys)."""
+    if export.audit is None:
+        return []
+    found = find_close(export.audit, export.meeting, round_id, export.tally_public)
+    if found.unsigned or len(found.records) != 1:
+        return [_("audit.jsonl holds no close record of round {round} signed by the tally, or more than one").format(
+            round=round_id)]
+    _position, prev, record = found.records[0]
+    problems = []
+    if prev != record.audit_head:
+        problems.append(_("round {round}: the close record was signed after audit entry {signed}, but follows "
+                          "{found}").format(round=round_id, signed=record.audit_head[:16], found=_quoted(prev)))
+    if (record.count, record.chain_head) != (state.count, state.head) or record.count != state.seen \
+            or record.chain_head != state.entry:
+        problems.append(_("round {round}: the close record says {count} envelopes ending at {head}; the box holds "
+                          "{n} ending at {entry}").format(round=round_id, count=record.count,
+                                                          head=record.chain_head[:16], n=state.seen,
+                                                          entry=state.entry[:16]))
+    if export.card_list is not None and record.credentials_fingerprint is not None \
+            and record.credentials_fingerprint != export.card_list.fingerprint:
+        problems.append(_("round {round}: the card list at the close was {signed}, not this list ({fp})").format(
+            round=round_id, signed=record.credentials_fingerprint, fp=export.card_list.fingerprint))
+    if record.desk_cards != len(state.desk_cards) or record.desk_cards_digest != desk_digest(state.desk_cards):
+        problems.append(_("round {round}: the desk-unlock card keys are not the {n} recorded at the close").format(
+            round=round_id, n=record.desk_cards))
+    return problems
+
+
+def _check_judges(directory: Path, export: _Export, round_id: str, state: _RoundState) -> list[str]:
+    """One envelope per seat and contestant, and one more per correction the audit log records:
+    exactly, against the counted score lines (ballots.jsonl) once the round is counted; before,
+    at most the round's contestants plus the corrections."""
+    seats = dict(state.judge_seats)
+    voids: dict[int, int] = {}
+    for line in export.audit or []:
+        detail = line.get("detail") if isinstance(line, dict) else None
+        if not isinstance(detail, dict) or detail.get("round") != round_id:
+            continue
+        if line.get("action") == "judge_cards_issued" and isinstance(detail.get("cards"), dict):
+            for n, key in detail["cards"].items():
+                try:
+                    seats[b64d(key)] = int(n)
+                except (Malformed, TypeError, ValueError):
+                    continue
+        elif line.get("action") == "score_voided" and type(detail.get("seat")) is int:
+            voids[detail["seat"]] = voids.get(detail["seat"], 0) + 1
+    signed: dict[int, int] = {}
+    for card, n in state.judge_envelopes.items():
+        if card in seats:
+            signed[seats[card]] = signed.get(seats[card], 0) + n
+    scored: dict[int, int] | None = None
+    ballots = directory / "ballots.jsonl"
+    if ballots.exists():
+        scored = {}
+        for _number, text in _lines(ballots):
+            try:
+                line = json.loads(text)
+                label = line.get("judge") if line.get("round") == round_id else None
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(label, str) and label[:1] == "J" and label[1:].isdigit():
+                scored[int(label[1:])] = scored.get(int(label[1:]), 0) + 1
+    problems = []
+    for seat in sorted(set(signed) | set(scored or {})):
+        n, corrected = signed.get(seat, 0), voids.get(seat, 0)
+        if scored is not None and n != scored.get(seat, 0) + corrected:
+            problems.append(_("round {round}: seat {seat} signed {n} envelopes, but {scored} scores were counted and "
+                              "{voids} corrected: one envelope per seat and contestant").format(
+                round=round_id, seat=seat, n=n, scored=scored.get(seat, 0), voids=corrected))
+        elif scored is None and state.contestants is not None and n > state.contestants + corrected:
+            problems.append(_("round {round}: seat {seat} signed {n} envelopes, more than {contestants} contestants "
+                              "and {voids} corrections: one envelope per seat and contestant").format(
+                round=round_id, seat=seat, n=n, contestants=state.contestants, voids=corrected))
+    return problems
+
+
+def _check_record(directory: Path, export: _Export) -> list[str]:
+    """The export's meeting record names the tally key of public.json, and is the record the card
+    list (the scrutineers' own copy, with --credentials) was made from."""
+    path = directory / "meeting-record.json"
+    if not path.exists():
+        return []
+    try:
+        record = parse_record(_read_json(str(path)))
+    except Malformed:
+        return [_("meeting-record.json is not a meeting record")]
+    problems = []
+    if record.meeting != export.meeting or record.tally_public_key != export.tally_public:
+        problems.append(_("meeting-record.json names another meeting or tally key than public.json"))
+    if export.card_list is not None and export.card_list.meeting_record != record.fingerprint:
+        problems.append(_("the card list was made from another meeting record than the export's"))
+    return problems
 
 
 def _audit_problem(kind: str) -> str:
@@ -338,18 +495,26 @@ def _audit_problem(kind: str) -> str:
     }[kind]
 
 
-def _check_audit(directory: Path, export: _Export, signed: dict[str, Any] | None) -> int:
-    """Walk `audit.jsonl` when the export has one; print each problem; return how many."""
+def _load_audit(directory: Path) -> list[Any] | None:
+    """audit.jsonl's lines (a line that is not JSON as None), or None when the export has none."""
     path = directory / "audit.jsonl"
     if not path.exists():
-        return 0
+        return None
     lines: list[Any] = []
     for _number, text in _lines(path):
         try:
             lines.append(json.loads(text))
         except json.JSONDecodeError:
             lines.append(None)
-    walked = audit_chain.replay(export.meeting, lines)
+    return lines
+
+
+def _check_audit(export: _Export, signed: dict[str, Any] | None) -> int:
+    """Walk `audit.jsonl` when the export has one; print each problem; return how many."""
+    if export.audit is None:
+        click.echo(_("No audit log in the export: the close records and the log not checked"), err=True)
+        return 0
+    walked = audit_chain.replay(export.meeting, export.audit)
     for number, kind in walked.problems:
         click.echo(_("audit.jsonl line {line}: {problem}").format(line=number, problem=_audit_problem(kind)),
                    err=True)
@@ -363,36 +528,43 @@ def _check_audit(directory: Path, export: _Export, signed: dict[str, Any] | None
     return problems
 
 
+def _problem(text: str) -> int:
+    click.echo(text, err=True)
+    return 1
+
+
 @main.command("verify-box")
 @click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--credentials", "credentials_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="The scrutineers' own copy of credentials.json (default: the export's copy).")
 @click.pass_context
 def verify_box_command(ctx: click.Context, export_dir: Path, credentials_file: Path | None) -> None:
-    """Verify an exported ballot box: every signature, every card against the card list, and
-    each round's chain head."""
+    """Verify an exported ballot box: every signature and receipt, every card against the card
+    list, each round's chain head and count against the close record the tally signed, the
+    signed result, a judges' round's envelopes per seat, and the audit log."""
     export = _load_public(export_dir)
+    export.audit = _load_audit(export_dir)
     problems = 0
     list_path = credentials_file or export_dir / "credentials.json"
     if list_path.exists():
         export.card_list = _load_card_list(list_path, export)
         if credentials_file is not None and (export_dir / "credentials.json").exists():
-            theirs = _load_card_list(export_dir / "credentials.json", export)
-            if theirs.fingerprint != export.card_list.fingerprint:
-                problems += 1
-                click.echo(_("credentials.json: the export's card list is not the scrutineers' list"), err=True)
+            try:
+                theirs = _load_card_list(export_dir / "credentials.json", export)
+            except click.ClickException:
+                theirs = None
+            if theirs is None or theirs.fingerprint != export.card_list.fingerprint:
+                problems += _problem(_("credentials.json: the export's card list is not the scrutineers' list"))
         for desk_round, state in export.rounds.items():
             listed = export.card_list.rounds.get(desk_round, frozenset())
             if state.desk_cards & listed:
-                problems += 1
-                click.echo(_("public.json: round {round} names cards of the card list as desk unlocks").format(
-                    round=desk_round), err=True)
+                problems += _problem(_("public.json: round {round} names cards of the card list as desk unlocks").format(
+                    round=desk_round))
     seen: set[str] = set()
     for number, text in _lines(export_dir / "envelopes.jsonl"):
         problem = _check_line(export, text, seen)
         if problem is not None:
-            problems += 1
-            click.echo(_("envelopes.jsonl line {line}: {problem}").format(line=number, problem=problem), err=True)
+            problems += _problem(_("envelopes.jsonl line {line}: {problem}").format(line=number, problem=problem))
     click.echo(_("Meeting: {meeting}").format(meeting=export.meeting))
     click.echo(_("Tally key: {fp}").format(fp=fingerprint(export.tally_public)))
     if export.card_list is not None:
@@ -400,23 +572,39 @@ def verify_box_command(ctx: click.Context, export_dir: Path, credentials_file: P
                                                                        n=export.card_list.cards))
     else:
         click.echo(_("No card list in the export: card membership not checked"), err=True)
+    for text in _check_record(export_dir, export):
+        problems += _problem(_("meeting-record.json: {problem}").format(problem=text))
     for round_id, state in export.rounds.items():
-        ok = state.seen == state.count and state.entry == state.head
+        if state.kind == "composite":
+            click.echo(_("Round {round}: a composite has no ballot box of its own; it is computed from the rounds "
+                         "it draws on").format(round=round_id))
+            if state.seen or state.outside or state.count:
+                problems += _problem(_("Round {round}: a composite takes no envelopes").format(round=round_id))
+            continue
+        ok = state.seen == state.count and state.entry == state.head and not state.outside
         if not ok:
             problems += 1
         status = _("OK") if ok else _("MISMATCH")
         click.echo(_("Round {round}: {seen} envelopes (expected {count}), head {head}: {status}").format(
             round=round_id, seen=state.seen, count=state.count, head=state.entry, status=status))
-        if state.kind != "score":
+        if state.outside:
+            click.echo(_("Round {round}: {n} envelopes outside the chain").format(round=round_id, n=state.outside),
+                       err=True)
+        for text in _check_close(export, round_id, state):
+            problems += _problem(text)
+        if state.kind == "score":
+            for text in _check_judges(export_dir, export, round_id, state):
+                problems += _problem(text)
+        else:
             click.echo(_("Round {round}: {n} ballots by desk unlock (a card the kiosk made)").format(
                 round=round_id, n=state.desk))
-    signed_round, problem, signed = _check_result(export_dir, export)
-    if problem is not None:
-        problems += 1
-        click.echo(_("result.signed.json: {problem}").format(problem=problem), err=True)
-    elif signed_round is not None:
-        click.echo(_("Signed result of round {round}: tally signature and chain head OK").format(round=signed_round))
-    problems += _check_audit(export_dir, export, signed)
+    signed_round, result_problems, signed = _check_result(export_dir, export)
+    for text in result_problems:
+        problems += _problem(_("result.signed.json: {problem}").format(problem=text))
+    if signed_round is not None and not result_problems:
+        click.echo(_("Signed result of round {round}: tally signature, chain head, count and audit head OK").format(
+            round=signed_round))
+    problems += _check_audit(export, signed)
     total = sum(state.seen for state in export.rounds.values())
     if problems:
         click.echo(_("FAILED: {n} problem(s) found.").format(n=problems), err=True)

@@ -1,10 +1,12 @@
-"""Signed documents: the tally's signature on a result sheet (结果单签名), a ballot form, a published box.
+"""Signed documents: the tally's signature on a result sheet (结果单签名), a ballot form, a published box,
+a close record.
 
 Body `{"document": b64(canonical(doc)), "sig": b64(Ed25519(label + b"\\0" + D))}`, where the label
 says what the document is (`labels.RESULT` by default, `labels.FORM` for a round's ballot form,
-`labels.BOX` for a closed round's published box), so a signature made for one purpose never
-verifies as another. The signed bytes travel as they were signed, so any JSON parser can carry
-the body without breaking the signature. Failures raise `BadSignature`. No I/O, no clock.
+`labels.BOX` for a closed round's published box, `labels.CLOSE` for its close record), so a
+signature made for one purpose never verifies as another. The signed bytes travel as they were
+signed, so any JSON parser can carry the body without breaking the signature. Failures raise
+`BadSignature`. No I/O, no clock.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from keys.identity import Identity, verify
 _BODY_KEYS = frozenset({"document", "sig"})
 # A published box of a very large round (tens of thousands of receipt codes) stays well below this.
 MAX_DOCUMENT_B64 = 8 * 1024 * 1024
-SIGNED_LABELS = (labels.RESULT, labels.FORM, labels.BOX)
+SIGNED_LABELS = (labels.RESULT, labels.FORM, labels.BOX, labels.CLOSE)
 
 
 def _label(label: str) -> str:

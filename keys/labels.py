@@ -24,9 +24,10 @@ CARD_VOID = "scrutineer/card-void/v1"        # a card's key of one round signs t
 FORM = "scrutineer/form/v1"                  # tally signs a round's ballot form (names, rules, round key, size)
 BOX = "scrutineer/box/v1"                    # tally signs a closed round's published box (receipt codes)
 AUDIT = "scrutineer/audit/v1"                # audit log chain entry hash
+CLOSE = "scrutineer/close/v1"                # tally signs a round's close record (count, head, card list)
 
 ALL = (ENVELOPE, CARD, BALLOT, RECEIPT, KIOSK_REQUEST, RESULT, CHAIN, FINGERPRINT, CARD_ROUND_KEY, CARD_CHECK,
-       SHARE_COMMIT, ROUND_WRAP, KEY_AT_REST, MEETING_RECORD, CREDENTIALS, CARD_VOID, FORM, BOX, AUDIT)
+       SHARE_COMMIT, ROUND_WRAP, KEY_AT_REST, MEETING_RECORD, CREDENTIALS, CARD_VOID, FORM, BOX, AUDIT, CLOSE)
 
 
 def domain(label: str, message: bytes) -> bytes:

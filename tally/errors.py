@@ -8,7 +8,13 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    """A refusal with a stable machine code and a message a chair understands."""
+    """A refusal with a stable machine code and a message a chair understands.
+
+    `details` (a subclass's) are further msgids with their parameters, each one thing found wrong
+    (`tally.box.checking.BoxTampered`): the web layer adds the first to the message and answers
+    them all as `details`."""
+
+    details: tuple[tuple[str, dict[str, object]], ...] = ()
 
     def __init__(self, status: int, code: str, message: str, **params: object) -> None:
         super().__init__(message)

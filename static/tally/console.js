@@ -5,7 +5,7 @@
   const T = JSON.parse(document.getElementById("i18n").textContent);
   const t = (k) => T[k] || k;
 
-  async function call(path, body) {
+  async function call(path, body, refused) {
     const resp = await fetch(path, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
@@ -13,6 +13,7 @@
     });
     const data = await resp.json().catch(() => ({}));
     if (!resp.ok) {
+      if (refused && data.error && refused(data.error)) return null;
       alert((data.error && data.error.message) || resp.statusText);
       return null;
     }
@@ -26,6 +27,28 @@
     return r ? r.title + "：" + fmt(t("turnout_line"), {cast: r.cast, present: r.present === null || r.present === undefined ? "—" : r.present}) : "";
   }
   function fmt(text, params) { return String(text).replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m)); }
+
+  // A count that found the box is not the one the round closed with (box_tampered): a red panel
+  // under the rounds, naming everything wrong, that stays until a count succeeds.
+  const refusal = document.getElementById("box-refusal");
+  function showRefusal(error) {
+    if (error.code !== "box_tampered") return false;
+    const details = error.details || [];
+    // The message ends with the first problem, which the list shows anyway.
+    let headline = error.message;
+    if (details.length && headline.endsWith(details[0])) headline = headline.slice(0, -details[0].length).trim();
+    document.getElementById("box-refusal-msg").textContent = headline;
+    const list = document.getElementById("box-refusal-list");
+    list.textContent = "";
+    for (const line of details) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      list.append(li);
+    }
+    refusal.hidden = false;
+    refusal.scrollIntoView({block: "nearest"});
+    return true;
+  }
 
   // The count of a secret round: k scrutineers give their shares (scanned by camera or a USB
   // scanner that types, or typed). Each is checked on the tally as it comes; the dialog shows
@@ -173,8 +196,10 @@
         if (!shares) return;
         body = {shares: shares};
       }
-      const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${act}`, body);
+      const out = await call(`/api/v1/admin/rounds/${encodeURIComponent(id)}/${act}`, body,
+                             act === "count" ? showRefusal : null);
       body = null;  // the shares go with the request and nowhere else
+      if (out && act === "count") refusal.hidden = true;
       if (out && out.view) showResult(out);
     });
   });

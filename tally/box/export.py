@@ -3,9 +3,12 @@ and, once counted, the plaintext ballots.
 
 - `meeting.yaml`: the plan with this round's live 应到/实到/发出 written in, so that
   `tally count meeting.yaml ballots.jsonl` reproduces the published result.
-- `envelopes.jsonl` and `public.json`: the sealed ballot box in chain order and the public keys
-  (kiosks, the tally, the round's kind, head and count, the keys kiosks made for desk unlocks,
-  a score round's judge cards), for `keys verify-box`.
+- `envelopes.jsonl` and `public.json`: the sealed ballot box and the public keys (kiosks, the
+  tally, the round's kind, head and count, the keys kiosks made for desk unlocks, a score
+  round's judge cards by seat and its number of contestants), for `keys verify-box`. Every
+  envelope row is written, with its `prev`, `entry` and the tally's `receipt`: first the chain
+  from its genesis in chain order, then any row the chain does not reach, marked
+  `"outside": true` (never a silent stop at the first gap).
 - `credentials.json`: the scrutineers' ballot card list as imported; `meeting-record.json`: the
   public meeting record of set-up.
 - `key.json` (a secret round): the round's public key, its key wrapped under the round secret
@@ -46,14 +49,56 @@ from tally.store import audit
 from tally.store.models import Ballot, Envelope, JudgeSeat, Kiosk, Meeting, Round
 
 
-def chain_order(envelopes: list[Envelope], genesis: str) -> list[Envelope]:
-    by_prev = {e.prev_hash: e for e in envelopes}
-    out, head = [], genesis
-    while head in by_prev:
-        e = by_prev.pop(head)
-        out.append(e)
-        head = e.entry_hash
-    return out
+def chain_order(envelopes: list[Envelope], genesis: str) -> tuple[list[Envelope], list[Envelope]]:
+    """The envelopes in chain order from `genesis`, following each one's stored `prev`; then the
+    rows the chain does not reach (after a deletion, an insertion or an edit of a link), each
+    piece of chain among them in its own order, the rest by id."""
+    by_prev: dict[str, list[Envelope]] = {}
+    for e in sorted(envelopes, key=lambda e: e.id):
+        by_prev.setdefault(e.prev_hash, []).append(e)
+
+    def follow(head: str) -> list[Envelope]:
+        out = []
+        while by_prev.get(head):
+            e = by_prev[head].pop(0)
+            out.append(e)
+            head = e.entry_hash
+        return out
+
+    chain = follow(genesis)
+    outside: list[Envelope] = []
+    while True:
+        left = [e for group in by_prev.values() for e in group]
+        if not left:
+            break
+        entries = {e.entry_hash for e in left}
+        starts = sorted((e for e in left if e.prev_hash not in entries), key=lambda e: e.id) or [left[0]]
+        outside += follow(starts[0].prev_hash)
+    return chain, outside
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def envelope_lines(s: Session, meeting_id: str, round_id: str) -> str:
+    """`envelopes.jsonl` for one round: every envelope row, whatever was done to the table. Those
+    on the chain from its genesis come first, in chain order; the rows it does not reach follow,
+    marked `"outside": true`. Each line: round, body, prev, entry, and the tally's receipt."""
+    chain, outside = chain_order(list(s.scalars(select(Envelope).where(Envelope.round_id == round_id))),
+                                 genesis(meeting_id, round_id))
+
+    def line(e: Envelope, off: bool) -> str:
+        doc: dict[str, Any] = {"round": round_id, "body": _json_or_text(e.body), "prev": e.prev_hash,
+                               "entry": e.entry_hash, "receipt": _json_or_text(e.receipt)}
+        if off:
+            doc["outside"] = True
+        return json.dumps(doc, sort_keys=True, ensure_ascii=False) + "\n"
+
+    return "".join([line(e, False) for e in chain] + [line(e, True) for e in outside])
 
 
 def meeting_with_attendance(info: MeetingInfo, rounds: dict[str, Round]) -> dict[str, Any]:
@@ -98,15 +143,17 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
     envelopes: list[str] = []
     for rid in included:
         box = rounds[rid]
-        envs = chain_order(list(s.scalars(select(Envelope).where(Envelope.round_id == rid))), genesis(info.id, rid))
-        envelopes += [json.dumps({"round": rid, "body": json.loads(e.body), "entry": e.entry_hash},
-                                 sort_keys=True, ensure_ascii=False) + "\n" for e in envs]
+        envelopes.append(envelope_lines(s, info.id, rid))
         if box.round_kind.takes_cards:
             public.setdefault("desk_cards", {})[rid] = credentials.desk_cards(s, rid)
         if box.round_kind.opened_at_intake:
-            seats = s.scalars(select(JudgeSeat.card_public).where(JudgeSeat.round_id == rid,
-                                                                  JudgeSeat.card_public.is_not(None)))
-            public.setdefault("judge_cards", {})[rid] = sorted(b64e(k) for k in seats if k is not None)
+            seats = {n: k for n, k in s.execute(select(JudgeSeat.seat, JudgeSeat.card_public)
+                                                .where(JudgeSeat.round_id == rid)) if k is not None}
+            public.setdefault("judge_cards", {})[rid] = sorted(b64e(k) for k in seats.values())
+            # Each seat's card now (earlier cards of a seat are in the audit log), and how many
+            # contestants there are: `keys verify-box` checks one envelope per seat and contestant.
+            public.setdefault("judge_seats", {})[rid] = {str(n): b64e(k) for n, k in sorted(seats.items())}
+            public["rounds"][rid]["contestants"] = len(getattr(info.plan.round(rid), "contestants", ()))
     # One box for a ballot round; for a composite, the boxes of the ballot rounds it draws on.
     receipts: Any = (published.box(s, info, round_id) if not computed else
                      [published.box(s, info, rid) for rid in included if rounds[rid].round_kind.takes_ballots])
@@ -119,7 +166,9 @@ def export_round(s: Session, info: MeetingInfo, round_id: str) -> dict[str, Any]
         "audit.jsonl": "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
                                for line in audit.lines(s, info.id)),
     }
-    card_list = credentials.list_document(s, info.id)
+    # As the card rows give it now: a list changed behind the tally's back is exported as it is,
+    # for `keys verify-box` to hold against the close record and the scrutineers' own copy.
+    card_list = credentials.list_document(s, info.id, check=False)
     if card_list is not None and any(rounds[rid].round_kind.takes_cards for rid in included):
         files["credentials.json"] = json.dumps(card_list, ensure_ascii=False, indent=1) + "\n"
     if rnd.secret and rnd.share_commitments is not None:

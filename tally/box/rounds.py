@@ -2,7 +2,8 @@
 
 Opening takes the round's 实到 from check-in (its electorate's signed-in attendees) and caps
 the ballots it accepts at that number; the first opening freezes the ballot card list. Closing
-stops intake (left-over cards are voided by the scrutineers as a batch, `tally.hall.cards`).
+stops intake (left-over cards are voided by the scrutineers as a batch, `tally.hall.cards`) and
+signs the close record into the audit log (`keys.closing`).
 Counting is `tally.box.counting`. Nothing is shown on the projector until the chair reveals it.
 """
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from keys.closing import close_document, sign_close
+from keys.identity import Identity
 from tally.errors import ApiError
 from tally.hall import cards as credentials
 from tally.setup.meeting import MeetingInfo
@@ -54,12 +57,20 @@ def open_round(s: Session, info: MeetingInfo, round_id: str) -> Round:
     return rnd
 
 
-def close_round(s: Session, round_id: str) -> Round:
+def close_round(s: Session, info: MeetingInfo, identity: Identity, round_id: str) -> Round:
+    """Stop intake and sign the close record (`keys.closing`): the count and the auditor hold the
+    box against this signature, never against the round's row, which the database's holder can edit."""
     rnd = get_round(s, round_id, lock=True)
     if rnd.status != "open":
         raise ApiError(409, "round_not_open", "This round is not open.")
     rnd.status = "closed"
-    audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, chain_head=rnd.chain_head)
+    listed = credentials.list_info(s) if rnd.round_kind.takes_cards else None
+    record = close_document(meeting=info.id, round_id=round_id, kind=rnd.kind, count=rnd.accepted,
+                            chain_head=rnd.chain_head, present=rnd.present,
+                            credentials_fingerprint=listed["fingerprint"] if listed else None,
+                            desk_cards=credentials.desk_keys(s, round_id), audit_head=audit.head(s))
+    audit.record(s, "chair", "round_closed", round=round_id, accepted=rnd.accepted, chain_head=rnd.chain_head,
+                 close=sign_close(identity, record))
     return rnd
 
 

@@ -1,26 +1,33 @@
 """`tally count-box`: the scrutineers count an exported round without the tally (离线开箱计票).
 
 On any machine, offline, over a directory written by `tally export`: k scrutineers' share
-files rebuild the round key (a wrong or damaged share is named, fewer than k refused), the
-chain of the sealed box is recomputed and must end at the head and count in `public.json`,
-every envelope's card must be on the scrutineers' card list (the export's `credentials.json`,
-or their own copy given with `--credentials`, which must have the same fingerprint) or be one
-the export names as a desk unlock, and be used once; every envelope is verified and opened with
-the same function as the live count (`tally.box.opening`), and the rules engine counts.
-`--json` prints the same document as `tally results --json --round ROUND` on the tally; what
-was checked (the list's fingerprint, the ballots by desk unlock) goes to stderr. Needs neither
-the tally, nor its database, nor the network.
+files rebuild the round key (a wrong or damaged share is named, fewer than k refused). The box
+is held against the close record the tally signed when the round closed (in `audit.jsonl`),
+exactly as the live count holds it (`tally.box.checking`): the chain recomputed from its genesis
+must end at the recorded head with the recorded count and nothing outside it; `public.json`
+must agree; the card list (the export's `credentials.json`, or the scrutineers' own copy given
+with `--credentials`, which must then be the export's list too) must be the one recorded at the
+close, the desk-unlock keys `public.json` names the ones recorded, and every card listed (or a
+desk unlock) and used once; every envelope's signatures must verify and it must open
+(`tally.box.opening`). Any problem exits 1 with the live count's own words (`box_tampered`),
+Chinese first, and nothing is counted. Then the rules engine counts. `--json` prints the same
+document as `tally results --json --round ROUND` on the tally; what was checked (the list's
+fingerprint, the ballots by desk unlock) goes to stderr. Needs neither the tally, nor its
+database, nor the network.
 """
 from __future__ import annotations
 
+import gettext
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from tally.cli.count import Sheet, write_text
 from tally.cli.meeting import share_line
+
+CATALOG_DIR = Path(__file__).resolve().parents[1] / "translations"
 
 
 def _read(directory: Path, name: str) -> Any:
@@ -31,87 +38,109 @@ def _read(directory: Path, name: str) -> Any:
         raise click.ClickException(f"{path} is missing or not JSON: is this a `tally export` directory?") from exc
 
 
-def _card_list(directory: Path, meeting: str, own: Path | None) -> Any:
-    """The scrutineers' card list: their own copy (which must be the export's list, by
-    fingerprint) or the export's; None when neither exists."""
-    from keys.credentials import parse_credentials
-    from keys.errors import Malformed
-
-    found = []
-    for path in ([directory / "credentials.json"] if (directory / "credentials.json").exists() else []) + \
-            ([own] if own is not None else []):
+def _jsonl(path: Path) -> list[Any]:
+    """Each line parsed, or its raw text when it is not JSON (the box check names it)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{path} cannot be read") from exc
+    out: list[Any] = []
+    for text in lines:
         try:
-            card_list = parse_credentials(_read(path.parent, path.name))
-        except Malformed as exc:
-            raise click.ClickException(f"{path} is not a valid ballot card list / 不是有效的选票卡清单") from exc
-        if card_list.meeting != meeting:
-            raise click.ClickException(f"{path} is the card list of another meeting / 是另一次会议的选票卡清单")
-        found.append(card_list)
-    if len(found) == 2 and found[0].fingerprint != found[1].fingerprint:
-        raise click.ClickException("credentials.json: the export's card list is not the scrutineers' card list "
-                                   "(another fingerprint) / 导出的选票卡清单与监票人的清单不符")
-    return found[-1] if found else None
+            out.append(json.loads(text))
+        except ValueError:
+            out.append(text)
+    return out
 
 
-def _check_cards(bodies: list[dict[str, Any]], round_id: str, card_list: Any, public: dict[str, Any]) -> int:
-    """Every envelope's card is on the list for this round or a desk unlock the export names, and
-    is used once; the number of ballots by desk unlock."""
+class Refused(click.ClickException):
+    """`box_tampered`: the headline and each problem, in Chinese then in English, as text."""
+
+    def __init__(self, round_id: str, details: tuple[tuple[str, dict[str, object]], ...]) -> None:
+        from tally.box.checking import HEADLINE
+
+        super().__init__(HEADLINE % {"round": round_id})
+        self.round_id = round_id
+        self.details = details
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        from tally.box.checking import HEADLINE
+        from tally.rules.names import escaped
+
+        zh = gettext.translation("messages", localedir=CATALOG_DIR, languages=["zh"], fallback=True)
+        for msgid, params in ((HEADLINE, {"round": self.round_id}), *self.details):
+            click.echo(escaped(zh.gettext(msgid) % params), err=True)
+            click.echo("  " + escaped(msgid % params), err=True)
+        click.echo("[box_tampered]", err=True)
+
+
+def _stored(lines: list[Any], meeting: str, round_id: str) -> list[Any]:
+    """The export's lines of this round as the box check reads rows (`prev` defaults to the line
+    before's `entry`, as an export written before lines carried it)."""
+    from keys.chain import genesis
+    from tally.box.checking import Stored
+
+    out: list[Any] = []
+    before: Any = genesis(meeting, round_id)
+    for line in lines:
+        if not isinstance(line, dict):
+            out.append(Stored(body=line, prev=before, entry=None, receipt=None))
+            continue
+        if line.get("round") != round_id:
+            continue
+        out.append(Stored(body=line.get("body"), prev=line.get("prev", before), entry=line.get("entry"),
+                          receipt=line.get("receipt")))
+        before = line.get("entry")
+    return out
+
+
+def _card_list(path: Path, meeting: str, round_id: str) -> tuple[str | None, str | None, frozenset[bytes]]:
+    """The fingerprint a card list's contents give (whatever it states: a list rebuilt from card
+    rows someone added to is exported as it is, and held to the close record), the meeting record
+    it names, and its keys for the round; nothing when there is no list."""
     from keys.canonical import b64d
-    from keys.envelope import parse_envelope
+    from keys.credentials import list_fingerprint
+    from keys.errors import Malformed
+    from keys.fingerprint import normalize
+
+    if not path.exists():
+        return None, None, frozenset()
+    doc = _read(path.parent, path.name)
+    try:
+        fp = list_fingerprint(doc)
+        keys = frozenset(b64d(k) for k in doc["rounds"][round_id])
+        record = normalize(doc["meeting_record"])
+        other = doc["meeting"] != meeting
+    except (Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise click.ClickException(f"{path} is not a valid ballot card list / 不是有效的选票卡清单") from exc
+    if other:
+        raise click.ClickException(f"{path} is the card list of another meeting / 是另一次会议的选票卡清单")
+    return fp, record, keys
+
+
+def _desk_cards(public: dict[str, Any], round_id: str) -> list[bytes]:
+    """The keys `public.json` names as this round's desk unlocks (cards kiosks made)."""
+    from keys.canonical import b64d
     from keys.errors import Malformed
 
-    listed = card_list.rounds.get(round_id, frozenset()) if card_list is not None else frozenset()
     try:
         named = public.get("desk_cards", {}).get(round_id, [])
-        desk = {b64d(k) for k in named if isinstance(k, str)}
-        if not isinstance(named, list) or len(desk) != len(named) or any(len(k) != 32 for k in desk):
+        desk = [b64d(k) for k in named if isinstance(k, str)]
+        if not isinstance(named, list) or len(set(desk)) != len(named) or any(len(k) != 32 for k in desk):
             raise Malformed("desk_cards")
     except (AttributeError, Malformed) as exc:
         raise click.ClickException("public.json: desk_cards cannot be read / 无法读取签到台解锁的选票卡") from exc
-    if desk & listed:
-        raise click.ClickException(f"public.json: round {round_id} names cards of the card list as desk unlocks / "
-                                   "把清单中的选票卡说成签到台解锁")
-    seen: set[bytes] = set()
-    by_desk = 0
-    for number, body in enumerate(bodies, start=1):
-        card = parse_envelope(body).card_public
-        if card in seen:
-            raise click.ClickException(f"envelopes.jsonl line {number}: card used twice in this round / "
-                                       "同一张选票卡在本轮次使用了两次")
-        seen.add(card)
-        if card in desk:
-            by_desk += 1
-        elif card not in listed:
-            raise click.ClickException(f"envelopes.jsonl line {number}: card is not in the scrutineers' card list "
-                                       "/ 选票卡不在监票人的选票卡清单中")
-    return by_desk
+    return desk
 
 
-def _envelopes(directory: Path, meeting: str, round_id: str, head: str, count: int) -> list[dict[str, Any]]:
-    """The box's envelope bodies in chain order, after checking the chain ends at `head` with `count`."""
-    from keys.chain import genesis, next_entry
-    from keys.envelope import parse_envelope
-    from keys.errors import KeysError
+def _record(directory: Path) -> Any:
+    from keys.errors import Malformed
+    from keys.record import parse_record
 
-    entry, bodies = genesis(meeting, round_id), []
     try:
-        lines = (directory / "envelopes.jsonl").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{directory / 'envelopes.jsonl'} cannot be read") from exc
-    for number, text in enumerate(lines, start=1):
-        try:
-            line = json.loads(text)
-            body = line["body"]
-            entry = next_entry(entry, parse_envelope(body).envelope_hash)
-        except (ValueError, KeyError, TypeError, KeysError) as exc:
-            raise click.ClickException(f"envelopes.jsonl line {number} cannot be read: the box is damaged") from exc
-        if line.get("round") != round_id or line.get("entry") != entry:
-            raise click.ClickException(f"envelopes.jsonl line {number} does not follow the chain: the box was altered")
-        bodies.append(body)
-    if entry != head or len(bodies) != count:
-        raise click.ClickException(f"the box ends at {entry} with {len(bodies)} envelopes, but public.json says "
-                                   f"{head} with {count}: the box was altered / 票箱与公布的指纹不符")
-    return bodies
+        return parse_record(_read(directory, "meeting-record.json"))
+    except Malformed as exc:
+        raise click.ClickException(f"{directory / 'meeting-record.json'} is not a meeting record") from exc
 
 
 @click.command("count-box")
@@ -128,9 +157,11 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
               lang: str) -> None:
     """Open and count an exported round (EXPORT_DIR) with the scrutineers' share files, offline."""
     from keys.canonical import b64d
+    from keys.closing import find_close
     from keys.errors import Malformed, NotEnoughShares, ShareError
     from keys.shares import open_round_key, parse_custody, valid_shares
-    from tally.box.opening import count_ballots, open_box, stored_result
+    from tally.box import checking
+    from tally.box.opening import OpenContext, count_ballots, open_box, readable, stored_result
     from tally.plan import PlanError, load_plan
 
     try:
@@ -155,25 +186,58 @@ def count_box(export_dir: Path, share_files: tuple[str, ...], credentials_file: 
     try:
         entry = public["rounds"][round_id]
         kiosks = {k: b64d(v) for k, v in public["kiosks"].items()}
-        if public["meeting"] != meeting:
+        tally_public = b64d(public["tally_public_key"])
+        count, head = entry["count"], entry["head"]
+        if public["meeting"] != meeting or type(count) is not int or not isinstance(head, str):
             raise ValueError("meeting")
-    except (KeyError, TypeError, ValueError, Malformed) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, Malformed) as exc:
         raise click.ClickException(f"{export_dir / 'public.json'} does not describe round {round_id}") from exc
-    bodies = _envelopes(export_dir, meeting, round_id, entry["head"], entry["count"])
-    card_list = _card_list(export_dir, meeting, credentials_file)
-    by_desk = _check_cards(bodies, round_id, card_list, public)
+    desk = _desk_cards(public, round_id)
     try:
         plan = load_plan(export_dir / "meeting.yaml")
     except PlanError as exc:
         raise click.ClickException(str(exc)) from exc
-    ballots = open_box(plan, round_id, key, [(b, kiosks.get(json.loads(b64d(b["envelope"]))["kiosk"]))
-                                             for b in bodies])
-    del key
+
+    # The same checks as the live count, in the same order, with the same words.
+    audit_lines = _jsonl(export_dir / "audit.jsonl") if (export_dir / "audit.jsonl").exists() else []
+    found = find_close(audit_lines, meeting, round_id, tally_public)
+    record, problems = checking.close_problems(found, round_id, count=count, head=head,
+                                               present=getattr(plan.round(round_id), "present", None))
+    if record is None:
+        raise Refused(round_id, checking.ordered(problems))
+    exported = _card_list(export_dir / "credentials.json", meeting, round_id)
+    fingerprint, list_record, listed = (_card_list(credentials_file, meeting, round_id) if credentials_file is not None
+                                        else exported)
+    if credentials_file is not None and exported[0] is not None and exported[0] != fingerprint:
+        problems.append((checking.N_("The export's ballot card list (fingerprint %(found)s) is not the scrutineers' "
+                                     "card list (%(theirs)s)."), {"found": exported[0], "theirs": fingerprint}))
+    if set(desk) & listed:
+        problems.append((checking.N_("public.json names cards of the ballot card list as desk unlocks of round "
+                                     "%(round)s."), {"round": round_id}))
+    problems += checking.card_list_problems(record, fingerprint, desk)
+    if (export_dir / "meeting-record.json").exists():
+        meeting_record = _record(export_dir)
+        problems += checking.tally_key_problems(list_record, meeting_record.fingerprint,
+                                                meeting_record.tally_public_key, tally_public)
+    placed, walked = checking.walk(meeting, round_id, _stored(_jsonl(export_dir / "envelopes.jsonl"), meeting,
+                                                               round_id), record)
+    if walked:
+        walked += checking.receipt_problems(placed, tally_public, meeting, round_id)
+    problems += walked
+    problems += checking.card_use_problems(placed, listed, frozenset(desk))
+    try:
+        ballots = open_box(OpenContext(meeting=meeting, round_id=round_id, tally_public=tally_public,
+                                       kiosks=kiosks, key=key), placed, problems)
+    except checking.BoxTampered as exc:
+        raise Refused(round_id, exc.details) from exc
+    finally:
+        del key
+    ballots = [readable(plan, round_id, b) for b in ballots]
     result = json.loads(stored_result(count_ballots(plan, round_id, ballots, None)))
     doc = {"meeting": {"title": plan.title}, "rounds": [result]}
-    if card_list is not None:
-        click.echo(f"card list 选票卡清单: fingerprint {card_list.fingerprint}, {card_list.cards} cards: every card "
-                   f"checked / 每张选票卡均已核对", err=True)
+    by_desk = sum(1 for item in placed if item.header.card_public in set(desk))
+    if fingerprint is not None:
+        click.echo(f"card list 选票卡清单: fingerprint {fingerprint}: every card checked / 每张选票卡均已核对", err=True)
     else:
         click.echo("no card list: only desk unlocks are accepted / 没有选票卡清单：只接受签到台解锁", err=True)
     click.echo(f"round {round_id}: {by_desk} ballot(s) by desk unlock / 签到台解锁投票 {by_desk} 张", err=True)

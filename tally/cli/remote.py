@@ -38,7 +38,11 @@ class Remote:
             raise click.ClickException(f"the tally answered HTTP {resp.status_code} without JSON") from None
         if resp.status_code >= 400:
             err = data.get("error", {}) if isinstance(data, dict) else {}
-            raise click.ClickException(f"{err.get('message', 'refused')} [{err.get('code', resp.status_code)}]")
+            # A refusal that found several things wrong (box_tampered) lists each on its own line.
+            details = err.get("details")
+            details = details if isinstance(details, list) else []
+            lines = "".join(f"\n  - {d}" for d in details[1:] if isinstance(d, str))
+            raise click.ClickException(f"{err.get('message', 'refused')} [{err.get('code', resp.status_code)}]{lines}")
         return data
 
     def download(self, path: str) -> bytes:

@@ -102,8 +102,10 @@ def list_info(s: Session) -> dict[str, Any] | None:
     return None if row is None else {"fingerprint": row.fingerprint, "cards": row.cards}
 
 
-def list_document(s: Session, meeting_id: str) -> dict[str, Any] | None:
-    """The card list as imported, rebuilt from the credential rows (checked against its fingerprint)."""
+def list_document(s: Session, meeting_id: str, *, check: bool = True) -> dict[str, Any] | None:
+    """The card list as imported, rebuilt from the credential rows, checked against the fingerprint
+    stored at import (`check=False`: as the rows give it, for an export of a box that may have been
+    tampered with, where the auditor compares it with the close record and the scrutineers' copy)."""
     row = s.scalars(select(CredentialList)).first()
     if row is None:
         return None
@@ -113,7 +115,7 @@ def list_document(s: Session, meeting_id: str) -> dict[str, Any] | None:
     for key, spare in s.execute(select(SpareCard.public_key, SpareCard.spare_id)):
         rounds.setdefault(spare, []).append(key)
     doc = rebuild_list(meeting_id, row.meeting_record, row.cards, rounds)
-    if doc["fingerprint"] != row.fingerprint:
+    if check and doc["fingerprint"] != row.fingerprint:
         raise ApiError(409, "card_list_changed", "The ballot card rows no longer give the imported list's fingerprint.")
     return doc
 
@@ -208,10 +210,20 @@ def set_desk_unlock(s: Session, allowed: bool) -> None:
     audit.record(s, "chair", "desk_unlock_allowed" if allowed else "desk_unlock_forbidden")
 
 
+def desk_keys(s: Session, round_id: str) -> list[bytes]:
+    """The keys kiosks registered for desk unlocks in this round, in key order."""
+    return list(s.scalars(select(Card.public_key).where(Card.round_id == round_id, Card.origin == "desk")
+                          .order_by(Card.public_key)))
+
+
 def desk_cards(s: Session, round_id: str) -> list[str]:
     """The keys kiosks registered for desk unlocks in this round (public; for the export)."""
-    return [b64e(k) for k in s.scalars(select(Card.public_key).where(Card.round_id == round_id, Card.origin == "desk")
-                                       .order_by(Card.public_key))]
+    return [b64e(k) for k in desk_keys(s, round_id)]
+
+
+def listed_keys(s: Session, round_id: str) -> frozenset[bytes]:
+    """This round's keys of the scrutineers' card list, as the card rows hold them now."""
+    return frozenset(s.scalars(select(Card.public_key).where(Card.round_id == round_id, Card.origin == "list")))
 
 
 def desk_ballots(s: Session, round_id: str) -> int:

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keys.canonical import b64d, b64e
 from keys.cards import new_card
+from keys.errors import Malformed
 from tally.errors import ApiError
 from tally.rules import ScoreRound
 from tally.setup.meeting import MeetingInfo
@@ -88,6 +90,7 @@ def issue_judge_cards(s: Session, info: MeetingInfo, round_id: str, seats: list[
     if any(not 1 <= n <= plan.judges for n in wanted):
         raise ApiError(400, "bad_seat", "There is no such seat on this panel.")
     out = []
+    keys: dict[str, str] = {}
     for n in wanted:
         card = new_card(info.id)
         public = card.public_for(round_id)  # a judge card signs with its key for this score round
@@ -96,8 +99,28 @@ def issue_judge_cards(s: Session, info: MeetingInfo, round_id: str, seats: list[
             s.add(JudgeSeat(round_id=round_id, seat=n, card_public=public))
         else:
             row.card_public = public
+        keys[str(n)] = b64e(public)
         out.append({"seat": n, "label": seat_label(n), "qr_text": card.qr_text, "check": card.check_code})
-    audit.record(s, "chair", "judge_cards_issued", round=round_id, seats=wanted)
+    # The seats' public keys go into the log: a replaced card's earlier scores still check out
+    # against the seat it was issued to (the count, `keys verify-box`). A judge card is a seat's,
+    # not a secret voter's: its key names no one the seat does not.
+    audit.record(s, "chair", "judge_cards_issued", round=round_id, seats=wanted, cards=keys)
+    return out
+
+
+def judge_card_history(entries: list[dict[str, Any]], round_id: str) -> dict[bytes, int]:
+    """Every judge card key ever issued for this round (audit log entries), with its seat."""
+    out: dict[bytes, int] = {}
+    for e in entries:
+        detail = e.get("detail")
+        if e.get("action") != "judge_cards_issued" or not isinstance(detail, dict) or detail.get("round") != round_id:
+            continue
+        cards = detail.get("cards")
+        for seat, key in (cards.items() if isinstance(cards, dict) else ()):
+            try:
+                out[b64d(key)] = int(seat)
+            except (Malformed, TypeError, ValueError):
+                continue
     return out
 
 

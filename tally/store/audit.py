@@ -5,7 +5,7 @@ own time, actor, action and detail, so an edited, deleted or inserted row breaks
 there on. Appending locks the meeting row, which holds the head, so two transactions never
 chain onto the same entry (on PostgreSQL; SQLite writers are serialized anyway), and the unique
 `prev_hash` forbids a fork. The head is signed with each count (`tally.box.counting`) and shown
-on the console's audit page with the chain checked. Never records a person or a card.
+on the console's audit page with the chain checked. Never records a person or a ballot card.
 """
 from __future__ import annotations
 

@@ -154,12 +154,13 @@ def round_action(round_id: str, action: str) -> Any:
         if action == "open":
             rnd = rounds.open_round(s, info, round_id)
         elif action == "close":
-            rnd = rounds.close_round(s, round_id)
+            rnd = rounds.close_round(s, info, services().identity, round_id)
         elif action == "count":
             body = json_body()
-            needs = rounds.get_round(s, round_id).secret
-            shares = _share_texts(body) if needs else None
-            rnd = counting.count_round(s, info, services().identity, round_id, shares)
+            kind = rounds.get_round(s, round_id).round_kind
+            shares = _share_texts(body) if kind.secret else None
+            score_key = services().score_keys.get(s, round_id) if kind.opened_at_intake else None
+            rnd = counting.count_round(s, info, services().identity, round_id, shares, score_key)
         elif action == "reveal":
             rnd = rounds.reveal(s, round_id)
         else:

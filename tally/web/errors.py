@@ -27,11 +27,30 @@ def _wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message: str, **params: object) -> tuple[Response | str, int]:
+MAX_DETAILS = 20
+
+
+def translated_details(details: tuple[tuple[str, dict[str, object]], ...]) -> list[str]:
+    """Each thing found wrong, translated; at most MAX_DETAILS, then how many more there are."""
+    out = [gettext(msgid, **params) for msgid, params in details[:MAX_DETAILS]]
+    if len(details) > MAX_DETAILS:
+        out.append(gettext("… and %(n)s more.", n=len(details) - MAX_DETAILS))
+    return out
+
+
+def error_response(status: int, code: str, message: str, details: tuple[tuple[str, dict[str, object]], ...] = (),
+                   **params: object) -> tuple[Response | str, int]:
     text = gettext(message, **params) if params else gettext(message)
+    lines = translated_details(details)
+    if lines:
+        # The message names the first thing wrong; `details` lists them all (up to MAX_DETAILS).
+        text = f"{text} {lines[0]}"
     if _wants_json():
-        return jsonify({"error": {"code": code, "message": text}}), status
-    return render_template("console/error.html", status=status, code=code, message=text), status
+        error: dict[str, object] = {"code": code, "message": text}
+        if lines:
+            error["details"] = lines
+        return jsonify({"error": error}), status
+    return render_template("console/error.html", status=status, code=code, message=text, details=lines), status
 
 
 def where(err: BaseException) -> str:
@@ -55,7 +74,7 @@ _HTTP_CODES = {  # N_: extracted for translation (they answered in English befor
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):  # type: ignore[no-untyped-def]
-        return error_response(err.status, err.code, err.message, **err.params)
+        return error_response(err.status, err.code, err.message, err.details, **err.params)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):  # type: ignore[no-untyped-def]

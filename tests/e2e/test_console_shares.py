@@ -232,3 +232,32 @@ def test_the_count_dialog_never_sends_a_share_of_another_round(fleet: Fleet, tmp
         assert not any(d2.split(".")[-1] in body for body in sent), sent
         ctx.close()
         browser.close()
+
+
+def test_a_count_refused_as_tampered_is_shown_in_red_and_changes_nothing(tally: TallyProcess, console: Any) -> None:
+    """Someone with the database makes d2's row claim a ballot its box does not hold: the chair's
+    count is refused (box_tampered) and the console says why, in Chinese, under the rounds."""
+    import sqlite3
+
+    con = sqlite3.connect(tally.data / "tally.db", timeout=30)
+    with con:
+        con.execute("UPDATE rounds SET accepted = 1 WHERE id = 'd2'")
+    con.close()
+    page = console
+    page.locator('tr[data-round="d2"]').get_by_role("button", name="计票").click()
+    page.wait_for_selector("#count-dialog[open]")
+    for line in tally.shares_for("d2", (1, 2)):
+        page.fill("#share-input", line)
+        page.press("#share-input", "Enter")
+    wait_for(lambda: not page.is_disabled("#share-count"), "two shares in", 20)
+    page.click('#count-dialog button[value="ok"]')
+    page.wait_for_selector("#box-refusal:not([hidden])")
+    text = page.inner_text("#box-refusal")
+    assert "计票已中止：此票箱不是该轮次封箱时的票箱" in text
+    assert "轮次 d2 的票箱与封箱时的记录不符：未计票。" in text
+    assert "轮次记录为 1 个信封" in page.inner_text("#box-refusal-list") and "封箱记录为 0 个" in text
+    assert round_state(tally, "d2")["status"] == "closed"
+    page.locator("#box-refusal").scroll_into_view_if_needed()
+    shot(page, "console-count-refused-box-tampered")
+    no_share_left(page, tally.shares_for("d2", (1, 2)))
+    assert page.errors == []

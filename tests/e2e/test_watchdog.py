@@ -4,9 +4,10 @@
 cast through the agents; the round closes and is counted and exported. A voter finds their
 receipt code on the public box page (`/box`, no token) in Chromium. The auditor's offline check
 (`keys check-receipts`) passes for each kiosk. Then someone with the tally's database deletes one
-accepted envelope: the console shows a red alarm for that kiosk naming the receipt, the kiosk's
-status page says so, and `keys check-receipts` over a fresh export exits 1 naming it, while the
-other kiosk stays clean. Screenshots go to test-artifacts/e2e/.
+accepted envelope from the middle of the chain: the console shows a red alarm for that kiosk naming
+the receipt, the kiosk's status page says so, and `keys check-receipts` over a fresh export (every
+other row still in it) exits 1 naming it alone, while the other kiosk stays clean. Screenshots go
+to test-artifacts/e2e/.
 """
 from __future__ import annotations
 
@@ -103,11 +104,13 @@ def test_a_deleted_envelope_is_named_on_the_console_and_by_the_offline_check(fle
     phone.wait_for_selector("#answer.bad")
     screens.shot(phone, "box-2-receipt-not-found", full_page=True)
 
-    # Someone with the database deletes the last envelope of the chain. (The last: today's export
-    # stops at a gap in the chain, which would hide every later envelope too.)
+    # Someone with the database deletes an envelope from the middle of the chain. The export still
+    # writes every other row (those after the gap marked outside the chain), so only its receipt
+    # is missing, and the other kiosk's receipts after the gap are all found.
     con = sqlite3.connect(tally.data / "tally.db", timeout=30)
-    victim, owner = con.execute("SELECT e.envelope_hash, e.kiosk_id FROM envelopes e JOIN rounds r "
-                                "ON r.id = e.round_id AND r.chain_head = e.entry_hash").fetchone()
+    victim, owner = con.execute("SELECT e.envelope_hash, e.kiosk_id FROM envelopes e JOIN rounds r ON r.id = e.round_id "
+                                "WHERE e.entry_hash != r.chain_head AND e.prev_hash IN (SELECT entry_hash FROM envelopes) "
+                                "ORDER BY e.envelope_hash LIMIT 1").fetchone()
     with con:
         con.execute("DELETE FROM envelopes WHERE envelope_hash = ?", (victim,))
     con.close()
@@ -140,6 +143,8 @@ def test_a_deleted_envelope_is_named_on_the_console_and_by_the_offline_check(fle
     tally.cli("export", "--data", str(tally.data), "r1", "--out", str(again))
     bad = check_receipts(kiosks[0].data, again)
     assert bad.returncode == 1 and f"MISSING: round r1 receipt {gone} (envelope {victim}" in bad.stderr
+    assert bad.stderr.count("MISSING:") == 1, bad.stderr
     assert check_receipts(kiosks[1].data, again).returncode == 0
+    assert '"outside": true' in (again / "envelopes.jsonl").read_text()
     assert requests.get(f"{tally.url}/api/v1/box/r1", timeout=10).json()["count"] == 4  # the tally's own count says 4
     assert ARTIFACTS.exists()

@@ -18,6 +18,7 @@ import pytest
 
 from keys.canonical import b64e
 from keys.cards import new_card, parse_card
+from keys.chain import genesis
 from keys.credentials import make_cards, parse_credentials
 from keys.errors import Malformed
 from keys.identity import Identity
@@ -224,6 +225,28 @@ def test_a_judge_round_takes_one_envelope_per_contestant_from_each_seat(tmp_path
     export.public["judge_cards"] = {"r3": [b64e(new_card(MEETING).public_for("r3"))]}
     result = run("verify-box", str(export.write()))
     assert result.exit_code == 1 and "not one of this round's judge cards" in result.output
+    # Seat 4's card signed three envelopes: fine for three contestants, one too many for two
+    # (no correction recorded); once counted, exactly its score lines plus its corrections.
+    export.public["judge_cards"] = {"r3": [b64e(judge.public_for("r3"))]}
+    export.public["judge_seats"] = {"r3": {"4": b64e(judge.public_for("r3"))}}
+    export.public["rounds"]["r3"]["contestants"] = 3
+    assert run("verify-box", str(export.write())).exit_code == 0
+    export.public["rounds"]["r3"]["contestants"] = 2
+    result = run("verify-box", str(export.write()))
+    assert result.exit_code == 1
+    assert ("round r3: seat 4 signed 3 envelopes, more than 2 contestants and 0 corrections: one envelope per seat "
+            "and contestant") in result.output
+    lines = [{"round": "r3", "judge": "J04", "contestant": c, "score": "80"} for c in ("甲", "乙")]
+    (tmp_path / "ballots.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+    result = run("verify-box", str(export.write()))
+    assert "seat 4 signed 3 envelopes, but 2 scores were counted and 0 corrected" in result.output
+    from keys.audit import next_entry as audit_next
+
+    export.audit = export.audit_log()
+    void = {"at": "2026-12-01T10:00:00.000000Z", "actor": "chair", "action": "score_voided",
+            "detail": {"round": "r3", "contestant": "甲", "seat": 4, "version": 1, "reason": "按错键"}}
+    export.audit.append({**void, "prev": export.audit[-1]["entry"], "entry": audit_next(export.audit[-1]["entry"], void)})
+    assert run("verify-box", str(export.write())).exit_code == 0  # two scores and one correction: three
 
 
 def test_keys_cards_void_writes_signed_lines_that_hold_no_card_code(tmp_path: Path) -> None:
@@ -277,3 +300,11 @@ def test_keys_cards_make_never_writes_card_codes_through_a_link(tmp_path: Path) 
     assert result.exit_code == 1 and "already holds cards" in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "where-they-read.txt").exists() and not (out / "credentials.json").exists()
+
+
+def test_a_composite_has_no_box_of_its_own(tmp_path: Path) -> None:
+    export = Export(tmp_path)
+    export.public["rounds"]["c1"] = {"head": genesis(MEETING, "c1"), "count": 0, "kind": "composite"}
+    result = run("verify-box", str(export.write()))
+    assert result.exit_code == 0, result.output
+    assert "Round c1: a composite has no ballot box of its own; it is computed from the rounds it draws on" in result.output

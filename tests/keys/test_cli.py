@@ -48,6 +48,8 @@ class Export:
             "kiosks": {k: b64e(v.public_bytes()) for k, v in self.kiosks.items()},
             "rounds": {},
         }
+        self.list_doc: dict[str, Any] | None = None
+        self.audit: list[dict[str, Any]] | None = None  # None: the honest log, made as the export is written
         self.rechain()
 
     def seal(self, round_id: str, kiosk_id: str, card: Any) -> Any:
@@ -64,16 +66,55 @@ class Export:
             envelope = b64d(line["body"]["envelope"])
             import hashlib
 
-            heads[line["round"]] = next_entry(heads[line["round"]], hashlib.sha256(envelope).hexdigest())
+            envelope_hash = hashlib.sha256(envelope).hexdigest()
+            line["prev"] = heads[line["round"]]
+            heads[line["round"]] = next_entry(heads[line["round"]], envelope_hash)
             line["entry"] = heads[line["round"]]
+            line["receipt"] = make_receipt(self.tally, meeting=MEETING, round_id=line["round"],
+                                           envelope_hash=envelope_hash, entry=line["entry"])
             counts[line["round"]] += 1
         self.public["rounds"] = {r: {"head": heads[r], "count": counts[r]} for r in self.round_keys}
+
+    def audit_log(self, opens: int = 0) -> list[dict[str, Any]]:
+        """The audit log such a tally keeps: `opens` entries, then each round's close, with the close
+        record signed by the tally as the box stands in public.json."""
+        from keys.audit import genesis as audit_genesis
+        from keys.audit import next_entry as audit_next
+        from keys.closing import close_document, sign_close
+
+        lines: list[dict[str, Any]] = []
+        head = audit_genesis(MEETING)
+
+        def append(record: dict[str, Any]) -> None:
+            nonlocal head
+            entry = audit_next(head, record)
+            lines.append({**record, "prev": head, "entry": entry})
+            head = entry
+
+        for i in range(opens):
+            append({"at": f"2026-12-01T08:0{i}:00.000000Z", "actor": "chair", "action": "round_opened",
+                    "detail": {"round": f"r{i}"}})
+        for r, info in self.public["rounds"].items():
+            if info.get("kind") == "composite":
+                continue
+            desk = [b64d(k) for k in self.public.get("desk_cards", {}).get(r, [])]
+            close = close_document(meeting=MEETING, round_id=r, kind=info.get("kind", "recommend"),
+                                   count=info["count"], chain_head=info["head"], present=None,
+                                   credentials_fingerprint=self.list_doc["fingerprint"] if self.list_doc else None,
+                                   desk_cards=desk, audit_head=head)
+            append({"at": "2026-12-01T09:00:00.000000Z", "actor": "chair", "action": "round_closed",
+                    "detail": {"round": r, "accepted": info["count"], "chain_head": info["head"],
+                               "close": sign_close(self.tally, close)}})
+        return lines
 
     def write(self) -> Path:
         (self.directory / "public.json").write_text(json.dumps(self.public, ensure_ascii=False), encoding="utf-8")
         with open(self.directory / "envelopes.jsonl", "w", encoding="utf-8") as out:
             for line in self.lines:
                 out.write(json.dumps(line) + "\n")
+        lines = self.audit if self.audit is not None else self.audit_log()
+        (self.directory / "audit.jsonl").write_text("".join(json.dumps(line, ensure_ascii=False) + "\n"
+                                                            for line in lines))
         return self.directory
 
 
@@ -153,7 +194,7 @@ def test_signed_result_sheet_is_checked(export: Export) -> None:
     _sign_result(export, export.tally)
     result = run("verify-box", str(export.write()))
     assert result.exit_code == 0, result.output
-    assert "Signed result of round r1: tally signature and chain head OK" in result.output
+    assert "Signed result of round r1: tally signature, chain head, count and audit head OK" in result.output
 
 
 @pytest.mark.parametrize(("signer", "change", "problem"), [
@@ -327,30 +368,24 @@ def test_labels_are_distinct_and_nul_free() -> None:
 
 
 def _audit_log(export: Export, n: int = 4) -> list[dict[str, Any]]:
-    from keys.audit import genesis as audit_genesis
-    from keys.audit import next_entry as audit_next
-
-    lines, head = [], audit_genesis(MEETING)
-    for i in range(n):
-        record = {"at": f"2026-12-01T08:0{i}:00.000000Z", "actor": "chair", "action": "round_opened",
-                  "detail": {"round": f"r{i}"}}
-        entry = audit_next(head, record)
-        lines.append({**record, "prev": head, "entry": entry})
-        head = entry
-    return lines
+    return export.audit_log(opens=n)
 
 
 def _write_audit(export: Export, lines: list[dict[str, Any]]) -> None:
-    (export.directory / "audit.jsonl").write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    export.audit = lines
 
 
 def test_verify_box_walks_the_audit_log(export: Export) -> None:
     lines = _audit_log(export)
     _write_audit(export, lines)
-    _sign_result(export, export.tally, audit_head=str(lines[2]["entry"]))
+    closed = next(i for i, line in enumerate(lines) if line["action"] == "round_closed" and line["detail"]["round"] == "r1")
+    _sign_result(export, export.tally, audit_head=str(lines[closed]["entry"]))
     result = run("verify-box", str(export.write()))
     assert result.exit_code == 0, result.output
-    assert f"Audit log: 4 entries, head {lines[-1]['entry']}: OK" in result.output
+    assert f"Audit log: 7 entries, head {lines[-1]['entry']}: OK" in result.output
+    # A result signed with an audit head from before the round closed was not counted after it.
+    _sign_result(export, export.tally, audit_head=str(lines[closed - 1]["entry"]))
+    failing(export, "result.signed.json: the audit log head it signs is not at or after the round's close")
 
 
 @pytest.mark.parametrize(("spoil", "problem"), [

@@ -119,17 +119,18 @@ def test_count_box_refuses_a_ballot_of_a_minted_card(client, admin_headers, meet
     line = append_envelope(forged, kiosk.envelope(new_card(kiosk.meeting), {"round": D1, "votes": {"王五": "agree"}}))
     result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json")
     assert result.exit_code != 0, result.output
-    assert f"envelopes.jsonl line {line}" in result.output and "card list" in result.output
-    assert '"agree"' not in result.output
+    assert f"Envelope {line} (receipt" in result.output and "card list" in result.output
+    assert "[box_tampered]" in result.output and '"agree"' not in result.output
 
-    # Passed off as a desk unlock (a card the kiosk made), it is counted, and said on stderr.
+    # Passed off as a desk unlock (a card the kiosk made), it was counted. The close record names
+    # the round's desk-unlock keys (issue 10, item 4): refused too, and said why.
     public = json.loads((forged / "public.json").read_text())
     minted = parse_envelope(json.loads((forged / "envelopes.jsonl").read_text().splitlines()[-1])["body"]).card_public
     public["desk_cards"] = {D1: [b64e(minted)]}
     (forged / "public.json").write_text(json.dumps(public))
     result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json")
-    assert result.exit_code == 0, result.output
-    assert agree(result.stdout) == (2, 2) and "1 ballot(s) by desk unlock" in result.stderr
+    assert result.exit_code != 0, result.output
+    assert "desk-unlock card keys; the close recorded 0" in result.output and '"agree"' not in result.output
 
 
 def test_count_box_holds_the_export_to_the_scrutineers_own_card_list(client, admin_headers, meeting_dir: Path,
@@ -149,9 +150,11 @@ def test_count_box_holds_the_export_to_the_scrutineers_own_card_list(client, adm
     (forged / "credentials.json").write_text(json.dumps(list_document(ours["meeting"], ours["meeting_record"],
                                                                       ours["cards"], rounds)))
     append_envelope(forged, kiosk.envelope(minted, {"round": D1, "votes": {"王五": "agree"}}))
-    # Against the export's own (swapped) list, the ballot looks listed...
-    assert tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json").exit_code == 0
-    # ...against the scrutineers' copy, the export is refused and nothing is counted.
+    # Against the export's own (swapped) list the ballot looked listed, and was counted; now the
+    # close record the tally signed names the list it closed with (issue 10, item 4)...
+    result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--json")
+    assert result.exit_code != 0 and "The ballot card list gives the fingerprint" in result.output, result.output
+    # ...and against the scrutineers' copy, the export is refused and nothing is counted.
     result = tally_cli("count-box", str(forged), *share_files(meeting_dir), "--credentials", str(theirs), "--json")
     assert result.exit_code != 0 and "not the scrutineers' card list" in result.output, result.output
     # An honest export passes against the scrutineers' copy.
@@ -177,7 +180,7 @@ def test_the_live_count_refuses_card_rows_that_are_not_the_imported_list(client,
     body = {"shares": [ln for i in (1, 2) for ln in (shares_dir(meeting_dir) / f"scrutineer-{i}.txt")
                        .read_text().splitlines() if ln.startswith(f"SCRS1.{kiosk.meeting}.{D1}.")]}
     assert error(client.post(f"/api/v1/admin/rounds/{D1}/count", json=body, headers=admin_headers)) == (
-        409, "card_list_changed")
+        409, "box_tampered")
     with services(app).store.reader() as s:
         assert s.get(Round, D1).status == "closed" and s.get(Round, D1).result_json is None
 

@@ -255,3 +255,50 @@ def test_seven_equal_scores_strike_one_seat_high_and_another_low_live(jclient):
     assert st["phase"] == "revealed" and st["result"]["mean"] == "90.00"
     struck = {x["seat"]: x["struck"] for x in st["result"]["scores"] if x["struck"]}
     assert struck == {7: "high", 1: "low"}
+
+
+def test_a_score_edited_or_a_judge_envelope_deleted_in_the_database_stops_the_count(jclient):
+    """Someone with the database raises a judge's stored score after 亮分, or deletes a judge's
+    envelope and its score: the count opens every envelope again and holds it to the score stored
+    for it, so it refuses (box_tampered) and names the envelope; nothing is counted. A replaced
+    judge card's earlier envelope still counts for its seat (the log keeps the seat's cards)."""
+    import sqlite3
+
+    client, admin = jclient
+    cards = judge_cards(client, admin)
+    kiosk = pair_kiosk(client, admin)
+    assert client.post("/api/v1/admin/rounds/s1/open", json={}, headers=admin).status_code == 200
+    kiosk.forms = {r["id"]: r for r in client.get("/api/v1/judging").get_json()["rounds"]}
+    client.post("/api/v1/admin/rounds/s1/order", json={"order": ["甲", "乙", "丙"]}, headers=admin)
+    for contestant in ("甲", "乙", "丙"):
+        assert client.post("/api/v1/admin/rounds/s1/next", json={}, headers=admin).status_code == 200
+        if contestant == "乙":  # seat 7 lost its card: a new one, the old one stops working
+            new = client.post("/api/v1/admin/rounds/s1/judge-cards", json={"seats": [7]}, headers=admin)
+            cards[7] = Card(*parse_card(new.get_json()["cards"][0]["qr_text"]))
+        for seat in range(1, 8):
+            assert score(client, kiosk, cards, seat, contestant, str(80 + seat)).status_code == 201
+    assert client.post("/api/v1/admin/rounds/s1/close", json={}, headers=admin).status_code == 200
+    from tests.tamper import Box
+
+    db = Path(client.application.config["DATA_DIR"]) / "tally.db"
+    box = Box(db=db, round_id="s1", ballot_size=0)
+    box.snapshot()
+    con = sqlite3.connect(db)
+    before = con.execute("SELECT id, value FROM scores WHERE seat = 2 AND contestant = '乙'").fetchone()
+    with con:
+        con.execute("UPDATE scores SET value = '100.0' WHERE id = ?", (before[0],))
+    r = client.post("/api/v1/admin/rounds/s1/count?lang=en", json={}, headers=admin)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "box_tampered"
+    assert "the score stored for it is not the one the judge sealed" in r.get_json()["error"]["message"]
+    with con:
+        con.execute("UPDATE scores SET value = ? WHERE id = ?", (before[1], before[0]))
+        con.execute("DELETE FROM scores WHERE seat = 3 AND contestant = '丙'")
+    r = client.post("/api/v1/admin/rounds/s1/count?lang=en", json={}, headers=admin)
+    assert r.status_code == 409
+    assert "holds a judge's score that the tally does not have" in r.get_json()["error"]["message"]
+    assert con.execute("SELECT status, result_json FROM rounds WHERE id = 's1'").fetchone() == ("closed", None)
+    con.close()
+    box.restore()  # the file as it was: it counts, seat 7's envelope under its first card included
+    r = client.post("/api/v1/admin/rounds/s1/count", json={}, headers=admin)
+    assert r.status_code == 200, r.get_json()
+    assert [c["count"] for c in r.get_json()["result"]["contestants"]] == [7, 7, 7]
