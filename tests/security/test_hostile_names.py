@@ -32,7 +32,7 @@ from keys.identity import Identity
 from keys.pairing import PairingOffer
 from tests.browser import wait_js
 from tests.e2e.conftest import Fleet
-from tests.e2e.support import wait_for
+from tests.e2e.support import cast_count, wait_for
 from tests.harness import KioskProcess, TallyProcess, run_cli
 
 from .conftest import Watch
@@ -117,6 +117,8 @@ def hall(module_fleet: Fleet) -> Hall:
     wait_for(lambda: kiosk.call("GET", "/api/state")[1]["rounds"] == 2, "the kiosk to see r1 and d1", 30)
     for card, name in zip(cards, WRITE_INS, strict=False):
         kiosk.vote(card, {"r1": {"sections": {"mayor": [name]}}, "d1": {"votes": {NOMINEE: "agree"}}})
+    # The kiosk's sender delivers from its outbox in the background: wait until the tally holds them all.
+    wait_for(lambda: cast_count(tally, "r1") == len(WRITE_INS), "the write-ins to reach the tally", 60)
     return Hall(tally, kiosk, cards[len(WRITE_INS):])
 
 
@@ -196,6 +198,8 @@ def test_no_payload_runs_on_any_screen_and_every_screen_still_works(hall: Hall, 
         assert KIOSK_NAME in status.inner_text("table.counts")
         watch.nothing_ran()
 
+        # The typed ballot leaves the kiosk's outbox in the background: the tally holds it before the close.
+        wait_for(lambda: cast_count(tally, "r1") == len(WRITE_INS) + 1, "the typed ballot to reach the tally", 60)
         # The console, with a stranger's kiosk pending under a hostile name: nothing runs.
         console = _login(watch, tally)
         watch.nothing_ran()  # the payloads in a pending kiosk's name, the title, the round names
