@@ -9,8 +9,11 @@ the tests start (`tally init`, `kiosk pair`) pay the real cost, and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from tests.browser import launched
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,3 +24,10 @@ def _cheap_scrypt() -> Iterator[None]:
     keys.store.SCRYPT_N = keys.store.MIN_N
     yield
     keys.store.SCRYPT_N = full
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module (tests/browser.py's flags)."""
+    with launched() as b:
+        yield b

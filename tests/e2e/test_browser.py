@@ -10,9 +10,7 @@ Screenshots of every screen a person sees go to test-artifacts/e2e/.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,6 @@ from .conftest import ARTIFACTS, Fleet
 from .support import wait_for
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 PRESENT = 8
 MEETING = f"""
 meeting:
@@ -46,21 +43,6 @@ rounds:
 """
 CANDIDATES = ("张三", "李四", "王五", "赵六", "钱七", "孙八")
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Screens:

@@ -9,7 +9,6 @@ never a share; a damaged share is named; when the count ends the page holds no s
 """
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,13 @@ import pytest
 import qrcode
 import qrcode.constants
 
-from tests.browser import wait_js
+from tests.browser import launched, require_chromium, wait_js
 from tests.harness import TallyProcess
 
 from .conftest import ARTIFACTS, Fleet
 from .support import round_state, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
 MEETING = """
 meeting:
   title: 监票人开箱测试
@@ -75,17 +73,11 @@ def tally(fleet: Fleet) -> TallyProcess:
 
 @pytest.fixture
 def console(tally: TallyProcess, tmp_path: Path) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
+    require_chromium()
 
     camera = y4m_of_qr(tally.shares_for("r1", (2,))[0], tmp_path / "scrutineer-2-r1.y4m")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera}"])
+    with launched("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={camera}") as browser:
         ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         ctx.grant_permissions(["camera"], origin=tally.url)
         page = ctx.new_page()
@@ -185,22 +177,15 @@ def test_the_count_dialog_never_sends_a_share_of_another_round(fleet: Fleet, tmp
     (refused there as another round's, but received: a tally that kept it holds d2's share).
     Now a share of another round or meeting never leaves the page; r1's shares still count.
     (Red team of key custody, issue 9.)"""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
+    require_chromium()
     tally = fleet.tally(MEETING, name="sheet")
     tally.roster(4)
     tally.round("r1", "open")
     tally.round("r1", "close")
     d2 = tally.shares_for("d2", (2,))[0]
     camera = y4m_of_qr(d2, tmp_path / "scrutineer-2-d2.y4m")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera}"])
+    with launched("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={camera}") as browser:
         ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         ctx.grant_permissions(["camera"], origin=tally.url)
         page = ctx.new_page()

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import launched
 from tests.harness import TallyProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 CONTESTANTS = ["王晓明", "李文静", "张建国"]
 MEETING = f"""
 meeting: {{title: 某镇竞争性选拔演讲答辩}}
@@ -58,8 +57,6 @@ def tally(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_thirty_judges_three_contestants_on_the_projector(tally, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     from kiosk.simulate_judges import simulate_judges
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -73,8 +70,7 @@ def test_thirty_judges_three_contestants_on_the_projector(tally, tmp_path):
     offers = tally.offers(10)
     projector_url = tally.call("GET", "/api/v1/admin/links")["projector"]
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with launched() as browser:
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(projector_url)
         page.wait_for_selector("#conn.up")

@@ -12,8 +12,6 @@ Screenshots go to test-artifacts/e2e/tablet-*.png and console-*.png.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,25 +23,9 @@ from .conftest import ARTIFACTS, Fleet
 from .support import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The longest ballots of the seeds: four posts, a write-in list, people with grades and directions.
 OPEN = ["x-many-posts", "s000-unit-recommend", "s003-evaluation", "s002-evaluation", "s001-standing-committee"]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

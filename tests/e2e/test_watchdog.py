@@ -23,7 +23,7 @@ from tests.harness import BIN
 
 from .conftest import ARTIFACTS, Fleet
 from .support import ENGLISH, wait_drained, wait_for
-from .test_browser import Screens, browser  # noqa: F401  (the module's Chromium, a fixture)
+from .test_browser import Screens
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -54,7 +54,7 @@ def kiosk_box(tally: Any, kiosk_id: str) -> Any:
 
 
 @pytest.fixture
-def screens(browser: Any) -> Any:  # noqa: F811
+def screens(browser: Any) -> Any:
     s = Screens(browser)
     try:
         yield s

@@ -264,21 +264,9 @@ def paired_agent(root: Path, live: LiveTally, name: str = "评委终端", *, jud
     return agent
 
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (no `playwright install`), headless."""
-    import shutil
-
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
+def chromium(browser: Any) -> Any:
+    """Debian's Chromium through Playwright (tests/conftest.py's `browser`)."""
+    return browser

@@ -7,7 +7,6 @@ against the code before the fix (see docs/security.md, "What an attacker can and
 """
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from tests.tally.conftest import admin_headers, app, client, meeting_dir
 # The tally's in-process fixtures (a real data directory and SQLite, Flask's test client), here too.
 __all__ = ["admin_headers", "app", "client", "meeting_dir"]
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "security"
 
 
@@ -34,21 +32,6 @@ def module_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     finally:
         f.stop_all()
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def sql_dump(path: Path) -> list[str]:
